@@ -1,0 +1,119 @@
+// Parameters of the network models, declared once (see sim/params.hpp): defaults here are the
+// defaults of every topology and scenario; topology/scenario JSON blocks "link", "switch" and
+// "nic" override them field by field. Models own their behaviour; this file owns the knobs.
+#pragma once
+
+#include <cstdint>
+
+#include "sim/params.hpp"
+#include "sim/time.hpp"
+
+namespace fabricsim::models {
+
+using sim::ParamUnit;
+
+struct LinkParams {
+  std::uint64_t rate_bps = 100'000'000'000ULL;
+  sim::Time delay = sim::Time::us(1);
+  std::uint32_t mtu_bytes = 4096;
+  double loss_rate = 0.0;
+
+  template <class V>
+  void visit_params(V& v) {
+    v("rate", rate_bps, ParamUnit::kRate, "line rate of each direction");
+    v("delay", delay, ParamUnit::kTime, "propagation delay of each direction");
+    v("mtu", mtu_bytes, ParamUnit::kBytes, "largest payload of one packet");
+    v("loss_rate", loss_rate, ParamUnit::kReal, "probability that a packet is lost on the link");
+  }
+};
+
+enum class Forwarding { kStoreAndForward, kCutThrough };
+enum class Routing { kEcmp, kSpray, kAdaptive };
+
+struct EcnParams {
+  bool enabled = true;
+  std::uint64_t kmin_bytes = 100'000;  // the HPCC ns-3 100 Gb/s setting (Kmin 100 KB)
+  std::uint64_t kmax_bytes = 400'000;
+  double pmax = 0.2;
+
+  template <class V>
+  void visit_params(V& v) {
+    v("enabled", enabled, ParamUnit::kFlag, "mark ECN CE on egress per RED");
+    v("kmin", kmin_bytes, ParamUnit::kBytes, "queue depth where marking starts");
+    v("kmax", kmax_bytes, ParamUnit::kBytes, "queue depth where every packet is marked");
+    v("pmax", pmax, ParamUnit::kReal, "marking probability just below kmax");
+  }
+};
+
+struct PfcParams {
+  bool enabled = true;
+  std::uint64_t xoff_bytes = 0;      // 0 = auto: from the buffer's dynamic threshold
+  std::uint64_t xon_bytes = 0;       // 0 = auto: xoff minus two MTUs
+  std::uint64_t headroom_bytes = 0;  // 0 = auto: 2 x (link BDP) + 2 MTU per (port, priority)
+
+  template <class V>
+  void visit_params(V& v) {
+    v("enabled", enabled, ParamUnit::kFlag, "lossless: PAUSE upstream instead of dropping");
+    v("xoff", xoff_bytes, ParamUnit::kBytes, "ingress bytes that trigger PAUSE (0 = auto)");
+    v("xon", xon_bytes, ParamUnit::kBytes, "ingress bytes below which RESUME is sent (0 = auto)");
+    v("headroom", headroom_bytes, ParamUnit::kBytes,
+      "buffer reserved per ingress queue for in-flight bytes after PAUSE (0 = auto)");
+  }
+};
+
+struct SwitchParams {
+  std::uint64_t buffer_bytes = 32ULL << 20;
+  double dt_alpha = 1.0;
+  Forwarding forwarding = Forwarding::kStoreAndForward;
+  sim::Time latency = sim::Time::ns(300);
+  std::uint32_t priorities = 2;
+  EcnParams ecn;
+  PfcParams pfc;
+  Routing routing = Routing::kEcmp;
+
+  template <class V>
+  void visit_params(V& v) {
+    v("buffer", buffer_bytes, ParamUnit::kBytes, "shared packet buffer of the switch");
+    v("dt_alpha", dt_alpha, ParamUnit::kReal,
+      "dynamic threshold: a queue may hold alpha x the free buffer");
+    v("forwarding", forwarding,
+      sim::Choices<Forwarding>{{"store_and_forward", Forwarding::kStoreAndForward},
+                               {"cut_through", Forwarding::kCutThrough}},
+      "whether a packet must arrive whole before it is forwarded");
+    v("latency", latency, ParamUnit::kTime, "pipeline latency from ingress to egress");
+    v("priorities", priorities, ParamUnit::kCount, "traffic classes (queues) per egress port");
+    v.nested("ecn", ecn, "ECN marking (RED) on egress queues");
+    v.nested("pfc", pfc, "priority flow control");
+    v("routing", routing,
+      sim::Choices<Routing>{
+          {"ecmp", Routing::kEcmp}, {"spray", Routing::kSpray}, {"adaptive", Routing::kAdaptive}},
+      "how an egress is chosen among equal-cost next hops");
+  }
+};
+
+enum class NicTransport { kRoce, kInfiniband };
+
+struct NicParams {
+  NicTransport transport = NicTransport::kRoce;
+  std::uint32_t ack_every = 1;
+  sim::Time rto = sim::Time::ms(1);
+  sim::Time cnp_interval = sim::Time::us(50);
+  std::uint32_t header_bytes = 62;  // Ethernet 14 + FCS 4 + IPv4 20 + UDP 8 + BTH 12 + ICRC 4
+  std::uint32_t ack_bytes = 64;
+
+  template <class V>
+  void visit_params(V& v) {
+    v("transport", transport,
+      sim::Choices<NicTransport>{{"roce", NicTransport::kRoce},
+                                 {"infiniband", NicTransport::kInfiniband}},
+      "RoCEv2 over lossless Ethernet or native InfiniBand");
+    v("ack_every", ack_every, ParamUnit::kCount, "data packets per ACK (coalescing)");
+    v("rto", rto, ParamUnit::kTime, "retransmission timeout");
+    v("cnp_interval", cnp_interval, ParamUnit::kTime,
+      "at most one CNP per queue pair per interval (notification point)");
+    v("header_bytes", header_bytes, ParamUnit::kBytes, "per-packet header and trailer bytes");
+    v("ack_bytes", ack_bytes, ParamUnit::kBytes, "wire size of ACK, NACK and CNP packets");
+  }
+};
+
+}  // namespace fabricsim::models
