@@ -1,0 +1,76 @@
+// Congestion-control knobs of a NIC ("nic.cc" in scenario JSON), declared once (sim/params.hpp).
+//
+// DCQCN defaults are the "dcqcn" preset of the ns-3 RDMA simulator of HPCC
+// (alibaba-edu/High-Precision-Congestion-Control, simulation/run.py, `args.cc == "dcqcn"`:
+// CC_MODE 1, ALPHA_RESUME_INTERVAL 1 us, RATE_DECREASE_INTERVAL 4 us, CLAMP_TARGET_RATE 0,
+// RP_TIMER 300 us, EWMA_GAIN 1/256, FAST_RECOVERY_TIMES 1, RATE_AI 5 Mb/s and RATE_HAI 50 Mb/s per
+// 25 Gb/s of NIC bandwidth, MIN_RATE 1000 Mb/s; initial alpha 1 as set on the first CNP in
+// simulation/src/point-to-point/model/rdma-hw.cc). That preset mirrors the Mellanox ConnectX
+// firmware defaults (rpg_time_reset, rpg_threshold, rate_reduce_monitor_period, dce_tcp_rtt).
+// It has no byte counter; the DCQCN paper's (Zhu et al., SIGCOMM'15) is 10 MB and may be set.
+#pragma once
+
+#include <cstdint>
+
+#include "sim/params.hpp"
+#include "sim/time.hpp"
+
+namespace fabricsim::models {
+
+enum class CcAlgorithm { kNone, kDcqcn };
+
+struct DcqcnParams {
+  double g = 1.0 / 256.0;
+  double initial_alpha = 1.0;
+  sim::Time alpha_timer = sim::Time::us(1);
+  sim::Time rate_increase_timer = sim::Time::us(300);
+  std::uint64_t byte_counter_bytes = 0;  // 0 = no byte counter (the HPCC preset)
+  std::uint32_t fast_recovery_stages = 1;
+  std::uint64_t rate_ai_bps = 0;   // 0 = auto: 5 Mb/s per 25 Gb/s of line rate (20 Mb/s at 100G)
+  std::uint64_t rate_hai_bps = 0;  // 0 = auto: 50 Mb/s per 25 Gb/s (200 Mb/s at 100G)
+  std::uint64_t min_rate_bps = 1'000'000'000ULL;
+  bool limit_rate_decrease = true;
+  sim::Time rate_decrease_interval = sim::Time::us(4);
+  bool clamp_target_rate = false;
+
+  template <class V>
+  void visit_params(V& v) {
+    v("g", g, sim::ParamUnit::kReal, "EWMA gain of alpha (the congestion estimate)");
+    v("initial_alpha", initial_alpha, sim::ParamUnit::kReal,
+      "alpha before the first CNP (1 = the first cut halves the rate)");
+    v("alpha_timer", alpha_timer, sim::ParamUnit::kTime,
+      "alpha decays by (1 - g) for every such period without a CNP");
+    v("rate_increase_timer", rate_increase_timer, sim::ParamUnit::kTime,
+      "period of the rate-increase timer after a cut");
+    v("byte_counter", byte_counter_bytes, sim::ParamUnit::kBytes,
+      "bytes sent per byte-counter rate increase (0 = timer only)");
+    v("fast_recovery_stages", fast_recovery_stages, sim::ParamUnit::kCount,
+      "F: increase events of fast recovery before additive increase");
+    v("rate_ai", rate_ai_bps, sim::ParamUnit::kRate,
+      "additive increase of the target rate (0 = auto: line rate / 5000)");
+    v("rate_hai", rate_hai_bps, sim::ParamUnit::kRate,
+      "hyper increase step of the target rate (0 = auto: line rate / 500)");
+    v("min_rate", min_rate_bps, sim::ParamUnit::kRate, "the rate is never cut below this");
+    v("limit_rate_decrease", limit_rate_decrease, sim::ParamUnit::kFlag,
+      "at most one rate cut per rate_decrease_interval; later CNPs defer the cut");
+    v("rate_decrease_interval", rate_decrease_interval, sim::ParamUnit::kTime,
+      "minimum time between two rate cuts when limit_rate_decrease is on");
+    v("clamp_target_rate", clamp_target_rate, sim::ParamUnit::kFlag,
+      "every cut sets the target rate to the current rate (off: only after an increase)");
+  }
+};
+
+struct CcParams {
+  CcAlgorithm algorithm = CcAlgorithm::kDcqcn;
+  DcqcnParams dcqcn;
+
+  template <class V>
+  void visit_params(V& v) {
+    v("algorithm", algorithm,
+      sim::Choices<CcAlgorithm>{{"none", CcAlgorithm::kNone}, {"dcqcn", CcAlgorithm::kDcqcn}},
+      "congestion control of each queue pair: none (line rate) or dcqcn");
+    v.nested("dcqcn", dcqcn, "DCQCN reaction point (Zhu et al., SIGCOMM'15)");
+  }
+};
+
+}  // namespace fabricsim::models

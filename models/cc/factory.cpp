@@ -1,0 +1,22 @@
+// One switch over CcParams::algorithm; each algorithm stays in its own class.
+#include "models/cc/factory.hpp"
+
+#include <stdexcept>
+
+#include "models/cc/dcqcn.hpp"
+#include "models/cc/none.hpp"
+
+namespace fabricsim::models {
+
+std::unique_ptr<CongestionControl> make_congestion_control(const CcParams& params,
+                                                           std::uint64_t line_rate_bps) {
+  switch (params.algorithm) {
+    case CcAlgorithm::kNone:
+      return std::make_unique<None>(line_rate_bps);
+    case CcAlgorithm::kDcqcn:
+      return std::make_unique<Dcqcn>(params.dcqcn, line_rate_bps);
+  }
+  throw std::invalid_argument("unknown congestion-control algorithm");
+}
+
+}  // namespace fabricsim::models

@@ -1,0 +1,148 @@
+// Unit tests of the line-rate algorithm (models/cc/none.hpp), the factory and the declared
+// congestion-control parameters (models/cc/cc_params.hpp): defaults are the cited HPCC preset.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <set>
+#include <stdexcept>
+#include <string>
+
+#include "models/cc/cc_params.hpp"
+#include "models/cc/dcqcn.hpp"
+#include "models/cc/factory.hpp"
+#include "models/cc/none.hpp"
+
+namespace {
+
+using fabricsim::models::CcAlgorithm;
+using fabricsim::models::CcParams;
+using fabricsim::models::CongestionControl;
+using fabricsim::models::Dcqcn;
+using fabricsim::models::DcqcnParams;
+using fabricsim::models::None;
+using fabricsim::sim::ParamUnit;
+using fabricsim::sim::Time;
+
+constexpr std::uint64_t kLine = 100'000'000'000ULL;
+
+// Collects "path" names and checks every parameter has a doc line.
+struct NameCollector {
+  std::string prefix;
+  std::set<std::string> names;
+  int undocumented = 0;
+  template <class T>
+  void operator()(const char* name, T& /*field*/, ParamUnit /*unit*/, const char* doc) {
+    add(name, doc);
+  }
+  template <class E>
+  void operator()(const char* name, E& field, const fabricsim::sim::Choices<E>& choices,
+                  const char* doc) {
+    if (choices.name_of(field) == nullptr) ++undocumented;
+    add(name, doc);
+  }
+  template <class S>
+  void nested(const char* name, S& sub, const char* doc) {
+    add(name, doc);
+    const std::string saved = prefix;
+    prefix += std::string(name) + ".";
+    sub.visit_params(*this);
+    prefix = saved;
+  }
+  void add(const char* name, const char* doc) {
+    names.insert(prefix + name);
+    if (doc == nullptr || std::string(doc).empty()) ++undocumented;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("cc none: the rate is the line rate and never changes", "[cc]") {
+  None cc(kLine);
+  CHECK(cc.rate_bps(Time::zero()) == kLine);
+  cc.on_cnp(Time::us(1));
+  cc.on_cnp(Time::us(1));
+  cc.on_send(Time::us(2), 4096);
+  cc.on_ack(Time::us(3), 4096);
+  cc.on_timeout(Time::ms(1));
+  CHECK(cc.rate_bps(Time::ms(2)) == kLine);
+  CHECK(cc.next_change(Time::ms(2)) == Time::max());
+  CHECK(cc.window_bytes() == std::numeric_limits<std::uint64_t>::max());
+  CHECK_THROWS_AS(None(0), std::invalid_argument);
+}
+
+TEST_CASE("cc factory: builds the algorithm the parameters name", "[cc]") {
+  CcParams params;
+  REQUIRE(params.algorithm == CcAlgorithm::kDcqcn);
+  std::unique_ptr<CongestionControl> dcqcn =
+      fabricsim::models::make_congestion_control(params, kLine);
+  REQUIRE(dynamic_cast<Dcqcn*>(dcqcn.get()) != nullptr);
+  dcqcn->on_cnp(Time::us(1));
+  CHECK(dcqcn->rate_bps(Time::us(1)) == kLine / 2);
+
+  params.algorithm = CcAlgorithm::kNone;
+  std::unique_ptr<CongestionControl> none =
+      fabricsim::models::make_congestion_control(params, kLine);
+  REQUIRE(dynamic_cast<None*>(none.get()) != nullptr);
+  none->on_cnp(Time::us(1));
+  CHECK(none->rate_bps(Time::us(1)) == kLine);
+}
+
+TEST_CASE("cc factory: invalid DCQCN parameters are rejected", "[cc]") {
+  CcParams params;
+  params.dcqcn.g = 0.0;
+  CHECK_THROWS_AS(fabricsim::models::make_congestion_control(params, kLine), std::invalid_argument);
+  params = CcParams{};
+  params.dcqcn.initial_alpha = 1.5;
+  CHECK_THROWS_AS(fabricsim::models::make_congestion_control(params, kLine), std::invalid_argument);
+  params = CcParams{};
+  params.dcqcn.rate_increase_timer = Time::zero();
+  CHECK_THROWS_AS(fabricsim::models::make_congestion_control(params, kLine), std::invalid_argument);
+  params = CcParams{};
+  params.dcqcn.alpha_timer = Time::zero();
+  CHECK_THROWS_AS(fabricsim::models::make_congestion_control(params, kLine), std::invalid_argument);
+  params = CcParams{};
+  params.dcqcn.min_rate_bps = 0;
+  CHECK_THROWS_AS(fabricsim::models::make_congestion_control(params, kLine), std::invalid_argument);
+  params = CcParams{};
+  CHECK_THROWS_AS(fabricsim::models::make_congestion_control(params, 0), std::invalid_argument);
+}
+
+TEST_CASE("cc params: defaults are the ns-3 HPCC dcqcn preset", "[cc]") {
+  const DcqcnParams p;
+  CHECK(p.g == 1.0 / 256.0);                       // EWMA_GAIN 0.00390625
+  CHECK(p.initial_alpha == 1.0);                   // alpha = 1 on the first CNP
+  CHECK(p.alpha_timer == Time::us(1));             // ALPHA_RESUME_INTERVAL 1
+  CHECK(p.rate_decrease_interval == Time::us(4));  // RATE_DECREASE_INTERVAL 4
+  CHECK(p.limit_rate_decrease);
+  CHECK(p.rate_increase_timer == Time::us(300));  // RP_TIMER 300
+  CHECK(p.fast_recovery_stages == 1);             // FAST_RECOVERY_TIMES 1
+  CHECK(p.min_rate_bps == 1'000'000'000ULL);      // MIN_RATE 1000Mb/s
+  CHECK_FALSE(p.clamp_target_rate);               // CLAMP_TARGET_RATE 0
+  CHECK(p.byte_counter_bytes == 0);               // no byte counter in the preset
+  CHECK(p.rate_ai_bps == 0);                      // auto: scaled per link speed
+  CHECK(p.rate_hai_bps == 0);
+}
+
+TEST_CASE("cc params: every knob is declared once with a doc line", "[cc]") {
+  CcParams params;
+  NameCollector v;
+  params.visit_params(v);
+  CHECK(v.undocumented == 0);
+  const std::set<std::string> expected = {"algorithm",
+                                          "dcqcn",
+                                          "dcqcn.g",
+                                          "dcqcn.initial_alpha",
+                                          "dcqcn.alpha_timer",
+                                          "dcqcn.rate_increase_timer",
+                                          "dcqcn.byte_counter",
+                                          "dcqcn.fast_recovery_stages",
+                                          "dcqcn.rate_ai",
+                                          "dcqcn.rate_hai",
+                                          "dcqcn.min_rate",
+                                          "dcqcn.limit_rate_decrease",
+                                          "dcqcn.rate_decrease_interval",
+                                          "dcqcn.clamp_target_rate"};
+  CHECK(v.names == expected);
+}
