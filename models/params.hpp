@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "models/cc/cc_params.hpp"
 #include "sim/params.hpp"
 #include "sim/time.hpp"
 
@@ -47,9 +48,12 @@ struct EcnParams {
 
 struct PfcParams {
   bool enabled = true;
-  std::uint64_t xoff_bytes = 0;      // 0 = auto: from the buffer's dynamic threshold
-  std::uint64_t xon_bytes = 0;       // 0 = auto: xoff minus two MTUs
-  std::uint64_t headroom_bytes = 0;  // 0 = auto: 2 x (link BDP) + 2 MTU per (port, priority)
+  // 0 = auto: dt_alpha x (shared buffer not yet used), i.e. the dynamic threshold on ingress.
+  std::uint64_t xoff_bytes = 0;
+  std::uint64_t xon_bytes = 0;  // 0 = auto: xoff minus two MTUs (frames of the link's MTU)
+  // 0 = auto, per (port, priority): rate x (2 x link delay + switch latency) + 3 frames of
+  // MTU + 128 B: what may still arrive after the decision to pause.
+  std::uint64_t headroom_bytes = 0;
 
   template <class V>
   void visit_params(V& v) {
@@ -57,7 +61,8 @@ struct PfcParams {
     v("xoff", xoff_bytes, ParamUnit::kBytes, "ingress bytes that trigger PAUSE (0 = auto)");
     v("xon", xon_bytes, ParamUnit::kBytes, "ingress bytes below which RESUME is sent (0 = auto)");
     v("headroom", headroom_bytes, ParamUnit::kBytes,
-      "buffer reserved per ingress queue for in-flight bytes after PAUSE (0 = auto)");
+      "buffer reserved per ingress queue for in-flight bytes after PAUSE (0 = auto: rate x (2 "
+      "delay + latency) + 3 MTU-sized frames)");
   }
 };
 
@@ -67,6 +72,7 @@ struct SwitchParams {
   Forwarding forwarding = Forwarding::kStoreAndForward;
   sim::Time latency = sim::Time::ns(300);
   std::uint32_t priorities = 2;
+  std::uint64_t queue_limit_bytes = 0;  // 0 = no static limit
   EcnParams ecn;
   PfcParams pfc;
   Routing routing = Routing::kEcmp;
@@ -81,7 +87,11 @@ struct SwitchParams {
                                {"cut_through", Forwarding::kCutThrough}},
       "whether a packet must arrive whole before it is forwarded");
     v("latency", latency, ParamUnit::kTime, "pipeline latency from ingress to egress");
-    v("priorities", priorities, ParamUnit::kCount, "traffic classes (queues) per egress port");
+    v("priorities", priorities, ParamUnit::kCount,
+      "traffic classes (queues) per egress port, at most 4; class 0 (ACK, NACK, CNP) is served "
+      "first");
+    v("queue_limit", queue_limit_bytes, ParamUnit::kBytes,
+      "static limit of one egress queue on top of the dynamic threshold (0 = none)");
     v.nested("ecn", ecn, "ECN marking (RED) on egress queues");
     v.nested("pfc", pfc, "priority flow control");
     v("routing", routing,
@@ -100,6 +110,8 @@ struct NicParams {
   sim::Time cnp_interval = sim::Time::us(50);
   std::uint32_t header_bytes = 62;  // Ethernet 14 + FCS 4 + IPv4 20 + UDP 8 + BTH 12 + ICRC 4
   std::uint32_t ack_bytes = 64;
+  std::uint32_t data_priority = 1;  // ACK, NACK and CNP always use class 0
+  CcParams cc;                      // congestion control of every QP (models/cc/)
 
   template <class V>
   void visit_params(V& v) {
@@ -113,6 +125,9 @@ struct NicParams {
       "at most one CNP per queue pair per interval (notification point)");
     v("header_bytes", header_bytes, ParamUnit::kBytes, "per-packet header and trailer bytes");
     v("ack_bytes", ack_bytes, ParamUnit::kBytes, "wire size of ACK, NACK and CNP packets");
+    v("data_priority", data_priority, ParamUnit::kCount,
+      "traffic class of data packets (ACK, NACK and CNP use class 0)");
+    v.nested("cc", cc, "congestion control of each queue pair (reaction point)");
   }
 };
 

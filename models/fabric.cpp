@@ -1,0 +1,123 @@
+// Fabric construction and counter aggregation.
+#include "models/fabric.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace fabricsim::models {
+
+Fabric::Fabric(sim::Simulator& sim) : sim_(&sim) {}
+
+Fabric::~Fabric() = default;
+
+std::uint32_t Fabric::add_switch(std::uint16_t ports, const SwitchParams& params,
+                                 std::uint8_t tier) {
+  const auto index = static_cast<std::uint32_t>(switches_.size());
+  switches_.push_back(
+      std::make_unique<Switch>(*sim_, pool_, attachments_, index, ports, params, tier));
+  edge_index_of_switch_.push_back(kNoSwitch);
+  return index;
+}
+
+EndpointId Fabric::add_nic(const NicParams& params) {
+  const auto id = static_cast<EndpointId>(nics_.size());
+  nic_storage_.push_back(std::make_unique<Nic>(*sim_, pool_, id, params, nics_));
+  nics_.push_back(nic_storage_.back().get());
+  nics_.back()->set_flow_log(&flows_);
+  attachments_.emplace_back();
+  return id;
+}
+
+Node& Fabric::node(NodeRef ref) {
+  if (ref.kind == NodeRef::Kind::kSwitch) {
+    if (ref.index >= switches_.size())
+      throw std::out_of_range(fmt::format("no switch {}", ref.index));
+    return *switches_[ref.index];
+  }
+  if (ref.index >= nics_.size()) throw std::out_of_range(fmt::format("no NIC {}", ref.index));
+  return *nics_[ref.index];
+}
+
+void Fabric::connect(NodeRef a, std::uint16_t port_a, NodeRef b, std::uint16_t port_b,
+                     const LinkParams& link) {
+  Node& na = node(a);
+  Node& nb = node(b);
+  if (port_a >= na.port_count() || port_b >= nb.port_count()) {
+    throw std::out_of_range(fmt::format("connect: port {} or {} does not exist", port_a, port_b));
+  }
+  if (na.port(port_a).connected() || nb.port(port_b).connected()) {
+    throw std::logic_error(
+        fmt::format("connect: port {} or {} is already connected", port_a, port_b));
+  }
+  const auto seed = static_cast<std::uint32_t>(links_);
+  na.port(port_a).attach(nb, port_b, link, 2 * seed);
+  nb.port(port_b).attach(na, port_a, link, 2 * seed + 1);
+  if (a.kind == NodeRef::Kind::kSwitch) switches_[a.index]->port_attached(port_a);
+  if (b.kind == NodeRef::Kind::kSwitch) switches_[b.index]->port_attached(port_b);
+  ++links_;
+}
+
+void Fabric::set_endpoint_attachment(EndpointId endpoint, std::uint32_t edge_switch,
+                                     std::uint16_t port) {
+  if (endpoint >= attachments_.size() || edge_switch >= switches_.size()) {
+    throw std::out_of_range(
+        fmt::format("attachment of endpoint {} to switch {}: no such node", endpoint, edge_switch));
+  }
+  std::uint32_t& edge = edge_index_of_switch_[edge_switch];
+  if (edge == kNoSwitch) {
+    edge = static_cast<std::uint32_t>(edge_switches_.size());
+    edge_switches_.push_back(edge_switch);
+  }
+  attachments_[endpoint] = Attachment{edge_switch, edge, port};
+}
+
+std::uint32_t Fabric::edge_index(std::uint32_t switch_index) const {
+  return switch_index < edge_index_of_switch_.size() ? edge_index_of_switch_[switch_index]
+                                                     : kNoSwitch;
+}
+
+void Fabric::set_routes(std::uint32_t switch_index, std::vector<std::uint16_t> group_of_edge,
+                        const std::vector<std::vector<std::uint16_t>>& groups) {
+  switches_.at(switch_index)->set_routes(std::move(group_of_edge), groups);
+}
+
+void Fabric::set_observer(MessageObserver* observer) {
+  for (Nic* n : nics_)
+    n->set_observer(observer);
+}
+
+FabricCounters Fabric::counters() const {
+  FabricCounters c;
+  auto add_port = [&c](const Port& p) {
+    c.packet_hops += p.tx_packets();
+    c.max_queue_bytes = std::max(c.max_queue_bytes, p.max_queue_bytes());
+    c.drops_by_reason[static_cast<std::size_t>(DropReason::kLinkLoss)] += p.lost_packets();
+  };
+  for (const auto& sw : switches_) {
+    for (std::uint16_t i = 0; i < sw->port_count(); ++i)
+      add_port(sw->port(i));
+    const SwitchCounters& s = sw->counters();
+    for (std::size_t r = 0; r < s.drops.size(); ++r)
+      c.drops_by_reason[r] += s.drops[r];
+    c.ecn_marks += s.ecn_marks;
+    c.pfc_pause_frames += s.pause_frames;
+    c.pfc_resume_frames += s.resume_frames;
+  }
+  for (const Nic* n : nics_) {
+    add_port(n->port());
+    const NicCounters& k = n->counters();
+    c.packets_delivered += k.packets_received;
+    c.retransmissions += k.retransmissions;
+    c.timeouts += k.timeouts;
+    c.cnps += k.cnps_sent;
+    c.bytes_delivered += k.bytes_delivered;
+    c.messages_completed += k.messages_sent;
+  }
+  for (const std::uint64_t d : c.drops_by_reason)
+    c.drops += d;
+  return c;
+}
+
+}  // namespace fabricsim::models

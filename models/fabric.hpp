@@ -1,0 +1,107 @@
+// The network under simulation: owns the packet pool, the switches, the NICs (and through them
+// every port/link), and the shared forwarding array endpoint -> (edge switch, port). The
+// topology layer builds it through the builder API below; workloads talk to the NICs.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "models/attachment.hpp"
+#include "models/nic/message_observer.hpp"
+#include "models/nic/nic.hpp"
+#include "models/packet.hpp"
+#include "models/params.hpp"
+#include "models/switch/switch.hpp"
+#include "sim/simulator.hpp"
+
+namespace fabricsim::models {
+
+// A node of the fabric: a switch (index = add_switch order) or a NIC (index = endpoint id).
+struct NodeRef {
+  enum class Kind : std::uint8_t { kSwitch, kNic };
+  Kind kind;
+  std::uint32_t index;
+  static NodeRef sw(std::uint32_t i) { return {Kind::kSwitch, i}; }
+  static NodeRef nic(std::uint32_t i) { return {Kind::kNic, i}; }
+};
+
+struct FabricCounters {
+  std::uint64_t packets_delivered = 0;  // packets of any kind that reached their NIC
+  std::uint64_t packet_hops = 0;        // packet-link traversals: data, ACK, NACK, CNP, PAUSE
+  std::uint64_t drops = 0;
+  std::array<std::uint64_t, static_cast<std::size_t>(DropReason::kCount)> drops_by_reason{};
+  std::uint64_t retransmissions = 0;
+  std::uint64_t timeouts = 0;
+  std::uint64_t ecn_marks = 0;
+  std::uint64_t cnps = 0;
+  std::uint64_t pfc_pause_frames = 0;    // PAUSE with quanta > 0 (refreshes included)
+  std::uint64_t pfc_resume_frames = 0;   // PAUSE with quanta 0
+  std::uint64_t max_queue_bytes = 0;     // deepest egress port queue seen anywhere
+  std::uint64_t bytes_delivered = 0;     // payload delivered in order to receivers
+  std::uint64_t messages_completed = 0;  // fully acknowledged at their senders
+  bool operator==(const FabricCounters&) const = default;
+};
+
+class Fabric {
+ public:
+  // The simulator must outlive the fabric.
+  explicit Fabric(sim::Simulator& sim);
+  Fabric(const Fabric&) = delete;
+  Fabric& operator=(const Fabric&) = delete;
+  ~Fabric();
+
+  // Builder API (used by topologies/): switches are numbered 0.. in creation order, endpoints
+  // (NICs) 0..N-1 in creation order.
+  std::uint32_t add_switch(std::uint16_t ports, const SwitchParams& params, std::uint8_t tier);
+  EndpointId add_nic(const NicParams& params);
+  // Full duplex: both directions get `link`. Each port may be connected once.
+  void connect(NodeRef a, std::uint16_t port_a, NodeRef b, std::uint16_t port_b,
+               const LinkParams& link);
+  // Endpoint `endpoint` is reached through port `port` of switch `edge_switch`. Edge switches
+  // get dense edge indexes in the order they first appear here (see edge_index()).
+  void set_endpoint_attachment(EndpointId endpoint, std::uint32_t edge_switch, std::uint16_t port);
+  // The dense index of an edge switch (kNoSwitch if no endpoint is attached to it) and back.
+  std::uint32_t edge_index(std::uint32_t switch_index) const;
+  const std::vector<std::uint32_t>& edge_switches() const { return edge_switches_; }
+  // Forwarding of switch `switch_index` towards endpoints on other edge switches:
+  // group_of_edge[edge index] = ECMP group id (RouteTable::kNoGroup = unreachable),
+  // groups[id] = egress ports of that switch. De-duplicate groups: memory is per group.
+  void set_routes(std::uint32_t switch_index, std::vector<std::uint16_t> group_of_edge,
+                  const std::vector<std::vector<std::uint16_t>>& groups);
+
+  // Workload side.
+  void set_observer(MessageObserver* observer);  // for every NIC (not owned)
+  MessageId send_message(EndpointId src, EndpointId dst, std::uint64_t bytes, std::uint32_t channel,
+                         std::uint64_t cookie) {
+    return nics_[src]->send_message(dst, bytes, channel, cookie);
+  }
+  const std::vector<FlowRecord>& flows() const { return flows_; }
+
+  // Accessors and probes.
+  sim::Simulator& simulator() const { return *sim_; }
+  PacketPool& pool() { return pool_; }
+  std::uint32_t switch_count() const { return static_cast<std::uint32_t>(switches_.size()); }
+  std::uint32_t nic_count() const { return static_cast<std::uint32_t>(nics_.size()); }
+  Switch& switch_at(std::uint32_t index) { return *switches_[index]; }
+  Nic& nic(EndpointId id) { return *nics_[id]; }
+  Node& node(NodeRef ref);
+  std::uint64_t link_count() const { return links_; }
+  const std::vector<Attachment>& attachments() const { return attachments_; }
+  FabricCounters counters() const;
+
+ private:
+  sim::Simulator* sim_;
+  PacketPool pool_;
+  std::vector<std::unique_ptr<Switch>> switches_;
+  std::vector<std::unique_ptr<Nic>> nic_storage_;
+  std::vector<Nic*> nics_;  // the directory NICs use to find their peers
+  std::vector<Attachment> attachments_;
+  std::vector<std::uint32_t> edge_switches_;
+  std::vector<std::uint32_t> edge_index_of_switch_;
+  std::vector<FlowRecord> flows_;
+  std::uint64_t links_ = 0;
+};
+
+}  // namespace fabricsim::models

@@ -1,0 +1,33 @@
+// The completion interface of a NIC, for traffic workloads and the collectives' sim transport.
+// A listener object, not a callback per packet: the NIC calls it once per message and side.
+#pragma once
+
+#include <cstdint>
+
+#include "models/packet.hpp"
+#include "sim/time.hpp"
+
+namespace fabricsim::models {
+
+using MessageId = std::uint64_t;
+
+class MessageObserver {
+ public:
+  virtual ~MessageObserver() = default;
+  // Every byte of the message `cookie` sent by `src` has been acknowledged.
+  virtual void on_message_sent(EndpointId src, std::uint64_t cookie, sim::Time t) = 0;
+  // Every byte of the message has been delivered to `dst`, in order and exactly once.
+  virtual void on_message_received(EndpointId dst, EndpointId src, std::uint64_t cookie,
+                                   std::uint64_t bytes, sim::Time t) = 0;
+};
+
+// One completed message, as seen by its sender (FCT = end - start).
+struct FlowRecord {
+  EndpointId src;
+  EndpointId dst;
+  std::uint64_t bytes;
+  sim::Time start;
+  sim::Time end;
+};
+
+}  // namespace fabricsim::models

@@ -1,0 +1,370 @@
+// RoCEv2 RC requester and responder logic of the NIC.
+#include "models/nic/nic.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "models/cc/factory.hpp"
+
+namespace fabricsim::models {
+
+Nic::Nic(sim::Simulator& sim, PacketPool& pool, EndpointId id, const NicParams& params,
+         const std::vector<Nic*>& directory)
+    : sim::Component(sim),
+      port_(sim, pool, *this, 0),
+      params_(params),
+      pool_(&pool),
+      directory_(&directory),
+      id_(id),
+      data_priority_(static_cast<std::uint8_t>(
+          std::min<std::uint32_t>(params.data_priority, kMaxPriorities - 1))) {
+  if (params_.ack_every == 0) throw std::invalid_argument("nic.ack_every must be at least 1");
+  port_.set_notify_idle(true);
+  const CcParams cc = params_.cc;
+  cc_factory_ = [cc](std::uint64_t line_rate) { return make_congestion_control(cc, line_rate); };
+}
+
+std::int64_t Nic::find_qp(EndpointId dst, std::uint32_t channel) const {
+  const auto it = qp_of_peer_.find((static_cast<std::uint64_t>(dst) << 32) | channel);
+  return it == qp_of_peer_.end() ? -1 : static_cast<std::int64_t>(it->second);
+}
+
+std::uint32_t Nic::create_qp(EndpointId peer, std::uint32_t channel) {
+  if (!port_.connected()) {
+    throw std::logic_error(fmt::format("NIC {} has no link: connect it before sending", id_));
+  }
+  const auto index = static_cast<std::uint32_t>(qps_.size());
+  QueuePair& qp = qps_.emplace_back();
+  qp.cc = cc_factory_(port_.rate_bps());
+  qp.peer = peer;
+  qp.channel = channel;
+  // A fixed UDP source port per QP, as RoCEv2 NICs do: the ECMP entropy of the connection.
+  std::uint64_t h = (static_cast<std::uint64_t>(id_) << 32 | index) * 0x9E3779B97F4A7C15ULL;
+  h ^= h >> 29;
+  qp.entropy = static_cast<std::uint16_t>(h >> 48);
+  qp_of_peer_.emplace((static_cast<std::uint64_t>(peer) << 32) | channel, index);
+  return index;
+}
+
+std::uint32_t Nic::connect_qp(EndpointId dst, std::uint32_t channel) {
+  const std::int64_t existing = find_qp(dst, channel);
+  if (existing >= 0) return static_cast<std::uint32_t>(existing);
+  if (dst >= directory_->size() || (*directory_)[dst] == nullptr || dst == id_) {
+    throw std::invalid_argument(fmt::format("NIC {}: no peer endpoint {}", id_, dst));
+  }
+  const std::uint32_t local = create_qp(dst, channel);
+  qps_[local].remote_qp = (*directory_)[dst]->accept_qp(id_, local, channel);
+  return local;
+}
+
+std::uint32_t Nic::accept_qp(EndpointId peer, std::uint32_t remote_qp, std::uint32_t channel) {
+  const std::int64_t existing = find_qp(peer, channel);
+  const std::uint32_t local =
+      existing >= 0 ? static_cast<std::uint32_t>(existing) : create_qp(peer, channel);
+  qps_[local].remote_qp = remote_qp;
+  return local;
+}
+
+MessageId Nic::send_message(EndpointId dst, std::uint64_t bytes, std::uint32_t channel,
+                            std::uint64_t cookie) {
+  const std::uint32_t qi = connect_qp(dst, channel);
+  QueuePair& qp = qps_[qi];
+  const std::uint64_t mtu = port_.mtu_bytes();
+  const auto packets =
+      static_cast<std::uint32_t>(std::max<std::uint64_t>(1, (bytes + mtu - 1) / mtu));
+  if (qp.msg_head == qp.messages.size()) {
+    qp.messages.clear();
+    qp.msg_head = 0;
+    qp.send_msg = 0;
+  } else if (qp.msg_head >= 64 && qp.msg_head * 2 >= qp.messages.size()) {
+    qp.messages.erase(qp.messages.begin(), qp.messages.begin() + qp.msg_head);
+    qp.send_msg -= qp.msg_head;
+    qp.msg_head = 0;
+  }
+  qp.messages.push_back(QpMessage{cookie, bytes, now(), qp.snd_end, qp.snd_end + packets});
+  qp.snd_end += packets;
+  activate(qi);
+  try_send();
+  return (static_cast<MessageId>(id_) << 40) | next_message_++;
+}
+
+void Nic::activate(std::uint32_t qi) {
+  QueuePair& qp = qps_[qi];
+  if (qp.active || !qp.has_data()) return;
+  qp.active = true;
+  active_.push_back(qi);
+}
+
+void Nic::deactivate(std::uint32_t qi) {
+  qps_[qi].active = false;
+  const auto it = std::find(active_.begin(), active_.end(), qi);
+  const auto pos = static_cast<std::size_t>(it - active_.begin());
+  active_.erase(it);
+  if (rr_ > pos) --rr_;
+}
+
+void Nic::wake_at(sim::Time at) {
+  if (at >= wake_at_) return;  // an earlier wake is pending and will re-evaluate
+  wake_at_ = at;
+  schedule_at(at, *this, kWake);
+}
+
+void Nic::try_send() {
+  if (active_.empty() || !port_.can_send_now(data_priority_)) return;
+  const sim::Time t = now();
+  sim::Time earliest = sim::Time::max();
+  const std::size_t n = active_.size();
+  if (rr_ >= n) rr_ = 0;
+  for (std::size_t k = 0; k < n; ++k) {
+    std::size_t pos = rr_ + k;
+    if (pos >= n) pos -= n;
+    const std::uint32_t qi = active_[pos];
+    QueuePair& qp = qps_[qi];
+    CongestionControl& cc = *qp.cc;
+    if (qp.last_wire != 0) {
+      const sim::Time ready = qp.last_send + sim::serialization_time(qp.last_wire, cc.rate_bps(t));
+      if (ready > t) {
+        const sim::Time change = cc.next_change(t);
+        earliest = std::min(earliest, change > t ? std::min(ready, change) : ready);
+        continue;
+      }
+    }
+    const std::uint64_t window = cc.window_bytes();
+    if (window != std::numeric_limits<std::uint64_t>::max() &&
+        static_cast<std::uint64_t>(qp.snd_nxt - qp.snd_una) * port_.mtu_bytes() >= window) {
+      continue;  // an ACK will call try_send again
+    }
+    rr_ = pos + 1;
+    send_one(qi);
+    return;
+  }
+  if (earliest != sim::Time::max()) wake_at(earliest);
+}
+
+std::uint32_t Nic::payload_of(const QpMessage& m, std::uint32_t psn) const {
+  const std::uint64_t mtu = port_.mtu_bytes();
+  const std::uint64_t offset = static_cast<std::uint64_t>(psn - m.first_psn) * mtu;
+  return static_cast<std::uint32_t>(std::min(mtu, m.bytes - std::min(m.bytes, offset)));
+}
+
+void Nic::send_one(std::uint32_t qi) {
+  QueuePair& qp = qps_[qi];
+  const QpMessage& m = qp.messages[qp.send_msg];
+  const std::uint32_t psn = qp.snd_nxt;
+  const sim::Time t = now();
+  Packet* p = pool_->alloc();
+  p->kind = PacketKind::kData;
+  p->src = id_;
+  p->dst = qp.peer;
+  p->qp = qp.remote_qp;
+  p->psn = psn;
+  p->payload_bytes = payload_of(m, psn);
+  p->wire_bytes = p->payload_bytes + params_.header_bytes;
+  p->priority = data_priority_;
+  p->ecn = Ecn::kEct;
+  p->entropy = qp.entropy;
+  p->cookie = m.cookie;
+  p->flags = static_cast<std::uint8_t>((psn == m.first_psn ? kFlagFirst : 0) |
+                                       (psn + 1 == m.end_psn ? kFlagLast : 0));
+  if (++qp.snd_nxt == m.end_psn) ++qp.send_msg;
+  if (qp.snd_una == qp.snd_max) qp.rto_deadline = t + params_.rto;  // first outstanding packet
+  if (psn < qp.snd_max) {
+    ++counters_.retransmissions;
+  } else {
+    qp.snd_max = psn + 1;
+  }
+  ++counters_.data_packets_sent;
+  qp.last_send = t;
+  qp.last_wire = p->wire_bytes;
+  qp.cc->on_send(t, p->wire_bytes);
+  if (!qp.rto_armed) arm_rto(qi, qp.rto_deadline);
+  if (!qp.has_data()) deactivate(qi);
+  port_.enqueue(p);
+}
+
+void Nic::arm_rto(std::uint32_t qi, sim::Time at) {
+  qps_[qi].rto_armed = true;
+  schedule_at(at, *this, (static_cast<std::uint64_t>(qi) << 1) | kRto);
+}
+
+void Nic::send_control(PacketKind kind, const QueuePair& qp, std::uint32_t psn) {
+  Packet* p = pool_->alloc();
+  p->kind = kind;
+  p->src = id_;
+  p->dst = qp.peer;
+  p->qp = qp.remote_qp;
+  p->psn = psn;
+  p->wire_bytes = params_.ack_bytes;
+  p->priority = 0;
+  p->ecn = Ecn::kNotEct;
+  p->entropy = qp.entropy;
+  port_.enqueue(p);
+}
+
+void Nic::receive(Packet* packet, std::uint16_t /*in_port*/) {
+  ++counters_.packets_received;
+  if (packet->kind == PacketKind::kPause) {
+    port_.on_pause_frame(packet->priority, packet->pause_quanta);
+  } else if (packet->qp < qps_.size()) {
+    switch (packet->kind) {
+      case PacketKind::kData:
+        on_data(*packet);
+        break;
+      case PacketKind::kAck:
+        on_ack(*packet, false);
+        break;
+      case PacketKind::kNack:
+        on_ack(*packet, true);
+        break;
+      case PacketKind::kCnp:
+        ++counters_.cnps_received;
+        qps_[packet->qp].cc->on_cnp(now());
+        break;
+      case PacketKind::kPause:
+        break;
+    }
+  }
+  pool_->release(packet);
+}
+
+void Nic::on_data(const Packet& packet) {
+  const std::uint32_t qi = packet.qp;
+  QueuePair& qp = qps_[qi];
+  const sim::Time t = now();
+  if (packet.ecn == Ecn::kCe) {
+    ++counters_.ce_received;
+    if (t - qp.last_cnp >= params_.cnp_interval) {
+      qp.last_cnp = t;
+      ++counters_.cnps_sent;
+      send_control(PacketKind::kCnp, qp, 0);
+    }
+  }
+  if (packet.psn == qp.rcv_nxt) {
+    ++qp.rcv_nxt;
+    qp.nack_sent = false;
+    qp.rcv_msg_bytes += packet.payload_bytes;
+    counters_.bytes_delivered += packet.payload_bytes;
+    const bool last = (packet.flags & kFlagLast) != 0;
+    if (last || ++qp.unacked_rx >= params_.ack_every) {
+      qp.unacked_rx = 0;
+      ++counters_.acks_sent;
+      send_control(PacketKind::kAck, qp, qp.rcv_nxt);
+    }
+    if (last) {
+      const std::uint64_t bytes = qp.rcv_msg_bytes;
+      const EndpointId peer = qp.peer;
+      qp.rcv_msg_bytes = 0;
+      ++counters_.messages_received;
+      // May post new messages (and create QPs): no reference into qps_ is used after this.
+      if (observer_ != nullptr) observer_->on_message_received(id_, peer, packet.cookie, bytes, t);
+    }
+  } else if (packet.psn > qp.rcv_nxt) {
+    if (!qp.nack_sent) {
+      qp.nack_sent = true;
+      ++counters_.nacks_sent;
+      send_control(PacketKind::kNack, qp, qp.rcv_nxt);
+    }
+  } else {
+    // A duplicate (the sender went back): acknowledge again so that it moves on.
+    ++counters_.acks_sent;
+    send_control(PacketKind::kAck, qp, qp.rcv_nxt);
+  }
+}
+
+std::uint64_t Nic::payload_between(const QueuePair& qp, std::uint32_t from,
+                                   std::uint32_t to) const {
+  const std::uint64_t mtu = port_.mtu_bytes();
+  std::uint64_t bytes = 0;
+  for (std::size_t i = qp.msg_head; i < qp.messages.size(); ++i) {
+    const QpMessage& m = qp.messages[i];
+    if (m.first_psn >= to) break;
+    if (m.end_psn <= from) continue;
+    const std::uint32_t lo = std::max(from, m.first_psn);
+    const std::uint32_t hi = std::min(to, m.end_psn);
+    bytes += std::min(m.bytes, static_cast<std::uint64_t>(hi - m.first_psn) * mtu) -
+             std::min(m.bytes, static_cast<std::uint64_t>(lo - m.first_psn) * mtu);
+  }
+  return bytes;
+}
+
+void Nic::locate_send_message(QueuePair& qp) {
+  auto i = qp.msg_head;
+  while (i < qp.messages.size() && qp.messages[i].end_psn <= qp.snd_nxt)
+    ++i;
+  qp.send_msg = static_cast<std::uint32_t>(i);
+}
+
+void Nic::go_back(std::uint32_t qi, std::uint32_t psn) {
+  QueuePair& qp = qps_[qi];
+  qp.snd_nxt = psn;
+  locate_send_message(qp);
+  activate(qi);
+}
+
+void Nic::on_ack(const Packet& packet, bool nack) {
+  const std::uint32_t qi = packet.qp;
+  const sim::Time t = now();
+  {
+    QueuePair& qp = qps_[qi];
+    const std::uint32_t ack = std::min(packet.psn, qp.snd_max);
+    if (ack > qp.snd_una) {
+      const std::uint64_t acked = payload_between(qp, qp.snd_una, ack);
+      qp.snd_una = ack;
+      qp.rto_deadline = t + params_.rto;
+      if (qp.snd_nxt < ack) {
+        qp.snd_nxt = ack;
+        locate_send_message(qp);
+      }
+      qp.cc->on_ack(t, acked);
+    }
+    if (nack && ack < qp.snd_nxt) go_back(qi, ack);
+  }
+  // Complete the messages now fully acknowledged. The observer may post messages (growing
+  // qps_ or this QP's message list), so every access goes through the index again.
+  for (;;) {
+    QueuePair& qp = qps_[qi];
+    if (qp.msg_head >= qp.messages.size() || qp.messages[qp.msg_head].end_psn > qp.snd_una) break;
+    const QpMessage m = qp.messages[qp.msg_head++];
+    if (qp.msg_head == qp.messages.size() && qp.snd_nxt == qp.snd_end) {
+      qp.messages.clear();
+      qp.msg_head = 0;
+      qp.send_msg = 0;
+    }
+    ++counters_.messages_sent;
+    if (flow_log_ != nullptr) flow_log_->push_back(FlowRecord{id_, qp.peer, m.bytes, m.posted, t});
+    if (observer_ != nullptr) observer_->on_message_sent(id_, m.cookie, t);
+  }
+  try_send();
+}
+
+void Nic::on_rto(std::uint32_t qi) {
+  QueuePair& qp = qps_[qi];
+  if (qp.snd_una >= qp.snd_max) {
+    qp.rto_armed = false;  // nothing outstanding; the next send re-arms
+    return;
+  }
+  const sim::Time t = now();
+  if (t < qp.rto_deadline) {
+    arm_rto(qi, qp.rto_deadline);  // the deadline moved with ACKs: one event per period at most
+    return;
+  }
+  ++counters_.timeouts;
+  qp.cc->on_timeout(t);
+  qp.rto_deadline = t + params_.rto;
+  arm_rto(qi, qp.rto_deadline);
+  go_back(qi, qp.snd_una);
+  try_send();
+}
+
+void Nic::on_event(std::uint64_t arg) {
+  if ((arg & 1) == kRto) {
+    on_rto(static_cast<std::uint32_t>(arg >> 1));
+    return;
+  }
+  if (now() == wake_at_) wake_at_ = sim::Time::max();
+  try_send();
+}
+
+}  // namespace fabricsim::models

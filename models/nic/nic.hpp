@@ -1,0 +1,122 @@
+// A RoCEv2 NIC with one port: Reliable Connection queue pairs, messages segmented to the link
+// MTU with PSNs, cumulative ACKs (coalesced every ack_every packets and at the end of each
+// message), NACK on out-of-order arrival with go-back-N, an RTO per QP, CNPs from the
+// notification point (at most one per QP per cnp_interval), and round-robin between active QPs,
+// each paced at its congestion control's rate.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "models/cc/congestion_control.hpp"
+#include "models/nic/message_observer.hpp"
+#include "models/nic/queue_pair.hpp"
+#include "models/node.hpp"
+#include "models/packet.hpp"
+#include "models/params.hpp"
+#include "models/port.hpp"
+#include "sim/simulator.hpp"
+
+namespace fabricsim::models {
+
+struct NicCounters {
+  std::uint64_t data_packets_sent = 0;  // retransmissions included
+  std::uint64_t retransmissions = 0;    // data packets sent with a PSN sent before
+  std::uint64_t timeouts = 0;
+  std::uint64_t acks_sent = 0;
+  std::uint64_t nacks_sent = 0;
+  std::uint64_t cnps_sent = 0;
+  std::uint64_t cnps_received = 0;
+  std::uint64_t ce_received = 0;       // data packets that arrived ECN-marked
+  std::uint64_t packets_received = 0;  // every kind
+  std::uint64_t bytes_delivered = 0;   // payload delivered in order, exactly once
+  std::uint64_t messages_sent = 0;     // fully acknowledged
+  std::uint64_t messages_received = 0;
+};
+
+class Nic final : public sim::Component, public Node {
+ public:
+  // Builds the congestion control of a new QP; called once per QP (never per packet).
+  using CcFactory = std::function<std::unique_ptr<CongestionControl>(std::uint64_t line_rate)>;
+
+  // `directory` (owned by the Fabric, indexed by endpoint id) finds the peer NIC when a QP is
+  // created; it must outlive the NIC. The default congestion control is make_congestion_control
+  // (params.cc, port rate).
+  Nic(sim::Simulator& sim, PacketPool& pool, EndpointId id, const NicParams& params,
+      const std::vector<Nic*>& directory);
+
+  // Starts sending `bytes` to `dst` now on the QP for (dst, channel), created on demand. The
+  // observer hears on_message_sent here and on_message_received at `dst`. A message of 0 bytes
+  // is one header-only packet.
+  MessageId send_message(EndpointId dst, std::uint64_t bytes, std::uint32_t channel,
+                         std::uint64_t cookie);
+  // Creates (or finds) the QP for (dst, channel) and its peer at `dst`; returns its index here.
+  std::uint32_t connect_qp(EndpointId dst, std::uint32_t channel);
+  // The QP index for (dst, channel), or -1 when none exists.
+  std::int64_t find_qp(EndpointId dst, std::uint32_t channel) const;
+
+  void set_observer(MessageObserver* observer) { observer_ = observer; }
+  // Completed messages are appended here (FCTs), when set.
+  void set_flow_log(std::vector<FlowRecord>* log) { flow_log_ = log; }
+  void set_cc_factory(CcFactory factory) { cc_factory_ = std::move(factory); }
+
+  // Node
+  void receive(Packet* packet, std::uint16_t in_port) override;
+  Port& port(std::uint16_t /*index*/) override { return port_; }
+  const Port& port() const { return port_; }
+  std::uint16_t port_count() const override { return 1; }
+  void on_port_ready(std::uint16_t /*port*/) override { try_send(); }
+
+  void on_event(std::uint64_t arg) override;
+
+  EndpointId id() const { return id_; }
+  const NicParams& params() const { return params_; }
+  const NicCounters& counters() const { return counters_; }
+  std::uint32_t qp_count() const { return static_cast<std::uint32_t>(qps_.size()); }
+  const QueuePair& qp(std::uint32_t index) const { return qps_[index]; }
+  // The current sending rate of a QP (its congestion control), in bits/s.
+  std::uint64_t qp_rate_bps(std::uint32_t index) { return qps_[index].cc->rate_bps(now()); }
+
+ private:
+  static constexpr std::uint64_t kWake = 0;
+  static constexpr std::uint64_t kRto = 1;
+
+  std::uint32_t create_qp(EndpointId peer, std::uint32_t channel);
+  std::uint32_t accept_qp(EndpointId peer, std::uint32_t remote_qp, std::uint32_t channel);
+  void activate(std::uint32_t qp);
+  void deactivate(std::uint32_t qp);
+  void try_send();
+  void send_one(std::uint32_t qp);
+  void send_control(PacketKind kind, const QueuePair& qp, std::uint32_t psn);
+  void on_data(const Packet& packet);
+  void on_ack(const Packet& packet, bool nack);
+  void on_rto(std::uint32_t qp);
+  void go_back(std::uint32_t qp, std::uint32_t psn);
+  void locate_send_message(QueuePair& qp);
+  std::uint64_t payload_between(const QueuePair& qp, std::uint32_t from, std::uint32_t to) const;
+  void wake_at(sim::Time at);
+  void arm_rto(std::uint32_t qp, sim::Time at);
+  std::uint32_t payload_of(const QpMessage& m, std::uint32_t psn) const;
+
+  Port port_;
+  NicParams params_;
+  PacketPool* pool_;
+  const std::vector<Nic*>* directory_;
+  MessageObserver* observer_ = nullptr;
+  std::vector<FlowRecord>* flow_log_ = nullptr;
+  CcFactory cc_factory_;
+  std::vector<QueuePair> qps_;
+  std::vector<std::uint32_t> active_;  // QPs with data to send, served round-robin
+  std::unordered_map<std::uint64_t, std::uint32_t> qp_of_peer_;  // (dst << 32 | channel)
+  NicCounters counters_;
+  sim::Time wake_at_ = sim::Time::max();
+  std::uint64_t next_message_ = 0;
+  std::size_t rr_ = 0;
+  EndpointId id_;
+  std::uint8_t data_priority_;
+};
+
+}  // namespace fabricsim::models

@@ -1,0 +1,32 @@
+// What a port talks to: a node (switch, NIC, or a test stub) that owns ports and receives
+// packets from links.
+#pragma once
+
+#include <cstdint>
+
+#include "models/packet.hpp"
+#include "sim/time.hpp"
+
+namespace fabricsim::models {
+
+class Port;
+
+class Node {
+ public:
+  virtual ~Node() = default;
+  // A packet arrived on `in_port`; the node takes ownership of it.
+  virtual void receive(Packet* packet, std::uint16_t in_port) = 0;
+  virtual Port& port(std::uint16_t index) = 0;
+  virtual std::uint16_t port_count() const = 0;
+  // Time from the arrival of a packet's last bit (first bit when cut_through()) until the node
+  // acts on it: the switch pipeline. Folded into the link's arrival event, so it costs no event.
+  virtual sim::Time ingress_latency() const { return sim::Time::zero(); }
+  virtual bool cut_through() const { return false; }
+  // Port `port` took `packet` off its queue to transmit it (the node still does not own it;
+  // the packet is read-only here). Switches release buffer accounting here.
+  virtual void on_dequeue(const Packet& /*packet*/, std::uint16_t /*port*/) {}
+  // Port `port` went idle with nothing it may send (end of a PAUSE, or drained after one).
+  virtual void on_port_ready(std::uint16_t /*port*/) {}
+};
+
+}  // namespace fabricsim::models

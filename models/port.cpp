@@ -1,0 +1,163 @@
+// Egress port + link direction: queues, serialisation, propagation, PFC pause.
+#include "models/port.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "models/node.hpp"
+
+namespace fabricsim::models {
+
+Port::Port(sim::Simulator& sim, PacketPool& pool, Node& owner, std::uint16_t index)
+    : sim::Component(sim), pool_(&pool), owner_(&owner), index_(index) {}
+
+void Port::attach(Node& peer, std::uint16_t peer_port, const LinkParams& link,
+                  std::uint32_t loss_seed) {
+  if (link.rate_bps == 0) throw std::invalid_argument("link rate must be positive");
+  peer_ = &peer;
+  peer_port_ = peer_port;
+  rate_bps_ = link.rate_bps;
+  __extension__ using Wide = unsigned __int128;
+  const Wide scaled = static_cast<Wide>(8ULL * 1'000'000'000'000ULL) << kFpShift;
+  ps_per_byte_fp_ = static_cast<std::uint64_t>((scaled + link.rate_bps - 1) / link.rate_bps);
+  delay_ = link.delay;
+  arrival_offset_ = link.delay + peer.ingress_latency();
+  peer_cut_through_ = peer.cut_through();
+  mtu_bytes_ = link.mtu_bytes;
+  loss_rate_ = link.loss_rate;
+  if (loss_rate_ > 0.0) {
+    loss_rng_ = std::make_unique<sim::Rng>(simulator().make_rng(0x1055'0000'0000ULL + loss_seed));
+  }
+}
+
+void Port::enqueue(Packet* packet) {
+  const std::uint32_t prio = std::min<std::uint32_t>(packet->priority, kMaxPriorities - 1);
+  Fifo& q = queues_[prio];
+  packet->next = nullptr;
+  if (q.tail == nullptr) {
+    q.head = packet;
+  } else {
+    q.tail->next = packet;
+  }
+  q.tail = packet;
+  q.bytes += packet->wire_bytes;
+  queued_bytes_ += packet->wire_bytes;
+  if (queued_bytes_ > max_queued_bytes_) max_queued_bytes_ = queued_bytes_;
+  if (busy_until_ <= now()) {
+    try_start();
+  } else {
+    kick_at(busy_until_);
+  }
+}
+
+void Port::send_control(Packet* packet) {
+  packet->next = nullptr;
+  if (control_tail_ == nullptr) {
+    control_head_ = packet;
+  } else {
+    control_tail_->next = packet;
+  }
+  control_tail_ = packet;
+  if (busy_until_ <= now()) {
+    try_start();
+  } else {
+    kick_at(busy_until_);
+  }
+}
+
+void Port::on_pause_frame(std::uint8_t priority, std::uint16_t quanta) {
+  if (priority >= kMaxPriorities || rate_bps_ == 0) return;
+  ++pause_frames_received_;
+  const sim::Time duration = sim::serialization_time(static_cast<std::uint64_t>(quanta) * 64U,
+                                                     rate_bps_);  // 512 bits = 64 bytes
+  pause_until(priority, now() + duration);
+}
+
+void Port::pause_until(std::uint8_t priority, sim::Time until) {
+  const bool was_paused = paused_until_[priority] > now();
+  paused_until_[priority] = until;
+  if (until > now()) {
+    if (queues_[priority].head != nullptr || notify_idle_) kick_at(std::max(until, busy_until_));
+  } else if (was_paused) {
+    // Resumed: send what waits, or tell the owner (a NIC pulls its data only when idle).
+    if (busy_until_ <= now()) {
+      try_start();
+      if (busy_until_ <= now()) owner_->on_port_ready(index_);
+    } else {
+      kick_at(busy_until_);
+    }
+  }
+}
+
+void Port::kick_at(sim::Time at) {
+  if (at >= kick_at_) return;  // an earlier kick is pending; it re-evaluates everything
+  kick_at_ = at;
+  schedule_at(at, *this, kKick);
+}
+
+void Port::on_event(std::uint64_t arg) {
+  if (arg != kKick) {
+    // Arrival of a packet at the peer: hand it over (ownership passes to the peer).
+    peer_->receive(reinterpret_cast<Packet*>(arg), peer_port_);
+    return;
+  }
+  if (now() == kick_at_) kick_at_ = sim::Time::max();
+  if (busy_until_ > now()) {
+    kick_at(busy_until_);
+    return;
+  }
+  try_start();
+  if (busy_until_ <= now()) owner_->on_port_ready(index_);
+}
+
+void Port::try_start() {
+  // Precondition: the wire is free (busy_until_ <= now).
+  if (control_head_ != nullptr) {
+    Packet* p = control_head_;
+    control_head_ = p->next;
+    if (control_head_ == nullptr) control_tail_ = nullptr;
+    transmit(p);
+    return;
+  }
+  if (queued_bytes_ == 0) return;
+  const sim::Time t = now();
+  sim::Time resume = sim::Time::max();
+  for (std::uint32_t prio = 0; prio < kMaxPriorities; ++prio) {
+    Fifo& q = queues_[prio];
+    if (q.head == nullptr) continue;
+    if (paused_until_[prio] > t) {
+      resume = std::min(resume, paused_until_[prio]);
+      continue;
+    }
+    Packet* p = q.head;
+    q.head = p->next;
+    if (q.head == nullptr) q.tail = nullptr;
+    q.bytes -= p->wire_bytes;
+    queued_bytes_ -= p->wire_bytes;
+    owner_->on_dequeue(*p, index_);
+    transmit(p);
+    return;
+  }
+  if (resume != sim::Time::max()) kick_at(resume);
+}
+
+void Port::transmit(Packet* packet) {
+  const sim::Time t = now();
+  const sim::Time ser = serialization(packet->wire_bytes);
+  busy_until_ = t + ser;
+  tx_bytes_ += packet->wire_bytes;
+  ++tx_packets_;
+  if (loss_rng_ != nullptr && loss_rng_->bernoulli(loss_rate_)) [[unlikely]] {
+    ++lost_packets_;
+    pool_->release(packet);
+  } else {
+    const sim::Time lead =
+        peer_cut_through_ ? serialization(std::min(packet->wire_bytes, kCutThroughBytes)) : ser;
+    schedule_at(t + lead + arrival_offset_, *this, reinterpret_cast<std::uint64_t>(packet));
+  }
+  if (queued_bytes_ != 0 || control_head_ != nullptr || notify_idle_) kick_at(busy_until_);
+}
+
+}  // namespace fabricsim::models

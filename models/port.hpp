@@ -1,0 +1,126 @@
+// One direction of a full-duplex link: the egress port of a node with its per-priority FIFO
+// queues, serialisation at the link rate, the propagation delay to the peer, and PFC pause
+// state per priority (set by PAUSE frames from the peer).
+//
+// Events: a packet that starts transmission schedules exactly one event, its arrival at the
+// peer (last bit, or first bit for a cut-through peer, plus the peer's pipeline latency). A
+// "kick" event at the end of a transmission is scheduled only while packets wait behind it,
+// and at the end of a pause (NIC ports, which pull their data, also get one at the end of each
+// transmission). An idle switch hop therefore costs one event per packet.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+
+#include "models/packet.hpp"
+#include "models/params.hpp"
+#include "sim/rng.hpp"
+#include "sim/simulator.hpp"
+
+namespace fabricsim::models {
+
+class Node;
+
+inline constexpr std::uint32_t kMaxPriorities = 4;
+inline constexpr std::uint32_t kCutThroughBytes = 64;  // header bytes a cut-through switch needs
+inline constexpr std::uint16_t kMaxPauseQuanta = 0xFFFF;
+inline constexpr std::uint32_t kPauseFrameBytes = 64;
+
+class Port final : public sim::Component {
+ public:
+  // `owner` owns this port; packets queued here are owned by the port until they arrive at the
+  // peer (or are lost on the link, when the port releases them to `pool`).
+  Port(sim::Simulator& sim, PacketPool& pool, Node& owner, std::uint16_t index);
+
+  // Wires this direction to `peer`'s port `peer_port` with the given link parameters.
+  void attach(Node& peer, std::uint16_t peer_port, const LinkParams& link, std::uint32_t loss_seed);
+  bool connected() const { return peer_ != nullptr; }
+  // When set (NIC ports), the port calls owner.on_port_ready() at the end of every
+  // transmission that leaves it idle, so the owner can pull its next packet just in time.
+  void set_notify_idle(bool on) { notify_idle_ = on; }
+
+  // Takes ownership of `packet` and queues it at its priority (clamped to the highest class).
+  void enqueue(Packet* packet);
+  // Takes ownership of a MAC control frame (PAUSE): sent before any queued data, never paused.
+  void send_control(Packet* packet);
+
+  // A PAUSE frame from the peer arrived for `priority`: stop sending that class for `quanta`
+  // x 512 bit times (0 resumes at once).
+  void on_pause_frame(std::uint8_t priority, std::uint16_t quanta);
+  // Pause `priority` until `until` (tests and the PAUSE handler).
+  void pause_until(std::uint8_t priority, sim::Time until);
+  bool paused(std::uint8_t priority) const { return paused_until_[priority] > now(); }
+
+  // True when a packet enqueued now at `priority` would start transmission at once.
+  bool can_send_now(std::uint8_t priority) const {
+    return busy_until_ <= now() && queued_bytes_ == 0 && control_head_ == nullptr &&
+           !paused(priority);
+  }
+  sim::Time busy_until() const { return busy_until_; }
+
+  std::uint64_t rate_bps() const { return rate_bps_; }
+  sim::Time delay() const { return delay_; }
+  std::uint32_t mtu_bytes() const { return mtu_bytes_; }
+  sim::Time serialization(std::uint32_t bytes) const {
+    return sim::Time::ps(static_cast<std::int64_t>(
+        (static_cast<std::uint64_t>(bytes) * ps_per_byte_fp_ + kFpMask) >> kFpShift));
+  }
+  std::uint16_t index() const { return index_; }
+  Node* peer() const { return peer_; }
+  std::uint16_t peer_port() const { return peer_port_; }
+
+  // Probes and counters.
+  std::uint64_t queue_bytes() const { return queued_bytes_; }
+  std::uint64_t queue_bytes(std::uint8_t priority) const { return queues_[priority].bytes; }
+  std::uint64_t max_queue_bytes() const { return max_queued_bytes_; }
+  std::uint64_t tx_bytes() const { return tx_bytes_; }
+  std::uint64_t tx_packets() const { return tx_packets_; }
+  std::uint64_t lost_packets() const { return lost_packets_; }
+  std::uint64_t pause_frames_received() const { return pause_frames_received_; }
+
+  void on_event(std::uint64_t arg) override;
+
+ private:
+  struct Fifo {
+    Packet* head = nullptr;
+    Packet* tail = nullptr;
+    std::uint64_t bytes = 0;
+  };
+  static constexpr int kFpShift = 20;
+  static constexpr std::uint64_t kFpMask = (1ULL << kFpShift) - 1;
+  static constexpr std::uint64_t kKick = 1;  // event args other than this are Packet pointers
+
+  void try_start();
+  void transmit(Packet* packet);
+  void kick_at(sim::Time at);
+
+  PacketPool* pool_;
+  Node* owner_;
+  Node* peer_ = nullptr;
+  std::uint64_t rate_bps_ = 0;
+  std::uint64_t ps_per_byte_fp_ = 0;  // picoseconds per byte, fixed point (kFpShift bits)
+  sim::Time delay_;
+  sim::Time arrival_offset_;  // delay + peer pipeline latency
+  sim::Time busy_until_;
+  sim::Time kick_at_ = sim::Time::max();
+  std::array<Fifo, kMaxPriorities> queues_{};
+  std::array<sim::Time, kMaxPriorities> paused_until_{};
+  Packet* control_head_ = nullptr;
+  Packet* control_tail_ = nullptr;
+  std::uint64_t queued_bytes_ = 0;
+  std::uint64_t max_queued_bytes_ = 0;
+  std::uint64_t tx_bytes_ = 0;
+  std::uint64_t tx_packets_ = 0;
+  std::uint64_t lost_packets_ = 0;
+  std::uint32_t pause_frames_received_ = 0;
+  std::uint32_t mtu_bytes_ = 0;
+  double loss_rate_ = 0.0;
+  std::unique_ptr<sim::Rng> loss_rng_;  // only for lossy links
+  std::uint16_t index_;
+  std::uint16_t peer_port_ = 0;
+  bool peer_cut_through_ = false;
+  bool notify_idle_ = false;
+};
+
+}  // namespace fabricsim::models

@@ -1,0 +1,262 @@
+// Switch forwarding, buffer admission, ECN marking and PFC.
+#include "models/switch/switch.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "models/switch/ecn.hpp"
+
+namespace fabricsim::models {
+
+namespace {
+constexpr std::uint64_t mix64(std::uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xFF51AFD7ED558CCDULL;
+  x ^= x >> 33;
+  x *= 0xC4CEB9FE1A85EC53ULL;
+  return x ^ (x >> 33);
+}
+}  // namespace
+
+const char* drop_reason_name(DropReason reason) {
+  switch (reason) {
+    case DropReason::kBufferFull:
+      return "buffer_full";
+    case DropReason::kDynamicThreshold:
+      return "dynamic_threshold";
+    case DropReason::kStaticLimit:
+      return "static_limit";
+    case DropReason::kHeadroom:
+      return "pfc_headroom";
+    case DropReason::kNoRoute:
+      return "no_route";
+    case DropReason::kLinkLoss:
+      return "link_loss";
+    case DropReason::kCount:
+      break;
+  }
+  return "?";
+}
+
+Switch::Switch(sim::Simulator& sim, PacketPool& pool, const std::vector<Attachment>& attachments,
+               std::uint32_t index, std::uint16_t ports, const SwitchParams& params,
+               std::uint8_t tier)
+    : sim::Component(sim),
+      attachments_(&attachments),
+      params_(params),
+      pool_(&pool),
+      rng_(sim.make_rng(0x5717'0000'0000ULL + index)),
+      salt_(mix64(0x9E3779B97F4A7C15ULL ^ index)),
+      index_(index),
+      priorities_(static_cast<std::uint8_t>(
+          std::clamp<std::uint32_t>(params.priorities, 1, kMaxPriorities))),
+      tier_(tier) {
+  if (params.priorities < 1 || params.priorities > kMaxPriorities) {
+    throw std::invalid_argument(
+        fmt::format("switch priorities must be 1..{}, got {}", kMaxPriorities, params.priorities));
+  }
+  ports_.reserve(ports);  // never reallocated: events point at ports
+  for (std::uint16_t p = 0; p < ports; ++p)
+    ports_.emplace_back(sim, pool, *this, p);
+  ingress_.resize(static_cast<std::size_t>(ports) * priorities_);
+  headroom_.assign(ports, 0);
+}
+
+void Switch::port_attached(std::uint16_t port) {
+  const Port& p = ports_[port];
+  std::uint64_t headroom = params_.pfc.headroom_bytes;
+  if (headroom == 0) {
+    // Bytes that may still arrive once we decide to pause: those in our pipeline (latency),
+    // a frame ahead of our PAUSE on the egress, the PAUSE's flight, the frame the upstream
+    // port is sending, and everything in flight back towards us.
+    const double rate_Bps = static_cast<double>(p.rate_bps()) / 8.0;
+    const auto in_flight = static_cast<std::uint64_t>(
+        (2.0 * p.delay().seconds() + params_.latency.seconds()) * rate_Bps);
+    headroom = in_flight + 3ULL * (p.mtu_bytes() + 128U);
+  }
+  if (params_.pfc.enabled) {
+    headroom_reserved_ -= static_cast<std::uint64_t>(headroom_[port]) * priorities_;
+    headroom_reserved_ += headroom * priorities_;
+  }
+  headroom_[port] = static_cast<std::uint32_t>(std::min<std::uint64_t>(headroom, 0xFFFFFFFFULL));
+}
+
+std::uint64_t Switch::xoff_bytes(std::uint16_t /*port*/) const {
+  if (params_.pfc.xoff_bytes != 0) return params_.pfc.xoff_bytes;
+  const std::uint64_t capacity =
+      params_.buffer_bytes > headroom_reserved_ ? params_.buffer_bytes - headroom_reserved_ : 0;
+  const std::uint64_t free = capacity > shared_used_ ? capacity - shared_used_ : 0;
+  return static_cast<std::uint64_t>(params_.dt_alpha * static_cast<double>(free));
+}
+
+std::uint64_t Switch::xon_bytes(std::uint16_t port) const {
+  if (params_.pfc.xon_bytes != 0) return params_.pfc.xon_bytes;
+  const std::uint64_t xoff = xoff_bytes(port);
+  const std::uint64_t two_mtu = 2ULL * ports_[port].mtu_bytes();
+  return xoff > two_mtu ? xoff - two_mtu : 0;
+}
+
+std::uint32_t Switch::flow_hash(const Packet& packet) const {
+  std::uint64_t h = salt_;
+  h = mix64(h ^ ((static_cast<std::uint64_t>(packet.src) << 32) | packet.dst));
+  h = mix64(h ^ ((static_cast<std::uint64_t>(packet.qp) << 16) | packet.entropy));
+  return static_cast<std::uint32_t>(h >> 32);
+}
+
+std::uint16_t Switch::route(const Packet& packet) {
+  if (packet.dst >= attachments_->size()) return kNoPort;
+  const Attachment& at = (*attachments_)[packet.dst];
+  if (at.edge_switch == index_) return at.port;
+  const RouteTable::Span group = routes_.group_for_edge(at.edge_index);
+  if (group.count <= 1) return group.count == 0 ? kNoPort : group.ports[0];
+  switch (params_.routing) {
+    case Routing::kEcmp: {
+      const auto pick = (static_cast<std::uint64_t>(flow_hash(packet)) * group.count) >> 32;
+      return group.ports[pick];
+    }
+    case Routing::kSpray: {
+      if (spray_next_ >= group.count) spray_next_ = 0;
+      return group.ports[spray_next_++];
+    }
+    case Routing::kAdaptive: {
+      // Least queued bytes; ties go to the flow's hashed choice, then round the group.
+      const auto start = static_cast<std::uint32_t>(
+          (static_cast<std::uint64_t>(flow_hash(packet)) * group.count) >> 32);
+      std::uint16_t best = group.ports[start];
+      std::uint64_t best_bytes = ports_[best].queue_bytes();
+      for (std::uint32_t i = 1; i < group.count && best_bytes != 0; ++i) {
+        std::uint32_t k = start + i;
+        if (k >= group.count) k -= group.count;
+        const std::uint16_t candidate = group.ports[k];
+        const std::uint64_t bytes = ports_[candidate].queue_bytes();
+        if (bytes < best_bytes) {
+          best = candidate;
+          best_bytes = bytes;
+        }
+      }
+      return best;
+    }
+  }
+  return kNoPort;
+}
+
+void Switch::receive(Packet* packet, std::uint16_t in_port) {
+  if (packet->kind == PacketKind::kPause) [[unlikely]] {
+    ports_[in_port].on_pause_frame(packet->priority, packet->pause_quanta);
+    pool_->release(packet);
+    return;
+  }
+  if (packet->priority >= priorities_)
+    packet->priority = static_cast<std::uint8_t>(priorities_ - 1);
+  const std::uint16_t out = route(*packet);
+  if (out == kNoPort || out >= ports_.size()) [[unlikely]] {
+    drop(packet, DropReason::kNoRoute);
+    return;
+  }
+  const DropReason refused = admit(*packet, in_port, out);
+  if (refused != DropReason::kCount) [[unlikely]] {
+    drop(packet, refused);
+    return;
+  }
+  packet->in_port = in_port;
+  Port& egress = ports_[out];
+  if (packet->ecn == Ecn::kEct && params_.ecn.enabled) {
+    const double p = ecn_mark_probability(params_.ecn, egress.queue_bytes(packet->priority));
+    if (p >= 1.0 || (p > 0.0 && rng_.uniform() < p)) {
+      packet->ecn = Ecn::kCe;
+      ++counters_.ecn_marks;
+    }
+  }
+  egress.enqueue(packet);
+}
+
+DropReason Switch::admit(const Packet& packet, std::uint16_t in_port, std::uint16_t out_port) {
+  const std::uint32_t size = packet.wire_bytes;
+  IngressQueue& iq = ingress_[slot(in_port, packet.priority)];
+  if (params_.pfc.enabled) {
+    // Lossless: the shared pool while this ingress queue is below XOFF, its headroom after.
+    const std::uint64_t capacity =
+        params_.buffer_bytes > headroom_reserved_ ? params_.buffer_bytes - headroom_reserved_ : 0;
+    if (iq.paused || shared_used_ + size > capacity) {
+      if (iq.headroom + size > headroom_[in_port]) return DropReason::kHeadroom;
+      iq.headroom += size;
+    } else {
+      shared_used_ += size;
+    }
+    used_ += size;
+    iq.bytes += size;
+    if (!iq.paused && iq.bytes >= xoff_bytes(in_port)) {
+      iq.paused = true;
+      ++iq.generation;
+      send_pause(in_port, packet.priority, kMaxPauseQuanta);
+    }
+    return DropReason::kCount;
+  }
+  const std::uint64_t queue = ports_[out_port].queue_bytes(packet.priority);
+  if (params_.queue_limit_bytes != 0 && queue + size > params_.queue_limit_bytes) {
+    return DropReason::kStaticLimit;
+  }
+  if (used_ + size > params_.buffer_bytes) return DropReason::kBufferFull;
+  const double threshold = params_.dt_alpha * static_cast<double>(params_.buffer_bytes - used_);
+  if (static_cast<double>(queue + size) > threshold) return DropReason::kDynamicThreshold;
+  used_ += size;
+  shared_used_ += size;
+  iq.bytes += size;
+  return DropReason::kCount;
+}
+
+void Switch::on_dequeue(const Packet& packet, std::uint16_t /*port*/) {
+  const std::uint32_t size = packet.wire_bytes;
+  IngressQueue& iq = ingress_[slot(packet.in_port, packet.priority)];
+  const std::uint32_t from_headroom = std::min(iq.headroom, size);
+  iq.headroom -= from_headroom;
+  shared_used_ -= size - from_headroom;
+  used_ -= size;
+  iq.bytes -= size;
+  // RESUME at XON, once the headroom is empty (else a quick re-PAUSE would find it part-full).
+  if (iq.paused && iq.headroom == 0 && iq.bytes <= xon_bytes(packet.in_port)) {
+    iq.paused = false;
+    ++iq.generation;
+    send_pause(packet.in_port, packet.priority, 0);
+  }
+}
+
+void Switch::send_pause(std::uint16_t port, std::uint8_t priority, std::uint16_t quanta) {
+  Port& p = ports_[port];
+  if (!p.connected()) return;
+  Packet* frame = pool_->alloc();
+  frame->kind = PacketKind::kPause;
+  frame->priority = priority;
+  frame->pause_quanta = quanta;
+  frame->wire_bytes = kPauseFrameBytes;
+  p.send_control(frame);
+  if (quanta == 0) {
+    ++counters_.resume_frames;
+    return;
+  }
+  ++counters_.pause_frames;
+  // Refresh at half the pause time while the queue stays above XON.
+  const sim::Time duration =
+      sim::serialization_time(static_cast<std::uint64_t>(quanta) * 64U, p.rate_bps());
+  const std::uint32_t generation = ingress_[slot(port, priority)].generation;
+  const std::uint64_t arg = (static_cast<std::uint64_t>(generation) << 32) |
+                            (static_cast<std::uint64_t>(port) << 8) | priority;
+  schedule_self_in(duration / 2, arg);
+}
+
+void Switch::on_event(std::uint64_t arg) {
+  const auto priority = static_cast<std::uint8_t>(arg & 0xFF);
+  const auto port = static_cast<std::uint16_t>((arg >> 8) & 0xFFFF);
+  const auto generation = static_cast<std::uint32_t>(arg >> 32);
+  const IngressQueue& iq = ingress_[slot(port, priority)];
+  if (iq.paused && iq.generation == generation) send_pause(port, priority, kMaxPauseQuanta);
+}
+
+void Switch::drop(Packet* packet, DropReason reason) {
+  ++counters_.drops[static_cast<std::size_t>(reason)];
+  pool_->release(packet);
+}
+
+}  // namespace fabricsim::models

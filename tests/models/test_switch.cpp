@@ -1,0 +1,227 @@
+// Switch mechanisms: PFC XOFF/XON, RED marking, dynamic threshold and static limit, ECMP,
+// spraying.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "models/switch/ecn.hpp"
+#include "tests/models/fabric_test_helpers.hpp"
+
+using namespace fabricsim;
+using namespace fabricsim::models;
+using sim::Time;
+
+namespace {
+
+// A switch with ports 0 (upstream sink) and 1 (sink holding endpoint 0); hand-wired.
+struct OneSwitch {
+  sim::Simulator sim{3};
+  PacketPool pool;
+  std::vector<Attachment> attachments{Attachment{0, 0, 1}};
+  test::SinkNode up{sim, pool, 1};
+  test::SinkNode down{sim, pool, 1};
+  Switch sw;
+  explicit OneSwitch(const SwitchParams& p) : sw(sim, pool, attachments, 0, 2, p, 0) {
+    test::wire(up, 0, sw, 0, LinkParams{});
+    test::wire(down, 0, sw, 1, LinkParams{});
+    sw.port_attached(0);
+    sw.port_attached(1);
+  }
+  void inject(std::uint32_t psn, std::uint32_t wire = 1000, Ecn ecn = Ecn::kNotEct) {
+    Packet* p = pool.alloc();
+    p->kind = PacketKind::kData;
+    p->dst = 0;
+    p->psn = psn;
+    p->wire_bytes = wire;
+    p->priority = 1;
+    p->ecn = ecn;
+    sw.receive(p, 0);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("PFC: PAUSE exactly when the ingress counter reaches XOFF, RESUME at XON") {
+  SwitchParams p;
+  p.ecn.enabled = false;
+  p.pfc.xoff_bytes = 10'000;
+  p.pfc.xon_bytes = 5'000;
+  OneSwitch t(p);
+  t.sw.port(1).pause_until(1, Time::ms(100));  // hold everything in the buffer
+  for (std::uint32_t k = 1; k <= 13; ++k) {
+    t.inject(k);
+    CHECK(t.sw.ingress_bytes(0, 1) == 1000ULL * k);
+    CHECK(t.sw.counters().pause_frames == (k >= 10 ? 1U : 0U));
+    CHECK(t.sw.pausing_upstream(0, 1) == (k >= 10));
+  }
+  CHECK(t.sw.counters().drops[static_cast<std::size_t>(DropReason::kHeadroom)] == 0);
+  // The PAUSE reaches the upstream port after its serialisation and the link delay, with the
+  // full quanta, and is refreshed before half of them have run out.
+  t.sim.run_until(Time::us(200));
+  REQUIRE(!t.up.log.empty());
+  CHECK(t.up.log[0].first == Time::ps(5'120) + Time::us(1));
+  CHECK(t.up.log[0].second.kind == PacketKind::kPause);
+  CHECK(t.up.log[0].second.pause_quanta == 0xFFFF);
+  CHECK(t.up.log[0].second.priority == 1);
+  CHECK(t.up.port(0).paused(1));
+  CHECK(t.sw.counters().pause_frames == 2);  // 65535 quanta = 335.5 us; refresh at 167.8 us
+
+  // Drain: one dequeue every 80 ns from t0; after the 8th the counter is 5000 = XON.
+  const Time t0 = t.sim.now();
+  t.sw.port(1).pause_until(1, t0);
+  t.sim.run_until(t0 + Time::ns(7 * 80) - Time::ps(1));
+  CHECK(t.sw.ingress_bytes(0, 1) == 6000);
+  CHECK(t.sw.counters().resume_frames == 0);
+  t.sim.run_until(t0 + Time::ns(7 * 80));
+  CHECK(t.sw.ingress_bytes(0, 1) == 5000);
+  CHECK(t.sw.counters().resume_frames == 1);
+  CHECK_FALSE(t.sw.pausing_upstream(0, 1));
+  t.sim.run();
+  CHECK(t.up.log.back().second.pause_quanta == 0);
+  CHECK_FALSE(t.up.port(0).paused(1));
+  CHECK(t.down.log.size() == 13);
+  CHECK(t.sw.counters().pause_frames == 2);  // no refresh after RESUME
+  CHECK(t.pool.live() == 0);
+}
+
+TEST_CASE("RED marking probability: 0 below Kmin, linear to Pmax, 1 above Kmax") {
+  EcnParams e;
+  e.kmin_bytes = 10'000;
+  e.kmax_bytes = 50'000;
+  e.pmax = 0.2;
+  CHECK(ecn_mark_probability(e, 0) == 0.0);
+  CHECK(ecn_mark_probability(e, 10'000) == 0.0);
+  CHECK(ecn_mark_probability(e, 30'000) == Approx(0.1));
+  CHECK(ecn_mark_probability(e, 50'000) == Approx(0.2));
+  CHECK(ecn_mark_probability(e, 50'001) == 1.0);
+  e.enabled = false;
+  CHECK(ecn_mark_probability(e, 1'000'000) == 0.0);
+}
+
+TEST_CASE("ECN marking on egress enqueue follows RED statistically") {
+  SwitchParams p;
+  p.pfc.enabled = false;
+  p.ecn.kmin_bytes = 10'000;
+  p.ecn.kmax_bytes = 50'000;
+  p.ecn.pmax = 0.2;
+  OneSwitch t(p);
+  constexpr int kTrials = 200;
+  int marks_linear = 0;
+  for (int trial = 0; trial < kTrials; ++trial) {
+    t.sw.port(1).pause_until(1, t.sim.now() + Time::ms(1));
+    for (std::uint32_t k = 0; k < 100; ++k)
+      t.inject(k, 1000, Ecn::kEct);  // sees 1000k queued
+    t.sw.port(1).pause_until(1, t.sim.now());
+    t.down.log.clear();
+    t.sim.run();
+    REQUIRE(t.down.log.size() == 100);
+    for (const auto& [time, pkt] : t.down.log) {
+      const bool marked = pkt.ecn == Ecn::kCe;
+      if (pkt.psn <= 10) {
+        REQUIRE_FALSE(marked);  // queue <= Kmin
+      } else if (pkt.psn > 50) {
+        REQUIRE(marked);  // queue > Kmax
+      } else if (marked) {
+        ++marks_linear;
+      }
+    }
+  }
+  // Expected per trial: sum_{j=1..40} 0.2 j / 40 = 4.1; variance sum p(1-p) = 3.87.
+  const double expected = 4.1 * kTrials;
+  const double sd = std::sqrt(3.87 * kTrials);
+  CHECK(std::abs(marks_linear - expected) < 4 * sd);
+  CHECK(t.sw.counters().ecn_marks == static_cast<std::uint64_t>(marks_linear + 49 * kTrials));
+}
+
+TEST_CASE("dynamic threshold: a lone queue may hold alpha/(1+alpha) of the buffer") {
+  for (const double alpha : {1.0, 0.5}) {
+    SwitchParams p;
+    p.pfc.enabled = false;
+    p.ecn.enabled = false;
+    p.buffer_bytes = 100'000;
+    p.dt_alpha = alpha;
+    OneSwitch t(p);
+    t.sw.port(1).pause_until(1, Time::ms(1));
+    for (std::uint32_t k = 0; k < 60; ++k)
+      t.inject(k);
+    // Admit the k-th (0-based) iff 1000 (k + 1) <= alpha (100000 - 1000 k).
+    const std::uint64_t admitted = alpha == 1.0 ? 50 : 33;
+    CHECK(t.sw.buffer_used() == admitted * 1000);
+    CHECK(t.sw.counters().drops[static_cast<std::size_t>(DropReason::kDynamicThreshold)] ==
+          60 - admitted);
+    t.sw.port(1).pause_until(1, t.sim.now());
+    t.sim.run();
+    CHECK(t.down.log.size() == admitted);
+    CHECK(t.sw.buffer_used() == 0);
+    CHECK(t.pool.live() == 0);
+  }
+}
+
+TEST_CASE("static queue limit drops beyond the limit") {
+  SwitchParams p;
+  p.pfc.enabled = false;
+  p.queue_limit_bytes = 20'000;
+  OneSwitch t(p);
+  t.sw.port(1).pause_until(1, Time::ms(1));
+  for (std::uint32_t k = 0; k < 30; ++k)
+    t.inject(k);
+  CHECK(t.sw.counters().drops[static_cast<std::size_t>(DropReason::kStaticLimit)] == 10);
+  t.sim.run();
+  CHECK(t.down.log.size() == 20);
+}
+
+TEST_CASE("ECMP hashing is deterministic and spreads flows over the uplinks") {
+  sim::Simulator sim;
+  Fabric f(sim);
+  SwitchParams sp;
+  const auto ls = test::make_leaf_spine(f, 4, 4, 4, LinkParams{}, sp, test::nic_without_cc());
+  Switch& leaf0 = f.switch_at(ls.leaves[0]);
+  std::map<std::uint16_t, int> per_port;
+  Packet pkt{};
+  for (std::uint32_t flow = 0; flow < 2000; ++flow) {
+    pkt.src = flow % 4;
+    pkt.dst = 4 + flow % 12;
+    pkt.qp = flow / 16;
+    pkt.entropy = static_cast<std::uint16_t>(flow * 7919);
+    const std::uint16_t out = leaf0.route(pkt);
+    REQUIRE(out == leaf0.route(pkt));  // same flow, same path
+    ++per_port[out];
+  }
+  REQUIRE(per_port.size() == 4);
+  for (const auto& [port, n] : per_port) {
+    CHECK(port >= 4);
+    CHECK(std::abs(n - 500) < 4 * 19.4);  // binomial(2000, 1/4): sd 19.4
+  }
+  // Destinations on the same leaf go out of their direct port.
+  pkt.dst = 2;
+  CHECK(leaf0.route(pkt) == 2);
+}
+
+TEST_CASE("ECMP keeps a flow on one path end to end; spraying balances its packets") {
+  for (const Routing routing : {Routing::kEcmp, Routing::kSpray}) {
+    sim::Simulator sim;
+    Fabric f(sim);
+    SwitchParams sp;
+    sp.routing = routing;
+    const auto ls = test::make_leaf_spine(f, 2, 4, 2, LinkParams{}, sp, test::nic_without_cc());
+    f.send_message(0, 2, 4096ULL * 400, 0, 1);
+    sim.run();
+    CHECK(f.nic(2).counters().bytes_delivered == 4096ULL * 400);
+    std::vector<std::uint64_t> up;
+    for (std::uint32_t s = 0; s < 4; ++s) {
+      up.push_back(f.switch_at(ls.leaves[0]).port(ls.uplink(s)).tx_packets());
+    }
+    std::uint64_t total = 0;
+    for (const auto n : up)
+      total += n;
+    CHECK(total == 400);
+    if (routing == Routing::kEcmp) {
+      CHECK(std::count(up.begin(), up.end(), 0ULL) == 3);
+    } else {
+      for (const auto n : up)
+        CHECK(std::abs(static_cast<double>(n) - 100.0) <= 5.0);
+    }
+  }
+}
