@@ -1,0 +1,256 @@
+// Executor state machine against a recording transport, and the local fabric's deadlock
+// detection and byte checks.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <vector>
+
+#include "workloads/algorithms/registry.hpp"
+#include "workloads/executor.hpp"
+#include "workloads/transports/local/check.hpp"
+#include "workloads/transports/local/local_fabric.hpp"
+
+using namespace fabricsim::workloads;
+
+namespace {
+
+struct Post {
+  std::string what;  // send, recv, reduce, copy
+  std::int32_t peer;
+  MemRegion a;
+  MemRegion b;
+  std::uint64_t tag;
+  std::uint64_t cookie;
+};
+
+// Records every post; the test delivers completions by hand.
+class RecordingTransport final : public Transport {
+ public:
+  std::vector<Post> posts;
+  std::int32_t rank() const override { return 0; }
+  void post_send(std::int32_t peer, MemRegion src, std::uint64_t tag, CompletionListener&,
+                 std::uint64_t cookie) override {
+    posts.push_back({"send", peer, src, {}, tag, cookie});
+  }
+  void post_recv(std::int32_t peer, MemRegion dst, std::uint64_t tag, CompletionListener&,
+                 std::uint64_t cookie) override {
+    posts.push_back({"recv", peer, dst, {}, tag, cookie});
+  }
+  void post_reduce(MemRegion dst, MemRegion a, MemRegion, std::uint64_t, DataType, ReduceOp,
+                   CompletionListener&, std::uint64_t cookie) override {
+    posts.push_back({"reduce", -1, dst, a, 0, cookie});
+  }
+  void post_copy(MemRegion dst, MemRegion src, CompletionListener&, std::uint64_t cookie) override {
+    posts.push_back({"copy", -1, dst, src, 0, cookie});
+  }
+};
+
+struct ManualClock final : Clock {
+  std::int64_t t = 0;
+  std::int64_t now_ps() const override { return t; }
+};
+
+struct DoneFlag final : ExecutorObserver {
+  int calls = 0;
+  void on_executor_done(Executor&) override { ++calls; }
+};
+
+Op make(OpKind kind, std::int32_t peer, std::uint64_t count) {
+  Op op;
+  op.kind = kind;
+  op.peer = peer;
+  op.count = count;
+  return op;
+}
+
+void add(RankProgram& p, Op op, std::vector<std::uint32_t> deps) {
+  op.deps_begin = static_cast<std::uint32_t>(p.deps.size());
+  op.deps_count = static_cast<std::uint32_t>(deps.size());
+  p.deps.insert(p.deps.end(), deps.begin(), deps.end());
+  p.ops.push_back(op);
+}
+
+}  // namespace
+
+TEST_CASE("executor posts sends to a peer in program order and advances on completions",
+          "[workloads][executor]") {
+  Schedule s;
+  s.nranks = 2;
+  s.ranks.resize(2);
+  RankProgram& p = s.ranks[0];
+  p.input_count = p.output_count = 8;
+  Op recv = make(OpKind::kRecv, 1, 2);
+  recv.dst = Loc{BufferId::kOutput, 4};
+  recv.recv_tag = make_tag(0, 0);
+  add(p, recv, {});
+  Op first = make(OpKind::kSend, 1, 2);
+  first.src = Loc{BufferId::kOutput, 4};
+  first.send_tag = make_tag(0, 0);
+  add(p, first, {0});
+  Op second = make(OpKind::kSend, 1, 3);
+  second.src = Loc{BufferId::kInput, 1};
+  second.send_tag = make_tag(0, 1);
+  add(p, second, {});
+
+  RecordingTransport transport;
+  ManualClock clock;
+  DoneFlag flag;
+  // Null buffers: a size-only transport (the simulator) sees null data and real sizes.
+  Executor exec(0, s, transport, Buffers{}, clock);
+  exec.set_observer(&flag);
+  clock.t = 100;
+  exec.start();
+  // op 2 is ready but must wait behind op 1 in the (channel 0, peer 1) send order.
+  REQUIRE(transport.posts.size() == 1);
+  CHECK(transport.posts[0].what == "recv");
+  CHECK(transport.posts[0].a.data == nullptr);
+  CHECK(transport.posts[0].a.bytes == 8);
+  clock.t = 250;
+  exec.on_complete(0);
+  REQUIRE(transport.posts.size() == 3);
+  CHECK(transport.posts[1].what == "send");
+  CHECK(transport.posts[1].cookie == 1);
+  CHECK(transport.posts[1].tag == make_tag(0, 0));
+  CHECK(transport.posts[2].cookie == 2);
+  CHECK(transport.posts[2].a.bytes == 12);
+  CHECK_FALSE(exec.done());
+  clock.t = 400;
+  exec.on_complete(2);
+  exec.on_complete(1);
+  CHECK(exec.done());
+  CHECK(flag.calls == 1);
+  CHECK(exec.timings()[0].start_ps == 100);
+  CHECK(exec.timings()[0].end_ps == 250);
+  CHECK(exec.timings()[1].start_ps == 250);
+  CHECK(exec.timings()[2].start_ps == 100);  // ready at start, posted later
+  CHECK(exec.timings()[2].end_ps == 400);
+  CHECK(exec.end_ps() == 400);
+  CHECK_THROWS_AS(exec.on_complete(1), std::logic_error);
+}
+
+TEST_CASE("recv_reduce_send: receive into staging, reduce into dst, then send dst",
+          "[workloads][executor]") {
+  Schedule s;
+  s.nranks = 3;
+  s.ranks.resize(3);
+  RankProgram& p = s.ranks[0];
+  p.input_count = p.output_count = 4;
+  p.scratch_count = 4;
+  Op op = make(OpKind::kRecvReduceSend, 2, 4);
+  op.send_peer = 1;
+  op.dst = Loc{BufferId::kOutput, 0};
+  op.src = Loc{BufferId::kInput, 0};
+  op.stage = Loc{BufferId::kScratch, 0};
+  op.recv_tag = make_tag(0, 0);
+  op.send_tag = make_tag(0, 0);
+  add(p, op, {});
+  std::vector<std::byte> input(16), output(16), scratch(16);
+  RecordingTransport transport;
+  ManualClock clock;
+  Executor exec(0, s, transport, Buffers{input.data(), output.data(), scratch.data()}, clock);
+  exec.start();
+  REQUIRE(transport.posts.size() == 1);
+  CHECK(transport.posts[0].what == "recv");
+  CHECK(transport.posts[0].peer == 2);
+  CHECK(transport.posts[0].a.data == scratch.data());
+  exec.on_complete(0);
+  REQUIRE(transport.posts.size() == 2);
+  CHECK(transport.posts[1].what == "reduce");
+  CHECK(transport.posts[1].a.data == output.data());
+  CHECK(transport.posts[1].b.data == input.data());
+  exec.on_complete(0);
+  REQUIRE(transport.posts.size() == 3);
+  CHECK(transport.posts[2].what == "send");
+  CHECK(transport.posts[2].peer == 1);
+  CHECK(transport.posts[2].a.data == output.data());
+  CHECK_FALSE(exec.done());
+  exec.on_complete(0);
+  CHECK(exec.done());
+}
+
+TEST_CASE("an empty program is done at start", "[workloads][executor]") {
+  CollectiveRequest r;
+  r.nranks = 4;
+  r.count = 0;
+  const Schedule s = generate(r);
+  RecordingTransport transport;
+  ManualClock clock;
+  DoneFlag flag;
+  Executor exec(2, s, transport, Buffers{}, clock);
+  exec.set_observer(&flag);
+  CHECK_FALSE(exec.done());
+  exec.start();
+  CHECK(exec.done());
+  CHECK(flag.calls == 1);
+  CHECK(transport.posts.empty());
+}
+
+TEST_CASE("local fabric reports a deadlock naming the stuck ranks", "[workloads][local]") {
+  // Both ranks receive before they send: a cycle.
+  Schedule s;
+  s.nranks = 2;
+  s.ranks.resize(2);
+  for (std::int32_t r = 0; r < 2; ++r) {
+    RankProgram& p = s.ranks[static_cast<std::size_t>(r)];
+    p.input_count = p.output_count = 1;
+    Op recv = make(OpKind::kRecv, 1 - r, 1);
+    recv.dst = Loc{BufferId::kOutput, 0};
+    add(p, recv, {});
+    Op send = make(OpKind::kSend, 1 - r, 1);
+    send.src = Loc{BufferId::kInput, 0};
+    add(p, send, {0});
+  }
+  REQUIRE(validate(s).empty());
+  local::LocalFabric fabric(s);
+  try {
+    fabric.run();
+    FAIL("expected a deadlock");
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    CHECK(what.find("deadlock") != std::string::npos);
+    CHECK(what.find("2 rank(s) stuck") != std::string::npos);
+    CHECK(what.find("rank 0 (0/2 ops done)") != std::string::npos);
+    CHECK(what.find("receive from rank 1 (seq 0) posted") != std::string::npos);
+  }
+}
+
+TEST_CASE("local fabric refuses an invalid schedule", "[workloads][local]") {
+  CollectiveRequest r;
+  r.nranks = 3;
+  r.count = 9;
+  Schedule s = generate(r);
+  s.ranks[1].ops.pop_back();
+  CHECK_THROWS_AS(local::LocalFabric(s), std::invalid_argument);
+}
+
+TEST_CASE("check_result catches a single wrong byte and an untouched output",
+          "[workloads][local]") {
+  CollectiveRequest r;
+  r.nranks = 4;
+  r.count = 10;
+  r.dtype = DataType::kInt32;
+  const Schedule s = generate(r);
+  local::LocalFabric fabric(s);
+  fabric.run();
+  CHECK(fabric.messages() == 4 * 6);
+  REQUIRE(local::check_result(s, fabric.inputs(), fabric.outputs()).ok);
+  // Hand-computed element 0: sum over ranks of (31 r) % 101 - 50 = -50 -19 +12 +43 = -14.
+  std::int32_t first = 0;
+  std::memcpy(&first, fabric.outputs()[2].data(), 4);
+  CHECK(first == -14);
+  auto outputs = fabric.outputs();
+  outputs[3][13] = std::byte{0x7f};
+  const local::CheckResult bad = local::check_result(s, fabric.inputs(), outputs);
+  CHECK_FALSE(bad.ok);
+  CHECK(bad.message.find("rank 3 element 3") != std::string::npos);
+  // A reduce leaves non-root outputs untouched (sentinel bytes).
+  r.op = CollectiveOp::kReduce;
+  r.algorithm = "binomial";
+  r.root = 1;
+  const Schedule reduce = generate(r);
+  local::LocalFabric rf(reduce);
+  rf.run();
+  CHECK(local::check_result(reduce, rf.inputs(), rf.outputs()).ok);
+  CHECK(rf.outputs()[0][0] == local::kOutputSentinel);
+  CHECK(rf.outputs()[1][0] != local::kOutputSentinel);
+}

@@ -1,0 +1,98 @@
+// Shared by the algorithm files: what one instance (one piece of the data on one channel)
+// covers, and the builders of each family. Internal to workloads/algorithms.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "workloads/algorithms/registry.hpp"
+#include "workloads/builder.hpp"
+
+namespace fabricsim::workloads::algorithms {
+
+// A piece of one rank's chunk: where it lies in the full vector and inside the chunk.
+struct ChunkPiece {
+  std::uint64_t global = 0;  // offset in the full vector (reduce_scatter input, allgather output)
+  std::uint64_t local = 0;   // offset in the rank's own chunk (its RS output / AG input)
+  std::uint64_t count = 0;
+};
+
+struct InstanceSpec {
+  const CollectiveRequest* request = nullptr;
+  std::uint32_t piece = 0;   // this instance's piece ...
+  std::uint32_t pieces = 1;  // ... of this many (channels x slices)
+
+  std::int32_t n() const { return request->nranks; }
+  // The piece of a whole-vector buffer (allreduce, broadcast, ...).
+  Range region() const { return split_range(request->count, pieces, piece); }
+  // The piece of rank `owner`'s chunk (reduce_scatter / allgather).
+  ChunkPiece chunk_piece(std::int32_t owner) const {
+    const Range chunk = input_chunk(request->count, request->nranks, owner);
+    const Range sub = split_range(chunk.count, pieces, piece);
+    return ChunkPiece{chunk.offset + sub.offset, sub.offset, sub.count};
+  }
+};
+
+inline Loc in(std::uint64_t offset) {
+  return Loc{BufferId::kInput, offset};
+}
+inline Loc out(std::uint64_t offset) {
+  return Loc{BufferId::kOutput, offset};
+}
+inline std::int32_t mod(std::int64_t x, std::int64_t m) {
+  return static_cast<std::int32_t>(((x % m) + m) % m);
+}
+
+// Ring building blocks. Chunk j is owned by members[j] at the end of a reduce-scatter and is
+// the one members[j] contributes in an all-gather. start[i]: deps of member i's ops (may be
+// empty vector = none).
+struct RingChunk {
+  std::uint64_t count = 0;
+  Loc src;  // where every member's own contribution to chunk j lies
+  Loc dst;  // where chunk j's result goes
+};
+void ring_allreduce(InstanceBuilder& b, const std::vector<std::int32_t>& members,
+                    const std::vector<RingChunk>& chunks, const std::vector<DepList>& start);
+// acc_in_dst: partial sums go to dst (a full-size buffer) instead of scratch.
+void ring_reduce_scatter(InstanceBuilder& b, const std::vector<std::int32_t>& members,
+                         const std::vector<RingChunk>& chunks, bool acc_in_dst,
+                         const std::vector<DepList>& start);
+void ring_allgather(InstanceBuilder& b, const std::vector<std::int32_t>& members,
+                    const std::vector<RingChunk>& chunks, const std::vector<DepList>& start);
+
+// One builder per (op, algorithm).
+void allreduce_ring(InstanceBuilder& b, const InstanceSpec& s);
+void allreduce_hierarchical(InstanceBuilder& b, const InstanceSpec& s);
+void reduce_scatter_ring(InstanceBuilder& b, const InstanceSpec& s);
+void allgather_ring(InstanceBuilder& b, const InstanceSpec& s);
+
+void allreduce_double_binary_tree(InstanceBuilder& b, const InstanceSpec& s);
+void broadcast_chain(InstanceBuilder& b, const InstanceSpec& s);
+void broadcast_binomial(InstanceBuilder& b, const InstanceSpec& s);
+void reduce_chain(InstanceBuilder& b, const InstanceSpec& s);
+void reduce_binomial(InstanceBuilder& b, const InstanceSpec& s);
+
+void allreduce_halving_doubling(InstanceBuilder& b, const InstanceSpec& s);
+void reduce_scatter_halving(InstanceBuilder& b, const InstanceSpec& s);
+void allgather_doubling(InstanceBuilder& b, const InstanceSpec& s);
+
+void allreduce_direct(InstanceBuilder& b, const InstanceSpec& s);
+void reduce_scatter_direct(InstanceBuilder& b, const InstanceSpec& s);
+void allgather_direct(InstanceBuilder& b, const InstanceSpec& s);
+void sendrecv_direct(InstanceBuilder& b, const InstanceSpec& s);
+
+void alltoall_direct(InstanceBuilder& b, const InstanceSpec& s);
+void alltoall_pairwise(InstanceBuilder& b, const InstanceSpec& s);
+void alltoall_bruck(InstanceBuilder& b, const InstanceSpec& s);
+
+// Binary trees for the double binary tree: parent (-1 for the root) and up to two children.
+struct BinaryTree {
+  std::int32_t root = 0;
+  std::vector<std::int32_t> parent;
+  std::vector<std::vector<std::int32_t>> children;
+};
+// tree_index 0: in-order tree over ranks; 1: its complement (mirrored for even n, shifted by
+// one for odd n) so that leaves of one are inner nodes of the other.
+BinaryTree make_double_binary_tree(std::int32_t nranks, int tree_index);
+
+}  // namespace fabricsim::workloads::algorithms

@@ -1,0 +1,165 @@
+// The table of algorithms and generate(): splits the data into channels x slices pieces, has
+// the algorithm write one instance per piece and assembles them into a Schedule.
+#include "workloads/algorithms/registry.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "workloads/algorithms/common.hpp"
+
+namespace fabricsim::workloads {
+
+namespace {
+
+using algorithms::InstanceSpec;
+using BuildFn = void (*)(InstanceBuilder&, const InstanceSpec&);
+
+// How the largest message of an algorithm relates to the data of one channel, to choose the
+// number of slices: per_rank = data / n, half = data / 2, whole = data.
+enum class MessageSize { kPerRank, kHalf, kWhole };
+
+struct AlgorithmEntry {
+  CollectiveOp op;
+  const char* name;
+  BuildFn build;
+  MessageSize message;
+  const char* summary;
+};
+
+constexpr std::uint32_t kMaxSlicesPerChannel = 4096;
+
+const AlgorithmEntry kAlgorithms[] = {
+    {CollectiveOp::kAllReduce, "ring", algorithms::allreduce_ring, MessageSize::kPerRank,
+     "reduce-scatter then all-gather around one ring; 2(n-1) steps of data/n"},
+    {CollectiveOp::kAllReduce, "double_binary_tree", algorithms::allreduce_double_binary_tree,
+     MessageSize::kHalf,
+     "two complementary binary trees, each reducing up and broadcasting down half the data"},
+    {CollectiveOp::kAllReduce, "halving_doubling", algorithms::allreduce_halving_doubling,
+     MessageSize::kPerRank,
+     "Rabenseifner: recursive-halving reduce-scatter + recursive-doubling all-gather, with "
+     "fold-in of the ranks beyond a power of two"},
+    {CollectiveOp::kAllReduce, "hierarchical", algorithms::allreduce_hierarchical,
+     MessageSize::kPerRank,
+     "reduce-scatter inside each node of ranks_per_node ranks, a ring per rail across nodes, "
+     "all-gather inside the node"},
+    {CollectiveOp::kAllReduce, "direct", algorithms::allreduce_direct, MessageSize::kPerRank,
+     "one shot: chunks to their owners, owners reduce, owners send the result to all"},
+    {CollectiveOp::kReduceScatter, "ring", algorithms::reduce_scatter_ring, MessageSize::kPerRank,
+     "n-1 steps around one ring"},
+    {CollectiveOp::kReduceScatter, "direct", algorithms::reduce_scatter_direct,
+     MessageSize::kPerRank, "every rank sends each owner its chunk at once"},
+    {CollectiveOp::kReduceScatter, "halving_doubling", algorithms::reduce_scatter_halving,
+     MessageSize::kPerRank, "recursive halving with fold-in for non powers of two"},
+    {CollectiveOp::kAllGather, "ring", algorithms::allgather_ring, MessageSize::kPerRank,
+     "n-1 steps around one ring"},
+    {CollectiveOp::kAllGather, "direct", algorithms::allgather_direct, MessageSize::kPerRank,
+     "every rank sends its chunk to all at once"},
+    {CollectiveOp::kAllGather, "halving_doubling", algorithms::allgather_doubling,
+     MessageSize::kPerRank, "recursive doubling with fold-in for non powers of two"},
+    {CollectiveOp::kAllToAll, "direct", algorithms::alltoall_direct, MessageSize::kWhole,
+     "all n-1 pairs at once"},
+    {CollectiveOp::kAllToAll, "pairwise", algorithms::alltoall_pairwise, MessageSize::kWhole,
+     "n-1 steps, step k sends to rank+k and receives from rank-k"},
+    {CollectiveOp::kAllToAll, "bruck", algorithms::alltoall_bruck, MessageSize::kWhole,
+     "ceil(log2 n) steps of combined blocks (small messages)"},
+    {CollectiveOp::kBroadcast, "ring", algorithms::broadcast_chain, MessageSize::kWhole,
+     "pipelined chain root -> root+1 -> ..."},
+    {CollectiveOp::kBroadcast, "binomial", algorithms::broadcast_binomial, MessageSize::kWhole,
+     "binomial tree, ceil(log2 n) rounds"},
+    {CollectiveOp::kReduce, "ring", algorithms::reduce_chain, MessageSize::kWhole,
+     "pipelined chain ending at the root"},
+    {CollectiveOp::kReduce, "binomial", algorithms::reduce_binomial, MessageSize::kWhole,
+     "binomial tree, ceil(log2 n) rounds"},
+    {CollectiveOp::kSendRecv, "direct", algorithms::sendrecv_direct, MessageSize::kWhole,
+     "each rank sends to rank+1 and receives from rank-1"},
+};
+
+const AlgorithmEntry* find(CollectiveOp op, const std::string& name) {
+  for (const AlgorithmEntry& e : kAlgorithms) {
+    if (e.op == op && name == e.name) return &e;
+  }
+  return nullptr;
+}
+
+std::uint32_t slices_per_channel(const CollectiveRequest& req, MessageSize message) {
+  if (req.slice_bytes == 0 || req.count == 0) return 1;
+  const std::uint64_t per_channel = (req.count + req.channels - 1) / req.channels;
+  std::uint64_t elements = per_channel;
+  if (message == MessageSize::kPerRank) {
+    elements = (per_channel + static_cast<std::uint64_t>(req.nranks) - 1) /
+               static_cast<std::uint64_t>(req.nranks);
+  } else if (message == MessageSize::kHalf) {
+    elements = (per_channel + 1) / 2;
+  }
+  const std::uint64_t bytes = elements * dtype_size(req.dtype);
+  const std::uint64_t slices = (bytes + req.slice_bytes - 1) / req.slice_bytes;
+  return static_cast<std::uint32_t>(std::clamp<std::uint64_t>(slices, 1, kMaxSlicesPerChannel));
+}
+
+}  // namespace
+
+std::vector<std::string> list_algorithms(CollectiveOp op) {
+  std::vector<std::string> names;
+  for (const AlgorithmEntry& e : kAlgorithms) {
+    if (e.op == op) names.emplace_back(e.name);
+  }
+  return names;
+}
+
+std::string describe_algorithm(CollectiveOp op, const std::string& algorithm) {
+  const AlgorithmEntry* e = find(op, algorithm);
+  return e ? e->summary : "";
+}
+
+Schedule generate(const CollectiveRequest& req) {
+  const AlgorithmEntry* entry = find(req.op, req.algorithm);
+  if (entry == nullptr) {
+    std::string valid;
+    for (const std::string& name : list_algorithms(req.op))
+      valid += (valid.empty() ? "" : ", ") + name;
+    throw std::invalid_argument("unknown algorithm '" + req.algorithm + "' for " +
+                                std::string(to_string(req.op)) + "; valid: " + valid);
+  }
+  if (req.nranks < 1) {
+    throw std::invalid_argument("nranks must be >= 1, got " + std::to_string(req.nranks));
+  }
+  if (req.channels < 1 || req.channels > 4096) {
+    throw std::invalid_argument("channels must be in [1, 4096], got " +
+                                std::to_string(req.channels));
+  }
+  if (req.root < 0 || req.root >= req.nranks) {
+    throw std::invalid_argument("root " + std::to_string(req.root) + " outside [0, " +
+                                std::to_string(req.nranks) + ")");
+  }
+  if (req.algorithm == "hierarchical" &&
+      (req.ranks_per_node < 1 || req.nranks % req.ranks_per_node != 0)) {
+    throw std::invalid_argument("hierarchical needs ranks_per_node >= 1 dividing nranks " +
+                                std::to_string(req.nranks) + ", got " +
+                                std::to_string(req.ranks_per_node));
+  }
+  Schedule schedule;
+  schedule.op = req.op;
+  schedule.algorithm = req.algorithm;
+  schedule.nranks = req.nranks;
+  schedule.count = req.count;
+  schedule.dtype = req.dtype;
+  schedule.reduce_op = req.reduce_op;
+  schedule.channels = req.channels;
+  schedule.slice_bytes = req.slice_bytes;
+  schedule.root = req.root;
+  schedule.ranks_per_node = req.ranks_per_node;
+
+  const std::uint32_t slices = slices_per_channel(req, entry->message);
+  const std::uint32_t pieces = req.channels * slices;
+  std::vector<std::uint64_t> scratch_used(static_cast<std::size_t>(req.nranks), 0);
+  std::vector<InstanceBuilder> instances;
+  instances.reserve(pieces);
+  for (std::uint32_t piece = 0; piece < pieces; ++piece) {
+    instances.emplace_back(req.nranks, static_cast<std::uint16_t>(piece / slices), scratch_used);
+    entry->build(instances.back(), InstanceSpec{&req, piece, pieces});
+  }
+  assemble(schedule, instances, scratch_used);
+  return schedule;
+}
+
+}  // namespace fabricsim::workloads

@@ -1,0 +1,35 @@
+// The algorithm registry: a CollectiveRequest names an op and an algorithm; generate() turns
+// it into a Schedule. list_algorithms() tells which algorithms exist for an op.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "workloads/schedule.hpp"
+
+namespace fabricsim::workloads {
+
+struct CollectiveRequest {
+  CollectiveOp op = CollectiveOp::kAllReduce;
+  std::string algorithm = "ring";
+  std::int32_t nranks = 1;
+  std::uint64_t count = 0;  // elements; meaning per op as in buffer_counts()
+  DataType dtype = DataType::kFloat32;
+  ReduceOp reduce_op = ReduceOp::kSum;
+  std::uint32_t channels = 1;       // parallel streams, each with its own tags
+  std::uint64_t slice_bytes = 0;    // largest message before pipelining in slices; 0: none
+  std::int32_t ranks_per_node = 1;  // hierarchical algorithms: ranks sharing a node
+  std::int32_t root = 0;            // broadcast / reduce
+};
+
+// Throws std::invalid_argument for an unknown op/algorithm pair (listing the valid ones) or
+// bad parameters (nranks < 1, root out of range, channels 0, ranks_per_node not dividing).
+Schedule generate(const CollectiveRequest& request);
+
+std::vector<std::string> list_algorithms(CollectiveOp op);
+
+// One line describing an algorithm (for --help and the README); empty if unknown.
+std::string describe_algorithm(CollectiveOp op, const std::string& algorithm);
+
+}  // namespace fabricsim::workloads

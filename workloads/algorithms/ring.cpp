@@ -1,0 +1,214 @@
+// Ring algorithms (allreduce, reduce-scatter, all-gather) and the hierarchical allreduce
+// built from rings: intra-node reduce-scatter, one inter-node ring per rail, intra-node
+// all-gather.
+#include <stdexcept>
+
+#include "workloads/algorithms/common.hpp"
+
+namespace fabricsim::workloads::algorithms {
+
+namespace {
+
+DepList with(const std::vector<DepList>& start, std::size_t member, const DepList& extra = {}) {
+  DepList deps = start.empty() ? DepList{} : start[member];
+  deps.insert(deps.end(), extra.begin(), extra.end());
+  return deps;
+}
+
+bool same(const Loc& a, const Loc& b) {
+  return a.buffer == b.buffer && a.offset == b.offset;
+}
+
+}  // namespace
+
+void ring_allreduce(InstanceBuilder& b, const std::vector<std::int32_t>& members,
+                    const std::vector<RingChunk>& chunks, const std::vector<DepList>& start) {
+  const auto m = static_cast<std::int64_t>(members.size());
+  if (m == 1) {
+    if (!same(chunks[0].src, chunks[0].dst)) {
+      b.copy(members[0], chunks[0].dst, chunks[0].src, chunks[0].count, with(start, 0));
+    }
+    return;
+  }
+  for (std::int64_t i = 0; i < m; ++i) {
+    const auto pos = static_cast<std::size_t>(i);
+    const std::int32_t me = members[pos];
+    const std::int32_t next = members[static_cast<std::size_t>(mod(i + 1, m))];
+    const std::int32_t prev = members[static_cast<std::size_t>(mod(i - 1, m))];
+    const RingChunk& first = chunks[static_cast<std::size_t>(mod(i - 1, m))];
+    const OpIndex a = b.send(me, next, first.src, first.count, with(start, pos));
+    std::vector<OpIndex> rs;
+    for (std::int64_t s = 0; s + 1 < m; ++s) {
+      const RingChunk& c = chunks[static_cast<std::size_t>(mod(i - s - 2, m))];
+      rs.push_back(b.recv_reduce_send(me, prev, next, c.dst, c.src, c.count, with(start, pos)));
+    }
+    for (std::int64_t t = 0; t + 1 < m; ++t) {
+      const RingChunk& c = chunks[static_cast<std::size_t>(mod(i - 1 - t, m))];
+      // The chunk is overwritten only after its earlier outgoing send has completed.
+      const DepList deps = with(start, pos, {t == 0 ? a : rs[static_cast<std::size_t>(t - 1)]});
+      if (t + 2 < m) {
+        b.recv_copy_send(me, prev, next, c.dst, c.count, deps);
+      } else {
+        b.recv(me, prev, c.dst, c.count, deps);
+      }
+    }
+  }
+}
+
+void ring_reduce_scatter(InstanceBuilder& b, const std::vector<std::int32_t>& members,
+                         const std::vector<RingChunk>& chunks, bool acc_in_dst,
+                         const std::vector<DepList>& start) {
+  const auto m = static_cast<std::int64_t>(members.size());
+  if (m == 1) {
+    b.copy(members[0], chunks[0].dst, chunks[0].src, chunks[0].count, with(start, 0));
+    return;
+  }
+  for (std::int64_t i = 0; i < m; ++i) {
+    const auto pos = static_cast<std::size_t>(i);
+    const std::int32_t me = members[pos];
+    const std::int32_t next = members[static_cast<std::size_t>(mod(i + 1, m))];
+    const std::int32_t prev = members[static_cast<std::size_t>(mod(i - 1, m))];
+    const RingChunk& first = chunks[static_cast<std::size_t>(mod(i - 1, m))];
+    b.send(me, next, first.src, first.count, with(start, pos));
+    for (std::int64_t s = 0; s + 1 < m; ++s) {
+      const RingChunk& c = chunks[static_cast<std::size_t>(mod(i - s - 2, m))];
+      if (s + 2 < m) {
+        const Loc acc = acc_in_dst ? c.dst : b.scratch(me, c.count);
+        b.recv_reduce_send(me, prev, next, acc, c.src, c.count, with(start, pos));
+      } else {
+        b.recv_reduce(me, prev, c.dst, c.src, c.count, with(start, pos));
+      }
+    }
+  }
+}
+
+void ring_allgather(InstanceBuilder& b, const std::vector<std::int32_t>& members,
+                    const std::vector<RingChunk>& chunks, const std::vector<DepList>& start) {
+  const auto m = static_cast<std::int64_t>(members.size());
+  for (std::int64_t i = 0; i < m; ++i) {
+    const auto pos = static_cast<std::size_t>(i);
+    const std::int32_t me = members[pos];
+    const RingChunk& own = chunks[pos];
+    if (!same(own.src, own.dst)) b.copy(me, own.dst, own.src, own.count, with(start, pos));
+    if (m == 1) continue;
+    const std::int32_t next = members[static_cast<std::size_t>(mod(i + 1, m))];
+    const std::int32_t prev = members[static_cast<std::size_t>(mod(i - 1, m))];
+    b.send(me, next, own.src, own.count, with(start, pos));
+    for (std::int64_t t = 0; t + 1 < m; ++t) {
+      const RingChunk& c = chunks[static_cast<std::size_t>(mod(i - 1 - t, m))];
+      if (t + 2 < m) {
+        b.recv_copy_send(me, prev, next, c.dst, c.count, with(start, pos));
+      } else {
+        b.recv(me, prev, c.dst, c.count, with(start, pos));
+      }
+    }
+  }
+}
+
+namespace {
+
+std::vector<std::int32_t> all_ranks(std::int32_t n) {
+  std::vector<std::int32_t> members;
+  for (std::int32_t r = 0; r < n; ++r)
+    members.push_back(r);
+  return members;
+}
+
+}  // namespace
+
+void allreduce_ring(InstanceBuilder& b, const InstanceSpec& s) {
+  const Range region = s.region();
+  const auto n = static_cast<std::uint64_t>(s.n());
+  std::vector<RingChunk> chunks;
+  for (std::uint64_t j = 0; j < n; ++j) {
+    const Range c = split_range(region.count, n, j);
+    chunks.push_back({c.count, in(region.offset + c.offset), out(region.offset + c.offset)});
+  }
+  ring_allreduce(b, all_ranks(s.n()), chunks, {});
+}
+
+void reduce_scatter_ring(InstanceBuilder& b, const InstanceSpec& s) {
+  std::vector<RingChunk> chunks;
+  for (std::int32_t j = 0; j < s.n(); ++j) {
+    const ChunkPiece p = s.chunk_piece(j);
+    chunks.push_back({p.count, in(p.global), out(p.local)});
+  }
+  ring_reduce_scatter(b, all_ranks(s.n()), chunks, false, {});
+}
+
+void allgather_ring(InstanceBuilder& b, const InstanceSpec& s) {
+  std::vector<RingChunk> chunks;
+  for (std::int32_t j = 0; j < s.n(); ++j) {
+    const ChunkPiece p = s.chunk_piece(j);
+    chunks.push_back({p.count, in(p.local), out(p.global)});
+  }
+  ring_allgather(b, all_ranks(s.n()), chunks, {});
+}
+
+void allreduce_hierarchical(InstanceBuilder& b, const InstanceSpec& s) {
+  const std::int32_t n = s.n();
+  const std::int32_t local = s.request->ranks_per_node;
+  const std::int32_t nodes = n / local;
+  const Range region = s.region();
+  const auto l_count = static_cast<std::uint64_t>(local);
+  std::vector<Range> node_chunks;
+  for (std::uint64_t l = 0; l < l_count; ++l) {
+    const Range c = split_range(region.count, l_count, l);
+    node_chunks.push_back({region.offset + c.offset, c.count});
+  }
+  std::vector<std::int32_t> members;
+  std::vector<RingChunk> chunks;
+  std::vector<DepList> start;
+  // 1. Reduce-scatter inside each node: local rank l ends with the node's sum of chunk l.
+  if (local > 1) {
+    for (std::int32_t k = 0; k < nodes; ++k) {
+      members.clear();
+      chunks.clear();
+      for (std::int32_t l = 0; l < local; ++l) {
+        members.push_back(k * local + l);
+        const Range& c = node_chunks[static_cast<std::size_t>(l)];
+        chunks.push_back({c.count, in(c.offset), out(c.offset)});
+      }
+      ring_reduce_scatter(b, members, chunks, true, {});
+    }
+  }
+  // 2. One ring per rail (same local rank on every node) allreduces that rank's chunk.
+  if (nodes > 1) {
+    for (std::int32_t l = 0; l < local; ++l) {
+      const Range& node_chunk = node_chunks[static_cast<std::size_t>(l)];
+      members.clear();
+      chunks.clear();
+      start.clear();
+      for (std::int32_t k = 0; k < nodes; ++k) {
+        const std::int32_t rank = k * local + l;
+        members.push_back(rank);
+        start.push_back(b.all_ops(rank));
+        const Range c = split_range(node_chunk.count, static_cast<std::uint64_t>(nodes),
+                                    static_cast<std::uint64_t>(k));
+        const std::uint64_t offset = node_chunk.offset + c.offset;
+        chunks.push_back({c.count, local > 1 ? out(offset) : in(offset), out(offset)});
+      }
+      ring_allreduce(b, members, chunks, start);
+    }
+  } else if (local == 1) {
+    b.copy(0, out(region.offset), in(region.offset), region.count);
+  }
+  // 3. All-gather inside each node.
+  if (local > 1) {
+    for (std::int32_t k = 0; k < nodes; ++k) {
+      members.clear();
+      chunks.clear();
+      start.clear();
+      for (std::int32_t l = 0; l < local; ++l) {
+        const std::int32_t rank = k * local + l;
+        members.push_back(rank);
+        start.push_back(b.all_ops(rank));
+        const Range& c = node_chunks[static_cast<std::size_t>(l)];
+        chunks.push_back({c.count, out(c.offset), out(c.offset)});
+      }
+      ring_allgather(b, members, chunks, start);
+    }
+  }
+}
+
+}  // namespace fabricsim::workloads::algorithms

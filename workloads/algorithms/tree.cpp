@@ -1,0 +1,209 @@
+// Tree and chain algorithms: NCCL-style double binary tree allreduce, pipelined chain and
+// binomial-tree broadcast and reduce.
+#include "workloads/algorithms/common.hpp"
+
+namespace fabricsim::workloads::algorithms {
+
+namespace {
+
+std::int32_t lowbit(std::int32_t q) {
+  return q & -q;
+}
+
+// Parent of 1-based in-order position q in the infinite tree where node q has lowest set
+// bit b and children q - b/2, q + b/2.
+std::int32_t inorder_parent(std::int32_t q) {
+  const std::int32_t b = lowbit(q);
+  return (q & (2 * b)) ? q - b : q + b;
+}
+
+}  // namespace
+
+BinaryTree make_double_binary_tree(std::int32_t nranks, int tree_index) {
+  BinaryTree tree;
+  const auto size = static_cast<std::size_t>(nranks);
+  tree.parent.assign(size, -1);
+  tree.children.assign(size, {});
+  auto rank_of = [&](std::int32_t position) {
+    if (tree_index == 0) return position;
+    return nranks % 2 == 0 ? nranks - 1 - position : (position + 1) % nranks;
+  };
+  for (std::int32_t q = 1; q <= nranks; ++q) {
+    std::int32_t p = inorder_parent(q);
+    // Skip ancestors beyond the last position; the root (largest power of two <= n) has none.
+    while (p > nranks && p < 4 * nranks)
+      p = inorder_parent(p);
+    const std::int32_t rank = rank_of(q - 1);
+    if (p > nranks) {
+      tree.root = rank;
+      continue;
+    }
+    const std::int32_t parent = rank_of(p - 1);
+    tree.parent[static_cast<std::size_t>(rank)] = parent;
+    tree.children[static_cast<std::size_t>(parent)].push_back(rank);
+  }
+  return tree;
+}
+
+namespace {
+
+// Allreduce of one region over one tree: reduce towards the root, broadcast back down.
+void tree_allreduce(InstanceBuilder& b, const BinaryTree& tree, Range region) {
+  const std::int32_t n = static_cast<std::int32_t>(tree.parent.size());
+  const Loc src = in(region.offset);
+  const Loc dst = out(region.offset);
+  const std::uint64_t count = region.count;
+  for (std::int32_t x = 0; x < n; ++x) {
+    const auto& kids = tree.children[static_cast<std::size_t>(x)];
+    const std::int32_t parent = tree.parent[static_cast<std::size_t>(x)];
+    // Up: accumulate children into dst, the last reduction forwards to the parent.
+    OpIndex up = 0;
+    bool have_up = false;
+    if (kids.empty()) {
+      if (parent < 0) {
+        up = b.copy(x, dst, src, count);
+      } else {
+        up = b.send(x, parent, src, count);
+      }
+      have_up = true;
+    } else {
+      for (std::size_t k = 0; k < kids.size(); ++k) {
+        const bool last = k + 1 == kids.size();
+        const Loc operand = k == 0 ? src : dst;
+        const DepList deps = have_up ? DepList{up} : DepList{};
+        if (last && parent >= 0) {
+          up = b.recv_reduce_send(x, kids[k], parent, dst, operand, count, deps);
+        } else {
+          up = b.recv_reduce(x, kids[k], dst, operand, count, deps);
+        }
+        have_up = true;
+      }
+    }
+    // Down: the root's sum, or the parent's broadcast, goes to every child.
+    OpIndex have = up;
+    std::size_t first_send = 0;
+    if (parent >= 0) {
+      // dst is overwritten only after the upward send from it completed.
+      if (!kids.empty()) {
+        have = b.recv_copy_send(x, parent, kids[0], dst, count, {up});
+        first_send = 1;
+      } else {
+        b.recv(x, parent, dst, count, {up});
+      }
+    }
+    for (std::size_t k = first_send; k < kids.size(); ++k)
+      b.send(x, kids[k], dst, count, {have});
+  }
+}
+
+}  // namespace
+
+void allreduce_double_binary_tree(InstanceBuilder& b, const InstanceSpec& s) {
+  const Range region = s.region();
+  for (int t = 0; t < 2; ++t) {
+    const Range half = split_range(region.count, 2, static_cast<std::uint64_t>(t));
+    tree_allreduce(b, make_double_binary_tree(s.n(), t),
+                   Range{region.offset + half.offset, half.count});
+  }
+}
+
+void broadcast_chain(InstanceBuilder& b, const InstanceSpec& s) {
+  const std::int32_t n = s.n();
+  const std::int32_t root = s.request->root;
+  const Range region = s.region();
+  const Loc src = in(region.offset);
+  const Loc dst = out(region.offset);
+  for (std::int32_t i = 0; i < n; ++i) {
+    const std::int32_t me = (root + i) % n;
+    const std::int32_t next = (me + 1) % n;
+    const std::int32_t prev = (me + n - 1) % n;
+    if (i == 0) {
+      b.copy(me, dst, src, region.count);
+      if (n > 1) b.send(me, next, src, region.count);
+    } else if (i + 1 < n) {
+      b.recv_copy_send(me, prev, next, dst, region.count);
+    } else {
+      b.recv(me, prev, dst, region.count);
+    }
+  }
+}
+
+void reduce_chain(InstanceBuilder& b, const InstanceSpec& s) {
+  // Partial sums flow root+n-1 -> root+n-2 -> ... -> root; non-roots accumulate in scratch
+  // so their output buffers stay untouched.
+  const std::int32_t n = s.n();
+  const std::int32_t root = s.request->root;
+  const Range region = s.region();
+  const Loc src = in(region.offset);
+  for (std::int32_t i = n - 1; i >= 0; --i) {
+    const std::int32_t me = (root + i) % n;
+    const std::int32_t toward_root = (me + n - 1) % n;
+    const std::int32_t from = (me + 1) % n;
+    if (i == 0) {
+      if (n == 1) {
+        b.copy(me, out(region.offset), src, region.count);
+      } else {
+        b.recv_reduce(me, from, out(region.offset), src, region.count);
+      }
+    } else if (i == n - 1) {
+      b.send(me, toward_root, src, region.count);
+    } else {
+      b.recv_reduce_send(me, from, toward_root, b.scratch(me, region.count), src, region.count);
+    }
+  }
+}
+
+void broadcast_binomial(InstanceBuilder& b, const InstanceSpec& s) {
+  const std::int32_t n = s.n();
+  const std::int32_t root = s.request->root;
+  const Range region = s.region();
+  for (std::int32_t v = 0; v < n; ++v) {
+    const std::int32_t me = (v + root) % n;
+    std::int32_t mask = 1;
+    OpIndex got = 0;
+    Loc from = in(region.offset);
+    while (mask < n) {
+      if (v & mask) {
+        got = b.recv(me, (v - mask + root) % n, out(region.offset), region.count);
+        from = out(region.offset);
+        break;
+      }
+      mask <<= 1;
+    }
+    if (v == 0) got = b.copy(me, out(region.offset), from, region.count);
+    for (mask >>= 1; mask > 0; mask >>= 1) {
+      if (v + mask < n) {
+        b.send(me, (v + mask + root) % n, from, region.count, v == 0 ? DepList{} : DepList{got});
+      }
+    }
+  }
+}
+
+void reduce_binomial(InstanceBuilder& b, const InstanceSpec& s) {
+  const std::int32_t n = s.n();
+  const std::int32_t root = s.request->root;
+  const Range region = s.region();
+  for (std::int32_t v = 0; v < n; ++v) {
+    const std::int32_t me = (v + root) % n;
+    // The root accumulates in its output, other ranks in scratch.
+    Loc acc = in(region.offset);
+    bool have = false;
+    OpIndex last = 0;
+    for (std::int32_t mask = 1; mask < n; mask <<= 1) {
+      if (v & mask) {
+        b.send(me, (v - mask + root) % n, acc, region.count, have ? DepList{last} : DepList{});
+        break;
+      }
+      if (v + mask < n) {
+        const Loc dst = have ? acc : (v == 0 ? out(region.offset) : b.scratch(me, region.count));
+        last = b.recv_reduce(me, (v + mask + root) % n, dst, acc, region.count,
+                             have ? DepList{last} : DepList{});
+        acc = dst;
+        have = true;
+      }
+    }
+    if (v == 0 && !have) b.copy(me, out(region.offset), in(region.offset), region.count);
+  }
+}
+
+}  // namespace fabricsim::workloads::algorithms

@@ -1,0 +1,72 @@
+// Helpers algorithms use to write Schedules. An algorithm emits one "instance": the whole
+// collective over one piece of the data on one channel, with op indices local to the
+// instance. assemble() merges the instances of all pieces round-robin (piece k's step i sits
+// next to piece k+1's step i, which pipelines slices and runs channels side by side), drops
+// zero-element ops (their dependants inherit their dependencies) and assigns the tags.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "workloads/schedule.hpp"
+
+namespace fabricsim::workloads {
+
+using OpIndex = std::uint32_t;  // an op's index within one rank's program of an instance
+using DepList = std::vector<OpIndex>;
+
+class InstanceBuilder {
+ public:
+  struct Program {
+    std::vector<Op> ops;
+    std::vector<DepList> deps;
+  };
+
+  // scratch_used: per-rank scratch bump pointer shared by every instance of the schedule, so
+  // each staging area is used by exactly one op (no reuse hazards). Not owned.
+  InstanceBuilder(std::int32_t nranks, std::uint16_t channel,
+                  std::vector<std::uint64_t>& scratch_used);
+
+  std::int32_t nranks() const { return nranks_; }
+
+  OpIndex send(std::int32_t rank, std::int32_t to, Loc src, std::uint64_t count,
+               const DepList& deps = {});
+  OpIndex recv(std::int32_t rank, std::int32_t from, Loc dst, std::uint64_t count,
+               const DepList& deps = {});
+  // dst = src + received; the receive lands in a fresh scratch staging area.
+  OpIndex recv_reduce(std::int32_t rank, std::int32_t from, Loc dst, Loc src, std::uint64_t count,
+                      const DepList& deps = {});
+  OpIndex recv_reduce_send(std::int32_t rank, std::int32_t from, std::int32_t to, Loc dst, Loc src,
+                           std::uint64_t count, const DepList& deps = {});
+  OpIndex recv_copy_send(std::int32_t rank, std::int32_t from, std::int32_t to, Loc dst,
+                         std::uint64_t count, const DepList& deps = {});
+  OpIndex copy(std::int32_t rank, Loc dst, Loc src, std::uint64_t count, const DepList& deps = {});
+  // dst = src + operand
+  OpIndex reduce(std::int32_t rank, Loc dst, Loc src, Loc operand, std::uint64_t count,
+                 const DepList& deps = {});
+
+  // A fresh scratch area of `count` elements on `rank`.
+  Loc scratch(std::int32_t rank, std::uint64_t count);
+  // Every op emitted so far on `rank` (a phase barrier).
+  DepList all_ops(std::int32_t rank) const;
+  // Ops of `rank` emitted since `first` (exclusive of earlier ones).
+  DepList ops_since(std::int32_t rank, OpIndex first) const;
+  OpIndex next_index(std::int32_t rank) const;
+
+  const std::vector<Program>& programs() const { return programs_; }
+
+ private:
+  OpIndex add(std::int32_t rank, Op op, const DepList& deps);
+
+  std::int32_t nranks_;
+  std::uint16_t channel_;
+  std::vector<std::uint64_t>* scratch_used_;
+  std::vector<Program> programs_;
+};
+
+// Builds the final Schedule (header fields already set in `schedule`, ranks empty) from the
+// instances, in piece order. Fills input/output counts from buffer_counts().
+void assemble(Schedule& schedule, const std::vector<InstanceBuilder>& instances,
+              const std::vector<std::uint64_t>& scratch_used);
+
+}  // namespace fabricsim::workloads

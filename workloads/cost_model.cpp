@@ -1,0 +1,128 @@
+// Alpha-beta-gamma formulas per algorithm; see validation/alpha_beta.md for derivations.
+#include "workloads/cost_model.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace fabricsim::workloads {
+
+namespace {
+
+struct Terms {
+  double a;  // alpha
+  double b;  // beta
+  double g;  // gamma
+  double time(double steps, double bytes_per_step, bool reduce) const {
+    return steps * (a + bytes_per_step * b + (reduce ? bytes_per_step * g : 0.0));
+  }
+};
+
+std::int32_t floor_pow2(std::int32_t n) {
+  std::int32_t p = 1;
+  while (p * 2 <= n)
+    p *= 2;
+  return p;
+}
+
+double log2i(std::int32_t n) {
+  return std::log2(static_cast<double>(n));
+}
+double ceil_log2(std::int32_t n) {
+  return std::ceil(log2i(n));
+}
+
+// Height of the in-order binary tree over n ranks (edges from root to deepest leaf).
+double tree_depth(std::int32_t n) {
+  return std::floor(log2i(n));
+}
+
+}  // namespace
+
+double predict_seconds(const CostQuery& q, const CostParams& params) {
+  const double n = q.nranks;
+  const double m = static_cast<double>(q.bytes);
+  const double s = q.slices < 1 ? 1.0 : static_cast<double>(q.slices);
+  const Terms t{params.net.alpha_s, params.net.beta_s_per_byte, params.net.gamma_s_per_byte};
+  const Terms ti =
+      params.intra.beta_s_per_byte > 0
+          ? Terms{params.intra.alpha_s, params.intra.beta_s_per_byte, params.intra.gamma_s_per_byte}
+          : t;
+  if (q.nranks <= 1) return 0.0;
+  const std::string& a = q.algorithm;
+  const std::int32_t p2 = floor_pow2(q.nranks);
+  const bool folded = p2 != q.nranks;
+  const double p = p2;
+  switch (q.op) {
+    case CollectiveOp::kAllReduce:
+      if (a == "ring") {
+        // 2(n-1) steps of m/n, pipelined over s slices; n-1 of them reduce.
+        const double piece = m / (n * s);
+        return (2 * (n - 1) + s - 1) * (t.a + piece * t.b) + (n - 1 + s - 1) * piece * t.g;
+      }
+      if (a == "halving_doubling") {
+        double time = 2 * log2i(p2) * t.a + 2 * (p - 1) / p * m * t.b + (p - 1) / p * m * t.g;
+        if (folded) time += t.time(1, m, true) + t.time(1, m, false);
+        return time;
+      }
+      if (a == "direct") {
+        // Two phases of n-1 concurrent messages of m/n sharing the rank's link.
+        return 2 * t.a + 2 * (n - 1) * (m / n) * t.b + (n - 1) * (m / n) * t.g;
+      }
+      if (a == "double_binary_tree") {
+        // Each tree carries m/2; an inner node receives two children's slices per step.
+        const double d = tree_depth(q.nranks);
+        const double piece = m / (2 * s);
+        return (d + s - 1) * (t.a + 2 * piece * (t.b + t.g)) +
+               (d + s - 1) * (t.a + 2 * piece * t.b);
+      }
+      if (a == "hierarchical") {
+        const double l = q.ranks_per_node < 1 ? 1 : q.ranks_per_node;
+        const double nodes = n / l;
+        double time = 0;
+        if (l > 1) time += 2 * ti.time(l - 1, m / l, false) + (l - 1) * (m / l) * ti.g;
+        if (nodes > 1) {
+          const double piece = m / (l * nodes);
+          time += 2 * (nodes - 1) * (t.a + piece * t.b) + (nodes - 1) * piece * t.g;
+        }
+        return time;
+      }
+      break;
+    case CollectiveOp::kReduceScatter:
+    case CollectiveOp::kAllGather: {
+      const bool reduce = q.op == CollectiveOp::kReduceScatter;
+      if (a == "ring") return t.time(n - 1, m / n, reduce);
+      if (a == "direct") return t.a + (n - 1) * (m / n) * (t.b + (reduce ? t.g : 0.0));
+      if (a == "halving_doubling") {
+        double time = log2i(p2) * t.a + (p - 1) / p * m * (t.b + (reduce ? t.g : 0.0));
+        if (folded) {
+          // Fold-in of whole vectors (RS) or chunks (AG) and the hand-back at the end.
+          time += reduce ? t.time(1, m, true) + t.time(1, m / n, false)
+                         : t.time(1, m / n, false) + t.time(1, m, false);
+        }
+        return time;
+      }
+      break;
+    }
+    case CollectiveOp::kAllToAll:
+      if (a == "direct") return t.a + (n - 1) * (m / n) * t.b;
+      if (a == "pairwise") return t.time(n - 1, m / n, false);
+      if (a == "bruck") {
+        // ceil(log2 n) steps, each moving about half of the n blocks.
+        return ceil_log2(q.nranks) * (t.a + (m / 2) * t.b);
+      }
+      break;
+    case CollectiveOp::kBroadcast:
+    case CollectiveOp::kReduce: {
+      const bool reduce = q.op == CollectiveOp::kReduce;
+      if (a == "ring") return t.time(n - 1 + s - 1, m / s, reduce);
+      if (a == "binomial") return t.time(ceil_log2(q.nranks), m, reduce);
+      break;
+    }
+    case CollectiveOp::kSendRecv:
+      if (a == "direct") return t.time(1, m, false);
+      break;
+  }
+  throw std::invalid_argument("no cost model for " + std::string(to_string(q.op)) + "/" + a);
+}
+
+}  // namespace fabricsim::workloads

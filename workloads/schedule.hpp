@@ -1,0 +1,124 @@
+// The Schedule IR: a collective written as pure data. Per rank, an ordered program of ops on
+// element ranges of that rank's input, output and scratch buffers, each op on one channel with
+// dependencies on earlier ops of the same rank. Algorithms produce it; one Executor runs it
+// over any Transport (simulated NICs, in-process buffers, verbs, sockets).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "workloads/types.hpp"
+
+namespace fabricsim::workloads {
+
+enum class OpKind : std::uint8_t {
+  kSend,            // send `src` to `peer`
+  kRecv,            // receive from `peer` into `dst`
+  kRecvReduce,      // receive from `peer` into `stage`, then dst = src + stage
+  kRecvReduceSend,  // as kRecvReduce, then send `dst` to `send_peer`
+  kRecvCopySend,    // receive from `peer` into `dst`, then send `dst` to `send_peer`
+  kCopy,            // dst = src (local)
+  kReduce,          // dst = src + stage (local; dst may alias src)
+};
+std::string_view to_string(OpKind kind);
+
+// An element offset into one of the rank's buffers.
+struct Loc {
+  BufferId buffer = BufferId::kInput;
+  std::uint64_t offset = 0;  // in elements
+};
+
+inline constexpr std::int32_t kNoPeer = -1;
+
+struct Op {
+  OpKind kind = OpKind::kSend;
+  std::uint16_t channel = 0;
+  std::int32_t peer = kNoPeer;       // send target (kSend) or receive source (kRecv*)
+  std::int32_t send_peer = kNoPeer;  // forward target of kRecvReduceSend / kRecvCopySend
+  Loc src;                           // data read (send, copy, reduce operand)
+  Loc dst;                           // data written (recv target, copy/reduce result)
+  Loc stage;                         // receive staging area of kRecvReduce*, 2nd reduce operand
+  std::uint64_t count = 0;           // elements moved/reduced
+  std::uint64_t recv_tag = 0;        // tag of the receive part, matched with the peer's send
+  std::uint64_t send_tag = 0;        // tag of the send part
+  std::uint32_t deps_begin = 0;      // dependencies: RankProgram::deps[deps_begin, +deps_count)
+  std::uint32_t deps_count = 0;
+};
+
+inline bool has_recv(OpKind k) {
+  return k == OpKind::kRecv || k == OpKind::kRecvReduce || k == OpKind::kRecvReduceSend ||
+         k == OpKind::kRecvCopySend;
+}
+inline bool has_send(OpKind k) {
+  return k == OpKind::kSend || k == OpKind::kRecvReduceSend || k == OpKind::kRecvCopySend;
+}
+// The peer the send part of an op goes to.
+inline std::int32_t send_target(const Op& op) {
+  return op.kind == OpKind::kSend ? op.peer : op.send_peer;
+}
+
+struct RankProgram {
+  std::vector<Op> ops;
+  std::vector<std::uint32_t> deps;  // indices of earlier ops of this rank
+  std::uint64_t input_count = 0;    // elements the caller provides
+  std::uint64_t output_count = 0;
+  std::uint64_t scratch_count = 0;  // elements of scratch the executor's caller must provide
+};
+
+// Tags: unique per (src, dst) pair; derived from the channel and the sequence number of the
+// message among all messages src sends dst on that channel, in program order. Both ends
+// compute the same value, so a transport can match by (src, dst, tag) or, per channel, FIFO.
+inline constexpr int kTagSequenceBits = 48;
+inline std::uint64_t make_tag(std::uint32_t channel, std::uint64_t sequence) {
+  return (static_cast<std::uint64_t>(channel) << kTagSequenceBits) | sequence;
+}
+inline std::uint32_t tag_channel(std::uint64_t tag) {
+  return static_cast<std::uint32_t>(tag >> kTagSequenceBits);
+}
+inline std::uint64_t tag_sequence(std::uint64_t tag) {
+  return tag & ((std::uint64_t{1} << kTagSequenceBits) - 1);
+}
+
+struct Schedule {
+  CollectiveOp op = CollectiveOp::kAllReduce;
+  std::string algorithm;
+  std::int32_t nranks = 1;
+  std::uint64_t count = 0;  // element count; meaning per op in buffer_counts()
+  DataType dtype = DataType::kFloat32;
+  ReduceOp reduce_op = ReduceOp::kSum;
+  std::uint32_t channels = 1;
+  std::uint64_t slice_bytes = 0;  // 0: no pipelining
+  std::int32_t root = 0;
+  std::int32_t ranks_per_node = 1;
+  std::vector<RankProgram> ranks;
+
+  std::uint64_t element_size() const { return dtype_size(dtype); }
+  std::uint64_t total_ops() const;
+};
+
+// Input/output element counts of `rank` for a collective of `count` elements:
+//   allreduce, broadcast, reduce, sendrecv: input = output = count
+//   reduce_scatter: input = count, output = rank's chunk (split_range(count, n, rank))
+//   allgather: input = rank's chunk, output = count
+//   alltoall: count elements per (src, dst) pair; input = output = n * count
+Range input_chunk(std::uint64_t count, std::int32_t nranks, std::int32_t rank);
+void buffer_counts(CollectiveOp op, std::uint64_t count, std::int32_t nranks, std::int32_t rank,
+                   std::uint64_t& input_count, std::uint64_t& output_count);
+
+// The payload size used for algbw/busbw (nccl-tests): the larger of input/output per rank.
+std::uint64_t collective_bytes(const Schedule& schedule);
+
+// Readable JSON: header fields plus, per rank, buffer sizes and one object per op.
+nlohmann::json to_json(const Schedule& schedule);
+
+// Structural checks: every send has exactly one recv at its peer with the same tag and count
+// (and vice versa), deps point backwards, peers are valid, ranges stay inside the buffers.
+// Returns the problems found (empty when valid).
+std::vector<std::string> validate(const Schedule& schedule);
+// Throws std::invalid_argument listing the first problems.
+void validate_or_throw(const Schedule& schedule);
+
+}  // namespace fabricsim::workloads
