@@ -21,8 +21,10 @@ OpIndex InstanceBuilder::add(std::int32_t rank, Op op, const DepList& deps) {
     if (d >= index) throw std::logic_error("algorithm emitted a forward dependency");
   }
   op.channel = channel_;
+  op.deps_begin = static_cast<std::uint32_t>(program.deps.size());
+  op.deps_count = static_cast<std::uint32_t>(deps.size());
+  program.deps.insert(program.deps.end(), deps.begin(), deps.end());
   program.ops.push_back(op);
-  program.deps.push_back(deps);
   return index;
 }
 
@@ -150,7 +152,9 @@ void merge_rank(const std::vector<InstanceBuilder>& instances, std::size_t rank,
       const InstanceBuilder::Program& program = instances[i].programs()[rank];
       if (k >= program.ops.size()) continue;
       deps.clear();
-      for (OpIndex d : program.deps[k]) {
+      const Op& local = program.ops[k];
+      for (std::uint32_t e = 0; e < local.deps_count; ++e) {
+        const OpIndex d = program.deps[local.deps_begin + e];
         if (global[i][d] != kDropped) {
           deps.push_back(global[i][d]);
         } else {
@@ -189,7 +193,7 @@ void assign_tags(RankProgram& program) {
 
 }  // namespace
 
-void assemble(Schedule& schedule, const std::vector<InstanceBuilder>& instances,
+void assemble(Schedule& schedule, std::vector<InstanceBuilder>& instances,
               const std::vector<std::uint64_t>& scratch_used) {
   schedule.ranks.assign(static_cast<std::size_t>(schedule.nranks), RankProgram{});
   for (std::size_t r = 0; r < schedule.ranks.size(); ++r) {
@@ -199,6 +203,8 @@ void assemble(Schedule& schedule, const std::vector<InstanceBuilder>& instances,
     program.scratch_count = scratch_used[r];
     merge_rank(instances, r, program);
     assign_tags(program);
+    for (InstanceBuilder& inst : instances)
+      inst.release(static_cast<std::int32_t>(r));
   }
 }
 

@@ -17,9 +17,10 @@ using DepList = std::vector<OpIndex>;
 
 class InstanceBuilder {
  public:
+  // Op::deps_begin/deps_count index `deps` (instance-local op indices).
   struct Program {
     std::vector<Op> ops;
-    std::vector<DepList> deps;
+    std::vector<OpIndex> deps;
   };
 
   // scratch_used: per-rank scratch bump pointer shared by every instance of the schedule, so
@@ -54,6 +55,8 @@ class InstanceBuilder {
   OpIndex next_index(std::int32_t rank) const;
 
   const std::vector<Program>& programs() const { return programs_; }
+  // Frees one rank's programs once assembled (keeps peak memory near one copy).
+  void release(std::int32_t rank) { programs_.at(static_cast<std::size_t>(rank)) = Program{}; }
 
  private:
   OpIndex add(std::int32_t rank, Op op, const DepList& deps);
@@ -65,8 +68,9 @@ class InstanceBuilder {
 };
 
 // Builds the final Schedule (header fields already set in `schedule`, ranks empty) from the
-// instances, in piece order. Fills input/output counts from buffer_counts().
-void assemble(Schedule& schedule, const std::vector<InstanceBuilder>& instances,
+// instances, in piece order, releasing them as it goes. Fills input/output counts from
+// buffer_counts().
+void assemble(Schedule& schedule, std::vector<InstanceBuilder>& instances,
               const std::vector<std::uint64_t>& scratch_used);
 
 }  // namespace fabricsim::workloads

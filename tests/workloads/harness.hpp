@@ -1,7 +1,9 @@
 // Test helper: generate a schedule, run it on the local transport and check every byte.
 #pragma once
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "workloads/algorithms/registry.hpp"
 #include "workloads/transports/local/check.hpp"
@@ -16,15 +18,21 @@ inline std::string describe(const CollectiveRequest& r) {
          " rpn=" + std::to_string(r.ranks_per_node) + " root=" + std::to_string(r.root);
 }
 
-// Returns an empty string on success, else what went wrong.
+// Runs the schedule in FIFO order and in one seeded random order (results must not depend on
+// completion order). Returns an empty string on success, else what went wrong.
 inline std::string run_and_check(const CollectiveRequest& request) {
   try {
     const Schedule schedule = generate(request);
-    local::LocalFabric fabric(schedule);
-    fabric.run();
-    const local::CheckResult result =
-        local::check_result(schedule, fabric.inputs(), fabric.outputs());
-    return result.ok ? std::string() : describe(request) + ": " + result.message;
+    for (std::uint64_t seed : {std::uint64_t{0}, std::uint64_t{0x5eed} + request.count}) {
+      local::LocalFabric fabric(schedule, seed);
+      fabric.run();
+      const local::CheckResult result =
+          local::check_result(schedule, fabric.inputs(), fabric.outputs());
+      if (!result.ok) {
+        return describe(request) + " seed " + std::to_string(seed) + ": " + result.message;
+      }
+    }
+    return std::string();
   } catch (const std::exception& e) {
     return describe(request) + ": " + e.what();
   }

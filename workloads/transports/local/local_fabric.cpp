@@ -26,15 +26,18 @@ class LocalFabric::Endpoint final : public Transport {
   }
   void post_reduce(MemRegion dst, MemRegion a, MemRegion b, std::uint64_t count, DataType dtype,
                    ReduceOp op, CompletionListener& listener, std::uint64_t cookie) override {
-    if (dst.data != nullptr && count > 0)
-      reduce_elements(dst.data, a.data, b.data, count, dtype, op);
-    fabric_->complete(listener, cookie);
+    if (dst.bytes != a.bytes || dst.bytes != b.bytes) {
+      throw std::runtime_error("local reduce of unequal sizes");
+    }
+    fabric_->enqueue(Work{Work::Kind::kReduce, Pending{dst, &listener, cookie},
+                          Pending{a, nullptr, 0}, b, count, dtype, op});
   }
   void post_copy(MemRegion dst, MemRegion src, CompletionListener& listener,
                  std::uint64_t cookie) override {
     if (dst.bytes != src.bytes) throw std::runtime_error("local copy of unequal sizes");
-    if (dst.data != nullptr && dst.bytes > 0) std::memcpy(dst.data, src.data, dst.bytes);
-    fabric_->complete(listener, cookie);
+    fabric_->enqueue(Work{Work::Kind::kCopy, Pending{dst, &listener, cookie},
+                          Pending{src, nullptr, 0}, MemRegion{}, 0, DataType::kFloat32,
+                          ReduceOp::kSum});
   }
 
  private:
@@ -42,7 +45,8 @@ class LocalFabric::Endpoint final : public Transport {
   std::int32_t rank_;
 };
 
-LocalFabric::LocalFabric(const Schedule& schedule) : schedule_(&schedule) {
+LocalFabric::LocalFabric(const Schedule& schedule, std::uint64_t shuffle_seed)
+    : schedule_(&schedule), rng_state_(shuffle_seed) {
   validate_or_throw(schedule);
   const auto n = static_cast<std::size_t>(schedule.nranks);
   const std::uint64_t esize = schedule.element_size();
@@ -103,22 +107,63 @@ void LocalFabric::deliver(const Pending& send, const Pending& recv, const Key& k
         std::to_string(tag_sequence(key.tag)) + ": send of " + std::to_string(send.region.bytes) +
         " bytes, recv of " + std::to_string(recv.region.bytes));
   }
-  if (send.region.bytes > 0 && recv.region.data != nullptr) {
-    std::memcpy(recv.region.data, send.region.data, send.region.bytes);
-  }
   ++messages_;
-  complete(*send.listener, send.cookie);
-  complete(*recv.listener, recv.cookie);
+  enqueue(
+      Work{Work::Kind::kTransfer, send, recv, MemRegion{}, 0, DataType::kFloat32, ReduceOp::kSum});
+}
+
+void LocalFabric::perform(const Work& work) {
+  ++clock_.ticks;
+  switch (work.kind) {
+    case Work::Kind::kTransfer: {
+      const MemRegion& from = work.first.region;
+      const MemRegion& to = work.second.region;
+      if (from.bytes > 0 && to.data != nullptr) std::memcpy(to.data, from.data, from.bytes);
+      work.first.listener->on_complete(work.first.cookie);
+      work.second.listener->on_complete(work.second.cookie);
+      return;
+    }
+    case Work::Kind::kCopy: {
+      const MemRegion& to = work.first.region;
+      if (to.bytes > 0 && to.data != nullptr) {
+        std::memcpy(to.data, work.second.region.data, to.bytes);
+      }
+      break;
+    }
+    case Work::Kind::kReduce:
+      if (work.count > 0 && work.first.region.data != nullptr) {
+        reduce_elements(work.first.region.data, work.second.region.data, work.third.data,
+                        work.count, work.dtype, work.op);
+      }
+      break;
+  }
+  work.first.listener->on_complete(work.first.cookie);
 }
 
 void LocalFabric::run() {
   for (auto& executor : executors_)
     executor->start();
-  while (!fifo_.empty()) {
-    const Completion c = fifo_.front();
-    fifo_.pop_front();
-    ++clock_.ticks;
-    c.listener->on_complete(c.cookie);
+  while (head_ < work_.size()) {
+    if (rng_state_ == 0) {
+      const Work work = work_[head_++];
+      if (head_ == work_.size()) {
+        work_.clear();
+        head_ = 0;
+      }
+      perform(work);
+      continue;
+    }
+    // splitmix64 step, then take a random pending item (swap-remove).
+    rng_state_ += 0x9E3779B97F4A7C15ull;
+    std::uint64_t z = rng_state_;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    const std::size_t pick = static_cast<std::size_t>(z % work_.size());
+    const Work work = work_[pick];
+    work_[pick] = work_.back();
+    work_.pop_back();
+    perform(work);
   }
   std::string stuck;
   std::size_t stuck_ranks = 0;

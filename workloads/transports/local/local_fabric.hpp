@@ -1,12 +1,14 @@
 // The local transport: every rank of a Schedule runs in one process on real buffers.
-// Deterministic: completions go through one FIFO; sends and receives match on
-// (src, dst, tag). Detects deadlock (nothing left to deliver but some rank not done) and
-// reports the stuck ranks and ops. Used to prove every algorithm correct byte for byte.
+// Deterministic: sends and receives match on (src, dst, tag); a matched transfer, a copy or a
+// reduction is queued as one work item and only performed (data moved, then completions
+// delivered) when it leaves the queue, so an algorithm that touches a buffer before the op
+// using it completed reads or writes the wrong data and fails its byte check. The queue is a
+// FIFO, or with a seed a seeded random order (completion order must not matter). Detects
+// deadlock (nothing left to do but some rank not done) and reports the stuck ranks and ops.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -22,7 +24,9 @@ class LocalFabric {
   // Allocates every rank's buffers: inputs filled by fill_input(), outputs with
   // kOutputSentinel bytes, scratch zeroed. Validates the schedule (std::invalid_argument).
   // The schedule must outlive the fabric.
-  explicit LocalFabric(const Schedule& schedule);
+  // shuffle_seed 0: FIFO order; otherwise work items are performed in a random order drawn
+  // from that seed.
+  explicit LocalFabric(const Schedule& schedule, std::uint64_t shuffle_seed = 0);
   ~LocalFabric();
   LocalFabric(const LocalFabric&) = delete;
   LocalFabric& operator=(const LocalFabric&) = delete;
@@ -59,9 +63,15 @@ class LocalFabric {
       return static_cast<std::size_t>(h * 0xBF58476D1CE4E5B9ull);
     }
   };
-  struct Completion {
-    CompletionListener* listener;
-    std::uint64_t cookie;
+  // A transfer (first = send, second = recv), a copy or a reduction waiting to be performed.
+  struct Work {
+    enum class Kind : std::uint8_t { kTransfer, kCopy, kReduce } kind;
+    Pending first;    // send / the local op's destination and listener
+    Pending second;   // recv / copy source / reduce first operand
+    MemRegion third;  // reduce second operand
+    std::uint64_t count = 0;
+    DataType dtype = DataType::kFloat32;
+    ReduceOp op = ReduceOp::kSum;
   };
   // Logical time: one tick per delivered completion.
   struct TickClock final : Clock {
@@ -72,9 +82,8 @@ class LocalFabric {
   void post_send(std::int32_t src, std::int32_t dst, const Pending& send, std::uint64_t tag);
   void post_recv(std::int32_t src, std::int32_t dst, const Pending& recv, std::uint64_t tag);
   void deliver(const Pending& send, const Pending& recv, const Key& key);
-  void complete(CompletionListener& listener, std::uint64_t cookie) {
-    fifo_.push_back(Completion{&listener, cookie});
-  }
+  void enqueue(const Work& work) { work_.push_back(work); }
+  void perform(const Work& work);
 
   const Schedule* schedule_;
   TickClock clock_;
@@ -85,7 +94,9 @@ class LocalFabric {
   std::vector<std::unique_ptr<Executor>> executors_;
   std::unordered_map<Key, Pending, KeyHash> sends_;
   std::unordered_map<Key, Pending, KeyHash> recvs_;
-  std::deque<Completion> fifo_;
+  std::vector<Work> work_;
+  std::size_t head_ = 0;  // FIFO position
+  std::uint64_t rng_state_;
   std::uint64_t messages_ = 0;
 };
 
