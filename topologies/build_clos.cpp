@@ -1,0 +1,151 @@
+// Builder of folded Clos fabrics: the k-ary fat-tree (2 or 3 tiers, oversubscribed leaves or
+// spines) and the rail-optimized cluster (rail leaves per group of nodes, 1 or 2 planes) share
+// the leaf -> spine -> core wiring below; only the leaf attachment of NICs differs.
+#include <cstdint>
+
+#include "topologies/network_graph.hpp"
+
+namespace fabricsim::topologies {
+
+namespace {
+
+// Smallest divisor of `up` that is >= need (so each lower switch spreads its `up` uplinks as
+// up/divisor parallel links over `divisor` upper switches).
+std::uint32_t spread(std::uint64_t need, std::uint32_t up) {
+  for (std::uint32_t n = static_cast<std::uint32_t>(need < 1 ? 1 : need); n < up; ++n) {
+    if (up % n == 0) return n;
+  }
+  return up;
+}
+
+std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) {
+  return (a + b - 1) / b;
+}
+
+// Switch counts of one plane of a Clos over `leaves` leaves.
+struct PlaneShape {
+  std::uint32_t leaves = 0;
+  std::uint32_t pods = 1;
+  std::uint32_t spines_per_pod = 0;
+  std::uint32_t leaves_per_pod = 0;
+  std::uint32_t core_groups = 0;  // = spines_per_pod when 3 tiers
+  std::uint32_t cores_per_group = 0;
+  std::uint32_t switches() const {
+    return leaves + pods * spines_per_pod + core_groups * cores_per_group;
+  }
+};
+
+PlaneShape shape_of(const ClosSpec& c, std::uint32_t leaves) {
+  PlaneShape s;
+  s.leaves = leaves;
+  if (c.tiers == 2) {
+    s.leaves_per_pod = leaves;
+    s.spines_per_pod = spread(ceil_div(std::uint64_t{leaves} * c.leaf_up, c.radix), c.leaf_up);
+  } else {
+    s.leaves_per_pod = c.spine_down;
+    s.pods = static_cast<std::uint32_t>(ceil_div(leaves, c.spine_down));
+    s.spines_per_pod = c.leaf_up;
+    s.core_groups = c.leaf_up;
+    s.cores_per_group = spread(ceil_div(std::uint64_t{s.pods} * c.spine_up, c.radix), c.spine_up);
+  }
+  return s;
+}
+
+// Adds the switch tiers above the leaves of one plane; leaf l of the plane is switch
+// leaf_base + l, upper switches are numbered from *next.
+void wire_plane(const ClosSpec& c, const PlaneShape& s, std::uint32_t leaf_base,
+                std::uint32_t& next, GraphBuilder& b, NetworkGraph& g, std::uint16_t up1,
+                std::uint16_t up2) {
+  const std::uint32_t spine_base = next;
+  for (std::uint32_t p = 0; p < s.pods; ++p) {
+    for (std::uint32_t j = 0; j < s.spines_per_pod; ++j) {
+      g.switch_tier[spine_base + p * s.spines_per_pod + j] = 1;
+      g.switch_group[spine_base + p * s.spines_per_pod + j] = p;
+    }
+  }
+  next += s.pods * s.spines_per_pod;
+  for (std::uint32_t l = 0; l < s.leaves; ++l) {
+    const std::uint32_t pod = l / s.leaves_per_pod;
+    g.switch_group[leaf_base + l] = pod;
+    for (std::uint32_t u = 0; u < c.leaf_up; ++u) {
+      b.add_link(leaf_base + l, spine_base + pod * s.spines_per_pod + u % s.spines_per_pod, up1);
+    }
+  }
+  if (c.tiers < 3) return;
+  const std::uint32_t core_base = next;
+  next += s.core_groups * s.cores_per_group;
+  for (std::uint32_t k = 0; k < s.core_groups * s.cores_per_group; ++k) {
+    g.switch_tier[core_base + k] = 2;
+    g.switch_group[core_base + k] = k / s.cores_per_group;
+  }
+  for (std::uint32_t p = 0; p < s.pods; ++p) {
+    for (std::uint32_t j = 0; j < s.spines_per_pod; ++j) {
+      for (std::uint32_t u = 0; u < c.spine_up; ++u) {
+        b.add_link(spine_base + p * s.spines_per_pod + j,
+                   core_base + j * s.cores_per_group + u % s.cores_per_group, up2);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+NetworkGraph build_clos(const TopologySpec& spec) {
+  const ClosSpec& c = spec.clos;
+  const bool rail = spec.kind == TopologyKind::kRailOptimized;
+  const std::uint32_t planes = rail ? spec.rail.planes : 1;
+  const auto nics = static_cast<std::uint32_t>(spec.gpu_count());
+  // Leaves of one plane and the leaf (within the plane) of each NIC.
+  std::uint32_t leaves = 0;
+  std::uint32_t groups = 1;
+  std::uint32_t nodes_per_group = 1;
+  const std::uint32_t gpn = rail ? spec.rail.gpus_per_node : 1;
+  const std::uint32_t rails = rail ? spec.rail.rails : 1;
+  if (rail) {
+    nodes_per_group = c.leaf_down / (gpn / rails);
+    groups = static_cast<std::uint32_t>(ceil_div(spec.rail.nodes, nodes_per_group));
+    leaves = groups * rails;
+  } else {
+    leaves = static_cast<std::uint32_t>(ceil_div(nics, c.leaf_down));
+  }
+  const PlaneShape shape = shape_of(c, leaves);
+  const std::uint32_t switches = planes * shape.switches();
+
+  NetworkGraph g;
+  g.switch_tier.assign(switches, 0);
+  g.switch_group.assign(switches, 0);
+  g.endpoint_host.resize(nics);
+  g.endpoint_rail.resize(nics);
+  GraphBuilder b(switches, nics);
+  const std::uint16_t host_class = b.link_class(c.level_link[0]);
+  const std::uint16_t up1 = b.link_class(c.level_link[1]);
+  const std::uint16_t up2 = b.link_class(c.level_link[2]);
+
+  // Leaves of plane q are switches [q * shape.switches(), + leaves); plane order then
+  // rail-major (rail r of group k is leaf r * groups + k) so a pod holds leaves of one rail.
+  for (std::uint32_t e = 0; e < nics; ++e) {
+    const std::uint32_t node = e / gpn;
+    const std::uint32_t r = (e % gpn) % rails;
+    g.endpoint_host[e] = node;
+    g.endpoint_rail[e] = static_cast<std::uint16_t>(r);
+    const std::uint32_t leaf = rail ? r * groups + node / nodes_per_group : e / c.leaf_down;
+    for (std::uint32_t q = 0; q < planes; ++q) {
+      b.add_link(b.endpoint_node(e), q * shape.switches() + leaf, host_class);
+    }
+  }
+  std::uint32_t next = 0;
+  for (std::uint32_t q = 0; q < planes; ++q) {
+    const std::uint32_t leaf_base = next;
+    next += leaves;
+    wire_plane(c, shape, leaf_base, next, b, g, up1, up2);
+  }
+  b.finish(g);
+  g.host_count = rail ? spec.rail.nodes : nics;
+  if (rail) {
+    g.nvlink = {gpn, spec.rail.nvlink.bandwidth_bps, spec.rail.nvlink.links,
+                spec.rail.nvlink.latency};
+  }
+  return g;
+}
+
+}  // namespace fabricsim::topologies
