@@ -1,5 +1,5 @@
-// Instantiates a NetworkGraph and its Routes as a simulated models::Fabric: every switch, NIC,
-// link and forwarding table, ready to simulate.
+// build_fabric: instantiates a NetworkGraph + Routes as a simulated models::Fabric (every
+// switch, NIC, link, endpoint attachment and routing table) through the Fabric builder API.
 #pragma once
 
 #include <memory>
@@ -11,9 +11,11 @@
 
 namespace fabricsim::topologies {
 
-// The returned fabric refers to `sim`, which must outlive it. Throws ConfigError for a graph
-// the packet models cannot represent (a NIC with more than one port: two planes).
-std::unique_ptr<models::Fabric> build_fabric(const NetworkGraph& graph, const Routes& routes,
+// The returned Fabric is owned by the caller and must not outlive sim. Switch ids, NIC
+// (endpoint) ids, port numbers and edge indexes of the Fabric equal those of g and routes.
+// Throws ConfigError for what the models cannot express yet (a NIC with more than one port,
+// i.e. a two-plane fabric: the NIC model has a single port).
+std::unique_ptr<models::Fabric> build_fabric(const NetworkGraph& g, const Routes& routes,
                                              sim::Simulator& sim);
 
 }  // namespace fabricsim::topologies

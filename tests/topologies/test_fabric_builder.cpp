@@ -1,0 +1,61 @@
+// Tests of topologies/fabric_builder: the Fabric mirrors the graph (nodes, links, attachments,
+// edge indexes) and packets actually cross the built fat-tree in the analytical time.
+#include <catch2/catch.hpp>
+
+#include "helpers.hpp"
+#include "sim/simulator.hpp"
+#include "topologies/fabric_builder.hpp"
+
+using namespace fabricsim;
+using namespace fabricsim::topologies;
+using namespace fabricsim::topologies::testing;
+
+TEST_CASE("build_fabric mirrors the graph and the routes", "[fabric_builder]") {
+  const auto g = build_graph(load_topology(config_path("fat_tree_k16.json")));
+  const auto r = compute_routes(g);
+  sim::Simulator sim;
+  const auto fabric = build_fabric(g, r, sim);
+  CHECK(fabric->switch_count() == 320);
+  CHECK(fabric->nic_count() == 1024);
+  CHECK(fabric->link_count() == g.link_count());
+  REQUIRE(fabric->attachments().size() == 1024);
+  for (std::uint32_t e = 0; e < 1024; ++e) {
+    const auto& at = fabric->attachments()[e];
+    REQUIRE(at.edge_switch == g.attachment(e).switch_id);
+    REQUIRE(at.port == g.attachment(e).local_port);
+    REQUIRE(at.edge_index == r.edge_index_of_switch[at.edge_switch]);
+  }
+  CHECK(fabric->edge_switches() == r.edge_switches);
+}
+
+TEST_CASE("a message crosses the 128-host fat-tree in the analytical time", "[fabric_builder]") {
+  const auto spec = load_topology(config_path("fat_tree_128.json"));
+  const auto g = build_graph(spec);
+  const auto r = compute_routes(g);
+  sim::Simulator sim;
+  const auto fabric = build_fabric(g, r, sim);
+  const std::uint64_t bytes = 1'000'000;
+  fabric->send_message(0, 127, bytes, 0, 1);  // different leaves: 4 links
+  sim.run();
+  REQUIRE(fabric->flows().size() == 1);
+  const auto& flow = fabric->flows()[0];
+  CHECK(flow.src == 0);
+  CHECK(flow.dst == 127);
+  const double fct_us = (flow.end - flow.start).microseconds();
+  // Lower bound: payload at 100 Gb/s (80 us) plus four 1 us links; headers, switch latency,
+  // the ACK's way back and store-and-forward add a few microseconds more.
+  CHECK(fct_us > 84.0);
+  CHECK(fct_us < 100.0);
+  const auto counters = fabric->counters();
+  CHECK(counters.drops == 0);
+  CHECK(counters.bytes_delivered == bytes);
+  // Every data packet traverses 4 links: at least 4 x ceil(1e6 / 4096) data hops.
+  CHECK(counters.packet_hops >= 4 * 245);
+}
+
+TEST_CASE("two-plane fabrics are refused by build_fabric with a clear message",
+          "[fabric_builder]") {
+  const auto g = build_graph(load_topology(config_path("rail_optimized_2plane.json")));
+  sim::Simulator sim;
+  CHECK_THROWS_WITH(build_fabric(g, compute_routes(g), sim), Catch::Contains("NIC 0 has 2 ports"));
+}
