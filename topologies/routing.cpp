@@ -2,6 +2,10 @@
 // extraction and de-duplication by a hash of the port set.
 #include "topologies/routing.hpp"
 
+#include <algorithm>
+#include <mutex>
+#include <string>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 
@@ -76,6 +80,23 @@ struct GroupSet {
   }
 };
 
+// Runs body(first, last) over [0, count) split into `threads` contiguous ranges.
+template <class Body>
+void run_split(std::size_t count, unsigned threads, const Body& body) {
+  if (threads <= 1 || count < 2 * threads) {
+    body(std::size_t{0}, count);
+    return;
+  }
+  std::vector<std::thread> workers;
+  for (unsigned i = 0; i < threads; ++i) {
+    const std::size_t first = count * i / threads;
+    const std::size_t last = count * (i + 1) / threads;
+    workers.emplace_back([&body, first, last] { body(first, last); });
+  }
+  for (auto& w : workers)
+    w.join();
+}
+
 }  // namespace
 
 std::vector<std::uint16_t> Routes::switch_group_of_edge(std::uint32_t sw) const {
@@ -118,41 +139,75 @@ Routes compute_routes(const NetworkGraph& g) {
   const std::size_t edges = r.edge_switches.size();
   r.group_of_edge.assign(n * edges, Routes::kNoGroup);
   r.distance.assign(n * edges, Routes::kUnreachable);
+  const unsigned threads = std::max(1U, std::min(8U, std::thread::hardware_concurrency()));
 
+  // Phase 1: one BFS per edge switch (edges split over threads; each writes its own columns).
   const SwitchGraph graph = switch_graph(g);
-  std::vector<boost::default_color_type> color(n);
-  std::vector<std::uint8_t> depth(n);
-  boost::queue<Vertex> queue;
-  std::vector<GroupSet> sets(n);
-  std::vector<std::uint16_t> scratch;
-  for (std::size_t e = 0; e < edges; ++e) {
-    std::fill(color.begin(), color.end(), boost::white_color);
-    std::fill(depth.begin(), depth.end(), Routes::kUnreachable);
-    const Vertex root = r.edge_switches[e];
-    depth[root] = 0;
-    boost::breadth_first_visit(
-        graph, root, queue, DepthRecorder(depth.data()),
-        boost::make_iterator_property_map(color.begin(), boost::get(boost::vertex_index, graph)));
-    for (std::uint32_t s = 0; s < n; ++s) {
-      const std::uint8_t d = depth[s];
-      r.distance[s * edges + e] = d;
-      if (d == 0 || d == Routes::kUnreachable) continue;
-      if (d == Routes::kUnreachable - 1) {
-        throw ConfigError(fmt::format("{}: a path is longer than 253 switch hops", g.name));
-      }
-      scratch.clear();
-      std::uint64_t hash = 0;
-      const std::uint32_t base = g.port_begin[s];
-      for (std::uint32_t p = base; p < g.port_begin[s + 1]; ++p) {
-        const std::uint32_t t = g.port_node[g.peer_port[p]];
-        if (t < n && depth[t] + 1 == d) {
-          scratch.push_back(static_cast<std::uint16_t>(p - base));
-          hash = mix(hash, p - base);
-        }
-      }
-      r.group_of_edge[s * edges + e] = sets[s].intern(scratch, hash, s);
+  run_split(edges, threads, [&](std::size_t first, std::size_t last) {
+    std::vector<boost::default_color_type> color(n);
+    std::vector<std::uint8_t> depth(n);
+    boost::queue<Vertex> queue;
+    for (std::size_t e = first; e < last; ++e) {
+      std::fill(color.begin(), color.end(), boost::white_color);
+      std::fill(depth.begin(), depth.end(), Routes::kUnreachable);
+      const Vertex root = r.edge_switches[e];
+      depth[root] = 0;
+      boost::breadth_first_visit(
+          graph, root, queue, DepthRecorder(depth.data()),
+          boost::make_iterator_property_map(color.begin(), boost::get(boost::vertex_index, graph)));
+      for (std::uint32_t s = 0; s < n; ++s)
+        r.distance[s * edges + e] = depth[s];
+    }
+  });
+  for (const std::uint8_t d : r.distance) {
+    if (d == Routes::kUnreachable - 1) {
+      throw ConfigError(fmt::format("{}: a path is longer than 253 switch hops", g.name));
     }
   }
+
+  // Phase 2: per switch, the ports one hop closer to each edge, de-duplicated (switches split
+  // over threads; each owns its switches' rows and group sets).
+  std::vector<GroupSet> sets(n);
+  std::mutex error_mutex;
+  std::string error_text;
+  run_split(n, threads, [&](std::size_t first, std::size_t last) {
+    std::vector<std::uint16_t> scratch;
+    std::vector<std::uint32_t> peer_row;  // neighbour switch rows, or kNotEdge for NICs
+    for (std::size_t s = first; s < last; ++s) {
+      const std::uint32_t base = g.port_begin[s];
+      const std::uint32_t ports = g.port_begin[s + 1] - base;
+      peer_row.resize(ports);
+      for (std::uint32_t p = 0; p < ports; ++p) {
+        const std::uint32_t t = g.port_node[g.peer_port[base + p]];
+        peer_row[p] = t < n ? t : Routes::kNotEdge;
+      }
+      const std::uint8_t* row = r.distance.data() + s * edges;
+      std::uint16_t* groups = r.group_of_edge.data() + s * edges;
+      for (std::size_t e = 0; e < edges; ++e) {
+        const std::uint8_t d = row[e];
+        if (d == 0 || d == Routes::kUnreachable) continue;
+        scratch.clear();
+        std::uint64_t hash = 0;
+        for (std::uint32_t p = 0; p < ports; ++p) {
+          const std::uint32_t t = peer_row[p];
+          if (t != Routes::kNotEdge && r.distance[t * edges + e] + 1 == d) {
+            scratch.push_back(static_cast<std::uint16_t>(p));
+            hash = mix(hash, p);
+          }
+        }
+        try {
+          groups[e] = sets[s].intern(scratch, hash, static_cast<std::uint32_t>(s));
+        } catch (const ConfigError& error) {
+          const std::lock_guard<std::mutex> lock(error_mutex);
+          if (error_text.empty()) error_text = error.what();
+          return;
+        }
+      }
+      sets[s].by_hash = {};
+    }
+  });
+  if (!error_text.empty()) throw ConfigError(error_text);
+
   r.group_begin.assign(std::size_t{n} + 1, 0);
   r.group_port_begin.push_back(0);
   for (std::uint32_t s = 0; s < n; ++s) {
@@ -163,7 +218,6 @@ Routes compute_routes(const NetworkGraph& g) {
     for (std::size_t k = 1; k <= groups; ++k)
       r.group_port_begin.push_back(offset + set.begin[k]);
     r.group_ports.insert(r.group_ports.end(), set.ports.begin(), set.ports.end());
-    GroupSet().by_hash.swap(set.by_hash);
     set = GroupSet();
   }
   return r;
