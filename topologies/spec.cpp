@@ -119,10 +119,9 @@ void read_level_links(Fields& f, const models::LinkParams& base,
   levels.finish();
 }
 
-// Tiers, radix, oversubscription / hosts_per_leaf of a Clos. Returns leaf_down.
+// Tiers, radix, oversubscription / hosts_per_leaf and per-level links of a Clos.
 void read_clos(Fields& f, ClosSpec& clos, const models::LinkParams& link, std::uint32_t min_tiers) {
   clos.tiers = f.count("tiers", 3, min_tiers, 3);
-  if (clos.tiers < 2) clos.tiers = 2;
   clos.radix = f.required_count("radix", 2, 65535);
   const Json* hpl = f.get("hosts_per_leaf");
   const Json* over = f.get("oversubscription");

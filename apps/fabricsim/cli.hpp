@@ -1,0 +1,37 @@
+// Shared plumbing of the fabricsim subcommands: exit codes, usage errors, option parsing.
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace fabricsim::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitBadInput = 1;  // a config, file or value is wrong
+inline constexpr int kExitUsage = 2;     // the command line itself is wrong
+
+// A malformed command line; main() prints it with a hint and exits 2.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+namespace po = boost::program_options;
+
+// Parses `args` (the words after the subcommand) against `options` and positionals; turns
+// Boost's exceptions into UsageError. Returns false (after printing help) for --help.
+bool parse_command_line(const std::string& command, const std::string& synopsis,
+                        const std::vector<std::string>& args, po::options_description& options,
+                        const po::positional_options_description& positional,
+                        po::variables_map& vm);
+
+// Every subcommand: takes the words after its name, returns the exit code.
+int run_command(const std::vector<std::string>& args);
+int topo_command(const std::vector<std::string>& args);
+int check_command(const std::vector<std::string>& args);
+
+int sweep_command(const std::vector<std::string>& args);
+
+}  // namespace fabricsim::cli

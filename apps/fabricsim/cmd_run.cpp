@@ -1,0 +1,48 @@
+// `fabricsim run SCENARIO.json [--out DIR] [--seed N] [--set a.b=V]... [--quiet]`.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <iostream>
+
+#include "apps/fabricsim/cli.hpp"
+#include "scenario/runner.hpp"
+#include "scenario/scenario.hpp"
+
+namespace fabricsim::cli {
+
+int run_command(const std::vector<std::string>& args) {
+  po::options_description options("run options");
+  options.add_options()("scenario", po::value<std::string>()->required(), "scenario JSON file")(
+      "out", po::value<std::string>()->default_value("out"),
+      "directory for results.json, config.json, timeseries.csv")("seed", po::value<std::uint64_t>(),
+                                                                 "override the scenario's seed")(
+      "set", po::value<std::vector<std::string>>()->composing(),
+      "override a scenario field: a.b.c=VALUE (repeatable)")("quiet,q", "print nothing but errors")(
+      "json", "print results.json on stdout");
+  po::positional_options_description positional;
+  positional.add("scenario", 1);
+  po::variables_map vm;
+  if (!parse_command_line("run", "SCENARIO.json [--out DIR] [--seed N] [--set a.b=V]...", args,
+                          options, positional, vm)) {
+    return kExitOk;
+  }
+  std::vector<std::string> overrides;
+  if (vm.count("set") != 0U) overrides = vm["set"].as<std::vector<std::string>>();
+  if (vm.count("seed") != 0U)
+    overrides.push_back(fmt::format("seed={}", vm["seed"].as<std::uint64_t>()));
+  const auto scenario = scenario::load_scenario(vm["scenario"].as<std::string>(), overrides);
+  const bool quiet = vm.count("quiet") != 0U;
+  scenario::RunOptions run_options;
+  run_options.out_dir = vm["out"].as<std::string>();
+  run_options.progress = !quiet && isatty(STDERR_FILENO) != 0 && isatty(STDOUT_FILENO) != 0;
+  const auto results = scenario::run_scenario(scenario, run_options);
+  if (vm.count("json") != 0U) {
+    std::cout << scenario::to_json(results).dump(2) << "\n";
+  } else if (!quiet) {
+    std::cout << scenario::summary_text(scenario, results);
+    std::cout << "results    " << run_options.out_dir << "/results.json\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace fabricsim::cli

@@ -1,0 +1,46 @@
+// `fabricsim topo FILE.json [--json] [--dot FILE]`: a topology's counts, bisection bandwidth,
+// diameter and oversubscription.
+#include <fmt/format.h>
+
+#include <fstream>
+#include <iostream>
+
+#include "apps/fabricsim/cli.hpp"
+#include "topologies/network_graph.hpp"
+#include "topologies/routing.hpp"
+#include "topologies/spec.hpp"
+#include "topologies/stats.hpp"
+
+namespace fabricsim::cli {
+
+int topo_command(const std::vector<std::string>& args) {
+  po::options_description options("topo options");
+  options.add_options()("file", po::value<std::string>()->required(), "topology JSON file")(
+      "json", "print the figures as JSON")("dot", po::value<std::string>(),
+                                           "write a Graphviz drawing to this file");
+  po::positional_options_description positional;
+  positional.add("file", 1);
+  po::variables_map vm;
+  if (!parse_command_line("topo", "FILE.json [--json] [--dot FILE]", args, options, positional,
+                          vm)) {
+    return kExitOk;
+  }
+  const auto spec = topologies::load_topology(vm["file"].as<std::string>());
+  const auto graph = topologies::build_graph(spec);
+  const auto routes = topologies::compute_routes(graph);
+  const auto stats = topologies::compute_stats(spec, graph, routes);
+  if (vm.count("dot") != 0U) {
+    const auto path = vm["dot"].as<std::string>();
+    std::ofstream out(path);
+    if (!out) throw std::runtime_error(fmt::format("cannot write \"{}\"", path));
+    out << topologies::to_dot(graph);
+  }
+  if (vm.count("json") != 0U) {
+    std::cout << topologies::stats_to_json(stats).dump(2) << "\n";
+  } else {
+    std::cout << topologies::stats_to_text(stats);
+  }
+  return kExitOk;
+}
+
+}  // namespace fabricsim::cli

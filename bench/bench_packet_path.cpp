@@ -1,0 +1,152 @@
+// The packet path end to end: a hand-wired 2-tier leaf-spine (64 hosts, 100 Gb/s, 1 us links,
+// 4 KiB MTU, PFC on) where every host sends one flow to a permutation partner on another leaf.
+// Reports packet-hops/s (items_per_second, the figure of merit), events/s, and the memory of a
+// port and of a queue pair.
+#include <benchmark/benchmark.h>
+
+#include <numeric>
+#include <vector>
+
+#include "models/cc/dcqcn.hpp"
+#include "models/fabric.hpp"
+#include "sim/rng.hpp"
+
+namespace {
+
+using namespace fabricsim;
+using namespace fabricsim::models;
+
+struct Result {
+  FabricCounters counters;
+  std::uint64_t events = 0;
+  std::size_t ports = 0;
+  std::size_t switch_bytes = 0;
+  std::size_t qps = 0;
+  std::size_t nic_bytes = 0;
+};
+
+// leaves x hosts_per_leaf hosts, `spines` spines; host h on leaf h / hosts_per_leaf.
+Result run_leaf_spine(std::uint32_t leaves, std::uint32_t spines, std::uint32_t hosts_per_leaf,
+                      std::uint64_t flow_bytes, CcAlgorithm cc, Routing routing) {
+  sim::Simulator sim(1);
+  Fabric f(sim);
+  LinkParams link;
+  SwitchParams sp;
+  sp.routing = routing;
+  NicParams np;
+  np.cc.algorithm = cc;
+  std::vector<std::uint32_t> leaf_ids, spine_ids;
+  for (std::uint32_t l = 0; l < leaves; ++l) {
+    leaf_ids.push_back(f.add_switch(static_cast<std::uint16_t>(hosts_per_leaf + spines), sp, 0));
+  }
+  for (std::uint32_t s = 0; s < spines; ++s) {
+    spine_ids.push_back(f.add_switch(static_cast<std::uint16_t>(leaves), sp, 1));
+  }
+  for (std::uint32_t l = 0; l < leaves; ++l) {
+    for (std::uint32_t h = 0; h < hosts_per_leaf; ++h) {
+      const EndpointId e = f.add_nic(np);
+      f.connect(NodeRef::nic(e), 0, NodeRef::sw(leaf_ids[l]), static_cast<std::uint16_t>(h), link);
+      f.set_endpoint_attachment(e, leaf_ids[l], static_cast<std::uint16_t>(h));
+    }
+    for (std::uint32_t s = 0; s < spines; ++s) {
+      f.connect(NodeRef::sw(leaf_ids[l]), static_cast<std::uint16_t>(hosts_per_leaf + s),
+                NodeRef::sw(spine_ids[s]), static_cast<std::uint16_t>(l), link);
+    }
+  }
+  std::vector<std::uint16_t> ups(spines);
+  std::iota(ups.begin(), ups.end(), static_cast<std::uint16_t>(hosts_per_leaf));
+  std::vector<std::vector<std::uint16_t>> down(leaves);
+  std::vector<std::uint16_t> to_leaf(leaves);
+  for (std::uint32_t l = 0; l < leaves; ++l) {
+    f.set_routes(leaf_ids[l], std::vector<std::uint16_t>(leaves, 0), {ups});
+    down[l] = {static_cast<std::uint16_t>(l)};
+    to_leaf[f.edge_index(leaf_ids[l])] = static_cast<std::uint16_t>(l);
+  }
+  for (const std::uint32_t s : spine_ids) f.set_routes(s, to_leaf, down);
+
+  // A random permutation whose partners sit on other leaves (re-drawn until so).
+  const std::uint32_t hosts = leaves * hosts_per_leaf;
+  std::vector<std::uint32_t> perm(hosts);
+  sim::Rng rng(7);
+  for (bool ok = false; !ok;) {
+    std::iota(perm.begin(), perm.end(), 0U);
+    for (std::uint32_t i = hosts - 1; i > 0; --i) {
+      std::swap(perm[i], perm[rng.below(i + 1)]);
+    }
+    ok = true;
+    for (std::uint32_t i = 0; i < hosts; ++i) {
+      if (perm[i] / hosts_per_leaf == i / hosts_per_leaf) ok = false;
+    }
+  }
+  for (std::uint32_t i = 0; i < hosts; ++i) f.send_message(i, perm[i], flow_bytes, 0, i);
+  sim.run();
+
+  Result r;
+  r.counters = f.counters();
+  r.events = sim.events_processed();
+  for (std::uint32_t s = 0; s < f.switch_count(); ++s) {
+    r.ports += f.switch_at(s).port_count();
+    r.switch_bytes += sizeof(Switch) + f.switch_at(s).route_memory_bytes() +
+                      f.switch_at(s).port_count() *
+                          (sizeof(Port) + 2 * (3 * sizeof(std::uint32_t) + 4) + sizeof(std::uint32_t));
+  }
+  for (EndpointId e = 0; e < f.nic_count(); ++e) r.qps += f.nic(e).qp_count();
+  return r;
+}
+
+void report(benchmark::State& state, std::uint32_t leaves, std::uint32_t spines,
+            std::uint32_t hosts_per_leaf) {
+  const auto cc = state.range(0) == 0 ? CcAlgorithm::kNone : CcAlgorithm::kDcqcn;
+  const auto routing = static_cast<Routing>(state.range(1));
+  constexpr std::uint64_t kFlowBytes = 2'000'000;
+  std::uint64_t hops = 0, events = 0, runs = 0;
+  Result last;
+  for (auto _ : state) {
+    last = run_leaf_spine(leaves, spines, hosts_per_leaf, kFlowBytes, cc, routing);
+    hops += last.counters.packet_hops;
+    events += last.events;
+    ++runs;
+    if (last.counters.bytes_delivered != std::uint64_t{leaves} * hosts_per_leaf * kFlowBytes) {
+      state.SkipWithError("bytes lost");
+    }
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(hops));
+  state.counters["events_per_s"] =
+      benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
+  state.counters["hops_per_run"] = static_cast<double>(hops / runs);
+  state.counters["events_per_hop"] = static_cast<double>(events) / static_cast<double>(hops);
+  state.counters["pause_frames"] = static_cast<double>(last.counters.pfc_pause_frames);
+  state.counters["ecn_marks"] = static_cast<double>(last.counters.ecn_marks);
+  state.counters["drops"] = static_cast<double>(last.counters.drops);
+  // Memory: a port (struct + its switch's per-port MMU state), a QP (struct + its CC object).
+  state.counters["bytes_per_switch_port"] =
+      static_cast<double>(last.switch_bytes) / static_cast<double>(last.ports);
+  state.counters["sizeof_Port"] = sizeof(Port);
+  state.counters["sizeof_Packet"] = sizeof(Packet);
+  state.counters["bytes_per_qp"] = static_cast<double>(
+      sizeof(QueuePair) + (cc == CcAlgorithm::kDcqcn ? sizeof(Dcqcn) : sizeof(void*)) +
+      2 * sizeof(std::uint64_t) /* hash-map entry */ + sizeof(QpMessage));
+  state.counters["sizeof_Nic"] = sizeof(Nic);
+  state.counters["retransmissions"] = static_cast<double>(last.counters.retransmissions);
+}
+
+// 64 hosts: 8 leaves x 8 hosts, 8 spines (non-blocking).
+void BM_LeafSpine64(benchmark::State& state) { report(state, 8, 8, 8); }
+// 1,024 hosts: 32 leaves x 32 hosts, 16 spines (2:1 oversubscribed at the leaves).
+void BM_LeafSpine1024(benchmark::State& state) { report(state, 32, 16, 32); }
+
+BENCHMARK(BM_LeafSpine1024)
+    ->ArgNames({"dcqcn", "routing"})
+    ->Args({1, static_cast<int>(Routing::kEcmp)})
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
+BENCHMARK(BM_LeafSpine64)
+    ->ArgNames({"dcqcn", "routing"})
+    ->Args({0, static_cast<int>(Routing::kEcmp)})
+    ->Args({1, static_cast<int>(Routing::kEcmp)})
+    ->Args({1, static_cast<int>(Routing::kSpray)})
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

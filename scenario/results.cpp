@@ -1,0 +1,77 @@
+// results.json writer (see results.hpp).
+#include "scenario/results.hpp"
+
+#include <sys/resource.h>
+
+#include "scenario/version.hpp"
+
+namespace fabricsim::scenario {
+
+nlohmann::json to_json(const Results& r, bool include_measured) {
+  nlohmann::json doc;
+  doc["schema"] = "fabricsim.results/1";
+  doc["version"] = kVersion;
+  doc["scenario"] = r.scenario;
+  doc["seed"] = r.seed;
+  doc["sim_time_ps"] = r.sim_time_ps;
+  doc["completed"] = r.completed;
+  doc["events"] = r.events;
+  if (include_measured) {
+    doc["wall_seconds"] = r.wall_seconds;
+    doc["events_per_second"] =
+        r.wall_seconds > 0 ? static_cast<double>(r.events) / r.wall_seconds : 0.0;
+    doc["packet_hops_per_second"] =
+        r.wall_seconds > 0 ? static_cast<double>(r.fabric.packet_hops) / r.wall_seconds : 0.0;
+    doc["peak_rss_bytes"] = r.peak_rss_bytes;
+  }
+  doc["topology"] = {{"kind", r.topology.kind},
+                     {"gpus", r.topology.gpus},
+                     {"hosts", r.topology.hosts},
+                     {"switches", r.topology.switches},
+                     {"links", r.topology.links}};
+  auto& collectives = doc["collectives"] = nlohmann::json::array();
+  for (const auto& c : r.collectives) {
+    collectives.push_back({{"op", c.op},
+                           {"algorithm", c.algorithm},
+                           {"bytes", c.bytes},
+                           {"ranks", c.ranks},
+                           {"iteration", c.iteration},
+                           {"time_ps", c.time_ps},
+                           {"algbw_GBps", c.algbw_GBps},
+                           {"busbw_GBps", c.busbw_GBps}});
+  }
+  doc["flows"] = {{"count", r.flows.count},
+                  {"completed", r.flows.completed},
+                  {"bytes", r.flows.bytes},
+                  {"fct_ps",
+                   {{"p50", r.flows.fct_p50_ps},
+                    {"p99", r.flows.fct_p99_ps},
+                    {"max", r.flows.fct_max_ps},
+                    {"mean", r.flows.fct_mean_ps}}}};
+  doc["fabric"] = {{"packets_delivered", r.fabric.packets_delivered},
+                   {"packet_hops", r.fabric.packet_hops},
+                   {"drops", r.fabric.drops},
+                   {"retransmissions", r.fabric.retransmissions},
+                   {"ecn_marks", r.fabric.ecn_marks},
+                   {"cnps", r.fabric.cnps},
+                   {"pfc_pause_frames", r.fabric.pfc_pause_frames},
+                   {"max_queue_bytes", r.fabric.max_queue_bytes}};
+  return doc;
+}
+
+std::uint64_t peak_rss_bytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<std::uint64_t>(usage.ru_maxrss) * 1024U;  // Linux reports KiB
+}
+
+double busbw_factor(const std::string& op, std::uint32_t ranks) {
+  if (ranks <= 1)
+    return op == "allreduce" ? 0.0 : (op == "broadcast" || op == "reduce" ? 1.0 : 0.0);
+  const double n = ranks;
+  if (op == "allreduce") return 2.0 * (n - 1) / n;
+  if (op == "allgather" || op == "reduce_scatter" || op == "alltoall") return (n - 1) / n;
+  return 1.0;
+}
+
+}  // namespace fabricsim::scenario

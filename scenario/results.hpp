@@ -1,0 +1,79 @@
+// What one run reports: the fabricsim.results/1 document of shared DESIGN.md (fields may be
+// added, never renamed), built by the runner and written as results.json.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace fabricsim::scenario {
+
+struct CollectiveResult {
+  std::string op;
+  std::string algorithm;
+  std::uint64_t bytes = 0;
+  std::uint32_t ranks = 0;
+  std::uint32_t iteration = 0;
+  std::int64_t time_ps = 0;
+  double algbw_GBps = 0.0;
+  double busbw_GBps = 0.0;
+};
+
+struct FlowSummary {
+  std::uint64_t count = 0;
+  std::uint64_t completed = 0;
+  std::uint64_t bytes = 0;
+  std::int64_t fct_p50_ps = 0;
+  std::int64_t fct_p99_ps = 0;
+  std::int64_t fct_max_ps = 0;
+  double fct_mean_ps = 0.0;
+};
+
+struct FabricSummary {
+  std::uint64_t packets_delivered = 0;
+  std::uint64_t packet_hops = 0;
+  std::uint64_t drops = 0;
+  std::uint64_t retransmissions = 0;
+  std::uint64_t ecn_marks = 0;
+  std::uint64_t cnps = 0;
+  std::uint64_t pfc_pause_frames = 0;
+  std::uint64_t max_queue_bytes = 0;
+};
+
+struct TopologySummary {
+  std::string kind;
+  std::uint64_t gpus = 0;
+  std::uint64_t hosts = 0;
+  std::uint64_t switches = 0;
+  std::uint64_t links = 0;
+};
+
+struct Results {
+  std::string scenario;
+  std::uint64_t seed = 1;
+  std::int64_t sim_time_ps = 0;
+  std::uint64_t events = 0;
+  bool completed = true;  // false when stop_at cut the workload short
+  // Measured, so they differ between runs; everything else is deterministic.
+  double wall_seconds = 0.0;
+  std::uint64_t peak_rss_bytes = 0;
+  TopologySummary topology;
+  std::vector<CollectiveResult> collectives;
+  FlowSummary flows;
+  FabricSummary fabric;
+};
+
+// The fabricsim.results/1 JSON document. `include_measured` = false leaves out wall time,
+// events/s and memory, giving the bit-for-bit reproducible part (used by determinism tests).
+nlohmann::json to_json(const Results& results, bool include_measured = true);
+
+// Peak resident set size of this process so far, in bytes (getrusage).
+std::uint64_t peak_rss_bytes();
+
+// nccl-tests bus-bandwidth factor for an operation over n ranks: 2(n-1)/n for all-reduce,
+// (n-1)/n for all-gather, reduce-scatter and all-to-all, 1 otherwise.
+double busbw_factor(const std::string& op, std::uint32_t ranks);
+
+}  // namespace fabricsim::scenario

@@ -1,0 +1,260 @@
+// The scenario runner (see runner.hpp).
+#include "scenario/runner.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include "models/fabric.hpp"
+#include "scenario/traffic.hpp"
+#include "sim/simulator.hpp"
+#include "sim/stats.hpp"
+#include "sim/units.hpp"
+#include "topologies/config_error.hpp"
+#include "topologies/fabric_builder.hpp"
+#include "topologies/network_graph.hpp"
+#include "topologies/routing.hpp"
+
+namespace fabricsim::scenario {
+namespace {
+
+// Starts each flow at its start time: one event per distinct start time, not per flow.
+class FlowStarter : public sim::Component {
+ public:
+  FlowStarter(sim::Simulator& sim, models::Fabric& fabric, std::vector<FlowSpec> flows)
+      : Component(sim), fabric_(fabric), flows_(std::move(flows)) {
+    std::stable_sort(flows_.begin(), flows_.end(),
+                     [](const FlowSpec& a, const FlowSpec& b) { return a.start < b.start; });
+    if (!flows_.empty()) schedule_at(flows_.front().start, *this, 0);
+  }
+  void on_event(std::uint64_t) override {
+    const sim::Time t = now();
+    while (next_ < flows_.size() && flows_[next_].start == t) {
+      const auto& f = flows_[next_];
+      fabric_.send_message(f.src, f.dst, f.bytes, 0, next_);
+      ++next_;
+    }
+    if (next_ < flows_.size()) schedule_at(flows_[next_].start, *this, 0);
+  }
+
+ private:
+  models::Fabric& fabric_;
+  std::vector<FlowSpec> flows_;
+  std::size_t next_ = 0;
+};
+
+void add_probes(sim::Sampler& sampler, models::Fabric& fabric, const OutputSpec& outputs,
+                sim::Time interval) {
+  auto for_each_switch_port = [&fabric](auto&& fn) {
+    for (std::uint32_t s = 0; s < fabric.switch_count(); ++s) {
+      auto& sw = fabric.switch_at(s);
+      for (std::uint16_t p = 0; p < sw.port_count(); ++p)
+        fn(sw.port(p));
+    }
+  };
+  for (const auto& metric : outputs.metrics) {
+    if (metric == "queue_bytes") {
+      sampler.add_probe("queue_bytes_max", [for_each_switch_port] {
+        std::uint64_t m = 0;
+        for_each_switch_port([&m](const models::Port& p) { m = std::max(m, p.queue_bytes()); });
+        return static_cast<double>(m);
+      });
+      sampler.add_probe("queue_bytes_total", [for_each_switch_port] {
+        std::uint64_t sum = 0;
+        for_each_switch_port([&sum](const models::Port& p) { sum += p.queue_bytes(); });
+        return static_cast<double>(sum);
+      });
+    } else if (metric == "link_utilization") {
+      // Mean over switch egress ports of (bytes sent in the interval) / (rate x interval).
+      auto last = std::make_shared<std::vector<std::uint64_t>>();
+      sampler.add_probe("link_utilization_mean", [for_each_switch_port, last, interval] {
+        std::size_t i = 0;
+        double sum = 0;
+        const bool first = last->empty();
+        for_each_switch_port([&](const models::Port& p) {
+          if (first) last->push_back(0);
+          const std::uint64_t sent = p.tx_bytes() - (*last)[i];
+          (*last)[i] = p.tx_bytes();
+          const double capacity = static_cast<double>(p.rate_bps()) / 8.0 * interval.seconds();
+          if (capacity > 0) sum += static_cast<double>(sent) / capacity;
+          ++i;
+        });
+        return i == 0 ? 0.0 : sum / static_cast<double>(i);
+      });
+    } else if (metric == "pfc_paused") {
+      sampler.add_probe("pfc_paused_ports", [for_each_switch_port] {
+        double n = 0;
+        for_each_switch_port([&n](const models::Port& p) { n += p.paused(0) || p.paused(1); });
+        return n;
+      });
+    } else if (metric == "qp_rate") {
+      sampler.add_probe("qp_rate_mean_bps", [&fabric] {
+        double sum = 0;
+        std::uint64_t qps = 0;
+        for (std::uint32_t e = 0; e < fabric.nic_count(); ++e) {
+          auto& nic = fabric.nic(e);
+          for (std::uint32_t q = 0; q < nic.qp_count(); ++q, ++qps) {
+            sum += static_cast<double>(nic.qp_rate_bps(q));
+          }
+        }
+        return qps == 0 ? 0.0 : sum / static_cast<double>(qps);
+      });
+    }
+  }
+}
+
+}  // namespace
+
+Results run_scenario(const Scenario& s, const RunOptions& options) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  const auto graph = topologies::build_graph(s.topology);
+  const auto routes = topologies::compute_routes(graph);
+  sim::Simulator sim(s.seed);
+  auto fabric = topologies::build_fabric(graph, routes, sim);
+
+  Results r;
+  r.scenario = s.name;
+  r.seed = s.seed;
+  r.topology.kind = topologies::kind_name(s.topology.kind);
+  r.topology.gpus = graph.endpoint_count;
+  r.topology.hosts = graph.host_count;
+  r.topology.switches = graph.switch_count;
+  r.topology.links = graph.link_count();
+
+  std::vector<FlowSpec> flows;
+  if (s.workload.kind == WorkloadKind::kTraffic) {
+    sim::Rng rng = sim.make_rng(0x7EAFF1C);
+    const std::uint64_t host_rate =
+        graph.endpoint_count > 0
+            ? graph.link_of_port(graph.port_begin[graph.endpoint_node(0)]).rate_bps
+            : 0;
+    flows = generate_flows(s.workload.traffic, graph.endpoint_count, host_rate, rng, s.source);
+  } else if (s.workload.kind == WorkloadKind::kFlows) {
+    flows = s.workload.flows;
+    for (std::size_t i = 0; i < flows.size(); ++i) {
+      for (const std::uint32_t id : {flows[i].src, flows[i].dst}) {
+        if (id >= graph.endpoint_count) {
+          throw topologies::ConfigError(fmt::format(
+              "{}: /workload/flows/{}: endpoint {}: expected an id below {} (the topology's NICs)",
+              s.source, i, id, graph.endpoint_count));
+        }
+      }
+    }
+  } else {
+    throw topologies::ConfigError(
+        fmt::format("{}: /workload/kind: \"collective\": collectives on the simulated fabric need "
+                    "the sim transport, which this build does not have yet",
+                    s.source));
+  }
+  r.flows.count = flows.size();
+  for (const auto& f : flows)
+    r.flows.bytes += f.bytes;
+  FlowStarter starter(sim, *fabric, std::move(flows));
+
+  std::unique_ptr<sim::Sampler> sampler;
+  if (s.outputs.timeseries_interval > sim::Time::zero()) {
+    sampler = std::make_unique<sim::Sampler>(sim, s.outputs.timeseries_interval);
+    add_probes(*sampler, *fabric, s.outputs, s.outputs.timeseries_interval);
+    sampler->start();
+  }
+
+  if (options.progress) {
+    const auto started = std::chrono::steady_clock::now();
+    sim.set_progress(1'000'000, [started](const sim::Simulator& running) {
+      const double wall =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      std::fprintf(stderr, "\r  simulated %s, %.3g events, %.3g events/s   ",
+                   sim::format_time(running.now()).c_str(),
+                   static_cast<double>(running.events_processed()),
+                   wall > 0 ? static_cast<double>(running.events_processed()) / wall : 0.0);
+      std::fflush(stderr);
+    });
+  }
+  if (s.stop_at == sim::Time::max()) {
+    sim.run();
+  } else {
+    sim.run_until(s.stop_at);
+  }
+  if (options.progress) std::fputs("\r\033[K", stderr);
+
+  sim::Histogram fct;
+  for (const auto& rec : fabric->flows())
+    fct.add((rec.end - rec.start).picoseconds());
+  r.flows.completed = fct.count();
+  r.completed = r.flows.completed == r.flows.count;
+  r.flows.fct_p50_ps = fct.percentile(50);
+  r.flows.fct_p99_ps = fct.percentile(99);
+  r.flows.fct_max_ps = fct.max();
+  r.flows.fct_mean_ps = fct.mean();
+  const auto c = fabric->counters();
+  r.fabric = {c.packets_delivered, c.packet_hops,    c.drops,
+              c.retransmissions,   c.ecn_marks,      c.cnps,
+              c.pfc_pause_frames,  c.max_queue_bytes};
+  r.sim_time_ps = sim.now().picoseconds();
+  r.events = sim.events_processed();
+  r.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  r.peak_rss_bytes = peak_rss_bytes();
+
+  if (!options.out_dir.empty()) {
+    std::filesystem::create_directories(options.out_dir);
+    const auto dir = std::filesystem::path(options.out_dir);
+    auto write = [](const std::filesystem::path& path, const std::string& text) {
+      std::ofstream out(path);
+      if (!out) throw std::runtime_error(fmt::format("cannot write \"{}\"", path.string()));
+      out << text;
+    };
+    write(dir / "results.json", to_json(r).dump(2) + "\n");
+    write(dir / "config.json", resolved_config(s).dump(2) + "\n");
+    if (sampler) {
+      std::ofstream out(dir / "timeseries.csv");
+      sampler->write_csv(out);
+    }
+  }
+  return r;
+}
+
+std::string summary_text(const Scenario& s, const Results& r) {
+  std::string out;
+  out += fmt::format("scenario   {} (seed {})\n", r.scenario, r.seed);
+  out +=
+      fmt::format("topology   {}: {} GPUs/NICs, {} hosts, {} switches, {} links\n", r.topology.kind,
+                  r.topology.gpus, r.topology.hosts, r.topology.switches, r.topology.links);
+  out += fmt::format("workload   {}", workload_kind_name(s.workload.kind));
+  if (s.workload.kind == WorkloadKind::kTraffic) {
+    out += fmt::format(" ({})", pattern_name(s.workload.traffic.pattern));
+  }
+  out += fmt::format(": {} flows, {}\n", r.flows.count, sim::format_bytes(r.flows.bytes));
+  out += fmt::format("finished   {} simulated{}\n", sim::format_time(sim::Time::ps(r.sim_time_ps)),
+                     r.completed ? "" : " (stopped before every flow completed)");
+  for (const auto& c : r.collectives) {
+    out += fmt::format("collective {} {} {}: {} , algbw {:.2f} GB/s, busbw {:.2f} GB/s\n", c.op,
+                       c.algorithm, sim::format_bytes(c.bytes),
+                       sim::format_time(sim::Time::ps(c.time_ps)), c.algbw_GBps, c.busbw_GBps);
+  }
+  if (r.flows.count > 0) {
+    out += fmt::format("flows      {}/{} done, FCT p50 {}, p99 {}, max {}\n", r.flows.completed,
+                       r.flows.count, sim::format_time(sim::Time::ps(r.flows.fct_p50_ps)),
+                       sim::format_time(sim::Time::ps(r.flows.fct_p99_ps)),
+                       sim::format_time(sim::Time::ps(r.flows.fct_max_ps)));
+  }
+  out += fmt::format(
+      "fabric     {} packet-hops, {} drops, {} retransmissions, {} ECN marks, {} CNPs, {} PFC "
+      "pauses, max queue {}\n",
+      r.fabric.packet_hops, r.fabric.drops, r.fabric.retransmissions, r.fabric.ecn_marks,
+      r.fabric.cnps, r.fabric.pfc_pause_frames, sim::format_bytes(r.fabric.max_queue_bytes));
+  const double eps = r.wall_seconds > 0 ? static_cast<double>(r.events) / r.wall_seconds : 0;
+  const double hps =
+      r.wall_seconds > 0 ? static_cast<double>(r.fabric.packet_hops) / r.wall_seconds : 0;
+  out +=
+      fmt::format("speed      {:.3f} s wall, {:.3g} events/s, {:.3g} packet-hops/s, peak RSS {}\n",
+                  r.wall_seconds, eps, hps, sim::format_bytes(r.peak_rss_bytes));
+  return out;
+}
+
+}  // namespace fabricsim::scenario

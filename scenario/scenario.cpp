@@ -1,0 +1,408 @@
+// Scenario JSON parsing and validation (see scenario.hpp).
+#include "scenario/scenario.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "models/params.hpp"
+#include "topologies/config_error.hpp"
+#include "topologies/params_json.hpp"
+
+namespace fabricsim::scenario {
+
+using topologies::JsonLocation;
+using topologies::throw_config_error;
+using Json = nlohmann::json;
+
+namespace {
+
+constexpr std::uint64_t kMaxCount = 1ULL << 32;
+
+Json read_json_file(const std::string& path, const JsonLocation& referenced_from) {
+  std::ifstream in(path);
+  if (!in) {
+    if (referenced_from.file.empty()) {
+      throw topologies::ConfigError(fmt::format("{}: cannot open file", path));
+    }
+    throw_config_error(referenced_from, Json(path), "a readable JSON file (cannot open it)");
+  }
+  try {
+    return Json::parse(in);
+  } catch (const Json::parse_error& e) {
+    throw topologies::ConfigError(fmt::format("{}: not valid JSON: {}", path, e.what()));
+  }
+}
+
+const Json* find(const Json& obj, const char* key) {
+  const auto it = obj.find(key);
+  return it == obj.end() ? nullptr : &*it;
+}
+
+std::uint32_t read_u32(const Json& v, const JsonLocation& at) {
+  return static_cast<std::uint32_t>(topologies::read_count(v, at, kMaxCount - 1));
+}
+
+SizeCdf read_cdf(const std::string& path, const JsonLocation& at) {
+  std::ifstream in(path);
+  if (!in) throw_config_error(at, Json(path), "a readable CDF file (cannot open it)");
+  SizeCdf cdf;
+  cdf.source = path;
+  std::string line;
+  int number = 0;
+  double last_p = 0.0;
+  while (std::getline(in, line)) {
+    ++number;
+    const auto hash = line.find('#');
+    if (hash != std::string::npos) line.resize(hash);
+    std::istringstream words(line);
+    double size = 0;
+    double p = 0;
+    if (!(words >> size)) continue;  // blank or comment line
+    if (!(words >> p) || size < 0 || p < last_p || p > 1.0 + 1e-9) {
+      throw topologies::ConfigError(fmt::format(
+          "{}:{}: expected \"SIZE_BYTES CUMULATIVE_PROBABILITY\" with probabilities rising to 1",
+          path, number));
+    }
+    // Files in the percent convention (0..100) are not accepted: say so clearly.
+    cdf.points.emplace_back(size, p);
+    last_p = p;
+  }
+  if (cdf.points.size() < 2 || cdf.points.back().second < 1.0 - 1e-9) {
+    throw topologies::ConfigError(
+        fmt::format("{}: a CDF needs at least two points and must end at probability 1", path));
+  }
+  return cdf;
+}
+
+TrafficSpec parse_traffic(const Json& w, const JsonLocation& at, const std::string& base_dir) {
+  TrafficSpec t;
+  topologies::check_known_keys(
+      w, at,
+      {"kind", "pattern", "flow_size", "start", "senders", "receiver", "flows_per_host", "load"});
+  const Json* pattern = find(w, "pattern");
+  if (pattern == nullptr) {
+    throw_config_error(at.child("pattern"),
+                       "missing; expected one of permutation, incast, all_to_all, uniform");
+  }
+  const std::string& p = topologies::read_string(*pattern, at.child("pattern"));
+  if (p == "permutation") {
+    t.pattern = TrafficPattern::kPermutation;
+  } else if (p == "incast") {
+    t.pattern = TrafficPattern::kIncast;
+  } else if (p == "all_to_all") {
+    t.pattern = TrafficPattern::kAllToAll;
+  } else if (p == "uniform") {
+    t.pattern = TrafficPattern::kUniform;
+  } else {
+    throw_config_error(at.child("pattern"), *pattern,
+                       "expected one of permutation, incast, all_to_all, uniform");
+  }
+  const Json* size = find(w, "flow_size");
+  if (size == nullptr) {
+    throw_config_error(at.child("flow_size"),
+                       "missing; expected a size (\"2MB\") or {\"cdf\": FILE}");
+  }
+  if (size->is_object()) {
+    topologies::check_known_keys(*size, at.child("flow_size"), {"cdf"});
+    const Json* file = find(*size, "cdf");
+    if (file == nullptr)
+      throw_config_error(at.child("flow_size").child("cdf"), "missing; expected a CDF file path");
+    const auto& rel = topologies::read_string(*file, at.child("flow_size").child("cdf"));
+    t.cdf = read_cdf((std::filesystem::path(base_dir) / rel).string(),
+                     at.child("flow_size").child("cdf"));
+  } else {
+    t.flow_size = topologies::read_bytes(*size, at.child("flow_size"), 1ULL << 50, false);
+    if (t.flow_size == 0) throw_config_error(at.child("flow_size"), *size, "a size above zero");
+  }
+  if (const Json* v = find(w, "start")) t.start = topologies::read_time(*v, at.child("start"));
+  if (const Json* v = find(w, "senders")) t.incast_senders = read_u32(*v, at.child("senders"));
+  if (const Json* v = find(w, "receiver")) t.incast_receiver = read_u32(*v, at.child("receiver"));
+  if (const Json* v = find(w, "flows_per_host"))
+    t.flows_per_host = read_u32(*v, at.child("flows_per_host"));
+  if (const Json* v = find(w, "load")) {
+    t.load = topologies::read_real(*v, at.child("load"));
+    if (!(t.load > 0.0 && t.load <= 1.0))
+      throw_config_error(at.child("load"), *v, "a load in (0, 1]");
+  }
+  return t;
+}
+
+std::vector<FlowSpec> parse_flows(const Json& w, const JsonLocation& at) {
+  topologies::check_known_keys(w, at, {"kind", "flows"});
+  const Json* list = find(w, "flows");
+  if (list == nullptr || !list->is_array() || list->empty()) {
+    throw_config_error(at.child("flows"), list ? *list : Json(),
+                       "a non-empty array of {src, dst, size, start}");
+  }
+  std::vector<FlowSpec> flows;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const Json& f = (*list)[i];
+    const JsonLocation fa = at.child("flows").index(i);
+    topologies::require_object(f, fa);
+    topologies::check_known_keys(f, fa, {"src", "dst", "size", "start"});
+    FlowSpec spec;
+    for (const char* key : {"src", "dst", "size"}) {
+      if (find(f, key) == nullptr) throw_config_error(fa.child(key), "missing");
+    }
+    spec.src = read_u32(f["src"], fa.child("src"));
+    spec.dst = read_u32(f["dst"], fa.child("dst"));
+    spec.bytes = topologies::read_bytes(f["size"], fa.child("size"), 1ULL << 50, false);
+    if (const Json* v = find(f, "start")) spec.start = topologies::read_time(*v, fa.child("start"));
+    if (spec.src == spec.dst)
+      throw_config_error(fa.child("dst"), f["dst"], "a destination other than src");
+    flows.push_back(spec);
+  }
+  return flows;
+}
+
+CollectiveSpec parse_collective(const Json& w, const JsonLocation& at) {
+  topologies::check_known_keys(
+      w, at,
+      {"kind", "op", "algorithm", "size", "ranks", "channels", "slice", "iterations", "dtype"});
+  CollectiveSpec c;
+  if (const Json* v = find(w, "op")) c.op = topologies::read_string(*v, at.child("op"));
+  if (const Json* v = find(w, "algorithm"))
+    c.algorithm = topologies::read_string(*v, at.child("algorithm"));
+  const Json* size = find(w, "size");
+  if (size == nullptr)
+    throw_config_error(at.child("size"), "missing; expected bytes per rank (\"1MiB\")");
+  c.bytes = topologies::read_bytes(*size, at.child("size"), 1ULL << 44, false);
+  if (const Json* v = find(w, "ranks")) {
+    if (v->is_string() && v->get<std::string>() == "all") {
+      c.ranks.clear();
+    } else if (v->is_array()) {
+      for (std::size_t i = 0; i < v->size(); ++i)
+        c.ranks.push_back(read_u32((*v)[i], at.child("ranks").index(i)));
+      if (c.ranks.empty())
+        throw_config_error(at.child("ranks"), *v, "\"all\" or a non-empty list of GPU ids");
+    } else {
+      throw_config_error(at.child("ranks"), *v, "\"all\" or a list of GPU ids");
+    }
+  }
+  if (const Json* v = find(w, "channels")) c.channels = read_u32(*v, at.child("channels"));
+  if (c.channels == 0 || c.channels > 64)
+    throw_config_error(at.child("channels"), Json(c.channels), "1 to 64 channels");
+  if (const Json* v = find(w, "slice"))
+    c.slice_bytes = topologies::read_bytes(*v, at.child("slice"), 1ULL << 40, false);
+  if (const Json* v = find(w, "iterations")) c.iterations = read_u32(*v, at.child("iterations"));
+  if (c.iterations == 0) throw_config_error(at.child("iterations"), Json(0), "at least 1");
+  if (const Json* v = find(w, "dtype")) {
+    c.dtype = topologies::read_string(*v, at.child("dtype"));
+    if (c.dtype != "float32" && c.dtype != "int32")
+      throw_config_error(at.child("dtype"), *v, "float32 or int32");
+  }
+  return c;
+}
+
+// Checks the scenario's "models" block against the parameter declarations (so errors name the
+// scenario file), then merges it into the topology document's default blocks.
+void merge_models(const Json& models, const JsonLocation& at, Json& topology) {
+  topologies::require_object(models, at);
+  topologies::check_known_keys(models, at, {"link", "switch", "nic", "gpu"});
+  if (const Json* v = find(models, "link")) {
+    models::LinkParams scratch;
+    topologies::read_params(*v, scratch, at.child("link"));
+  }
+  if (const Json* v = find(models, "switch")) {
+    models::SwitchParams scratch;
+    topologies::read_params(*v, scratch, at.child("switch"));
+  }
+  if (const Json* v = find(models, "nic")) {
+    models::NicParams scratch;
+    topologies::read_params(*v, scratch, at.child("nic"));
+  }
+  for (const char* block : {"link", "switch", "nic", "gpu"}) {
+    if (const Json* v = find(models, block)) {
+      Json& target = topology[block];
+      if (!target.is_object()) target = Json::object();
+      target.merge_patch(*v);
+    }
+  }
+}
+
+}  // namespace
+
+void apply_override(Json& doc, const std::string& assignment, const std::string& source) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw topologies::ConfigError(fmt::format(
+        "--set \"{}\": expected PATH=VALUE, e.g. models.link.rate=400Gbps", assignment));
+  }
+  const std::string path = assignment.substr(0, eq);
+  const std::string text = assignment.substr(eq + 1);
+  Json value;
+  try {
+    value = Json::parse(text);
+  } catch (const Json::parse_error&) {
+    value = text;
+  }
+  Json* node = &doc;
+  std::string pointer;
+  std::size_t begin = 0;
+  for (;;) {
+    const auto dot = path.find('.', begin);
+    const std::string key =
+        path.substr(begin, dot == std::string::npos ? std::string::npos : dot - begin);
+    if (key.empty()) {
+      throw topologies::ConfigError(fmt::format("--set \"{}\": empty key in the path", assignment));
+    }
+    if (!node->is_object()) {
+      throw topologies::ConfigError(fmt::format("{}: --set {}: {} is not an object", source, path,
+                                                pointer.empty() ? "/" : pointer));
+    }
+    pointer += "/" + key;
+    node = &(*node)[key];
+    if (dot == std::string::npos) break;
+    if (node->is_null()) *node = Json::object();
+    begin = dot + 1;
+  }
+  *node = value;
+}
+
+Scenario parse_scenario(Json doc, const std::string& source, const std::string& base_dir) {
+  const JsonLocation root{source, ""};
+  topologies::require_object(doc, root);
+  topologies::check_known_keys(doc, root,
+                               {"schema", "name", "description", "seed", "stop_at", "topology",
+                                "models", "workload", "outputs"});
+  Scenario s;
+  s.source = source;
+  if (const Json* v = find(doc, "schema")) {
+    if (topologies::read_string(*v, root.child("schema")) != "fabricsim.scenario/1") {
+      throw_config_error(root.child("schema"), *v, "\"fabricsim.scenario/1\"");
+    }
+  }
+  s.name = std::filesystem::path(source).stem().string();
+  if (const Json* v = find(doc, "name")) s.name = topologies::read_string(*v, root.child("name"));
+  if (const Json* v = find(doc, "seed"))
+    s.seed = topologies::read_count(*v, root.child("seed"), ~0ULL);
+  if (const Json* v = find(doc, "stop_at")) {
+    s.stop_at = topologies::read_time(*v, root.child("stop_at"));
+    if (s.stop_at == sim::Time::zero())
+      throw_config_error(root.child("stop_at"), *v, "a time above zero");
+  }
+
+  const Json* topo = find(doc, "topology");
+  if (topo == nullptr)
+    throw_config_error(root.child("topology"), "missing; expected a topology file path or object");
+  Json topology_doc;
+  std::string topology_source;
+  if (topo->is_string()) {
+    const auto path =
+        (std::filesystem::path(base_dir) / topo->get<std::string>()).lexically_normal();
+    topology_source = path.string();
+    topology_doc = read_json_file(topology_source, root.child("topology"));
+  } else if (topo->is_object()) {
+    topology_doc = *topo;
+    topology_source = source + " (inline topology at /topology)";
+  } else {
+    throw_config_error(root.child("topology"), *topo, "a topology file path or an inline object");
+  }
+  if (const Json* models = find(doc, "models"))
+    merge_models(*models, root.child("models"), topology_doc);
+  s.topology = topologies::parse_topology(topology_doc, topology_source);
+
+  const Json* w = find(doc, "workload");
+  if (w == nullptr)
+    throw_config_error(root.child("workload"), "missing; expected an object with \"kind\"");
+  const JsonLocation wa = root.child("workload");
+  topologies::require_object(*w, wa);
+  const Json* kind = find(*w, "kind");
+  if (kind == nullptr)
+    throw_config_error(wa.child("kind"), "missing; expected traffic, flows or collective");
+  const std::string& k = topologies::read_string(*kind, wa.child("kind"));
+  if (k == "traffic") {
+    s.workload.kind = WorkloadKind::kTraffic;
+    s.workload.traffic = parse_traffic(*w, wa, base_dir);
+  } else if (k == "flows") {
+    s.workload.kind = WorkloadKind::kFlows;
+    s.workload.flows = parse_flows(*w, wa);
+  } else if (k == "collective") {
+    s.workload.kind = WorkloadKind::kCollective;
+    s.workload.collective = parse_collective(*w, wa);
+  } else {
+    throw_config_error(wa.child("kind"), *kind, "one of traffic, flows, collective");
+  }
+
+  if (const Json* o = find(doc, "outputs")) {
+    const JsonLocation oa = root.child("outputs");
+    topologies::require_object(*o, oa);
+    topologies::check_known_keys(*o, oa, {"timeseries", "trace"});
+    if (const Json* t = find(*o, "trace"))
+      s.outputs.trace = topologies::read_flag(*t, oa.child("trace"));
+    if (const Json* ts = find(*o, "timeseries")) {
+      const JsonLocation ta = oa.child("timeseries");
+      topologies::require_object(*ts, ta);
+      topologies::check_known_keys(*ts, ta, {"interval", "metrics"});
+      const Json* interval = find(*ts, "interval");
+      if (interval == nullptr)
+        throw_config_error(ta.child("interval"), "missing; expected a time (\"10us\")");
+      s.outputs.timeseries_interval = topologies::read_time(*interval, ta.child("interval"));
+      if (s.outputs.timeseries_interval == sim::Time::zero())
+        throw_config_error(ta.child("interval"), *interval, "a time above zero");
+      static const std::vector<std::string> kKnown{"queue_bytes", "link_utilization", "pfc_paused",
+                                                   "qp_rate"};
+      if (const Json* m = find(*ts, "metrics")) {
+        if (!m->is_array()) throw_config_error(ta.child("metrics"), *m, "an array of metric names");
+        for (std::size_t i = 0; i < m->size(); ++i) {
+          const auto& name = topologies::read_string((*m)[i], ta.child("metrics").index(i));
+          if (std::find(kKnown.begin(), kKnown.end(), name) == kKnown.end()) {
+            throw_config_error(ta.child("metrics").index(i), (*m)[i],
+                               "one of queue_bytes, link_utilization, pfc_paused, qp_rate");
+          }
+          s.outputs.metrics.push_back(name);
+        }
+      } else {
+        s.outputs.metrics = {"queue_bytes", "link_utilization"};
+      }
+    }
+  }
+  s.document = std::move(doc);
+  return s;
+}
+
+Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
+  Json doc = read_json_file(path, JsonLocation{});
+  for (const auto& o : overrides)
+    apply_override(doc, o, path);
+  return parse_scenario(std::move(doc), path, std::filesystem::path(path).parent_path().string());
+}
+
+Json resolved_config(const Scenario& s) {
+  Json j = s.document;
+  j["seed"] = s.seed;
+  j["topology"] = topologies::topology_to_json(s.topology);
+  j.erase("models");  // merged into the resolved topology
+  return j;
+}
+
+const char* workload_kind_name(WorkloadKind kind) {
+  switch (kind) {
+    case WorkloadKind::kTraffic:
+      return "traffic";
+    case WorkloadKind::kFlows:
+      return "flows";
+    case WorkloadKind::kCollective:
+      return "collective";
+  }
+  return "?";
+}
+
+const char* pattern_name(TrafficPattern pattern) {
+  switch (pattern) {
+    case TrafficPattern::kPermutation:
+      return "permutation";
+    case TrafficPattern::kIncast:
+      return "incast";
+    case TrafficPattern::kAllToAll:
+      return "all_to_all";
+    case TrafficPattern::kUniform:
+      return "uniform";
+  }
+  return "?";
+}
+
+}  // namespace fabricsim::scenario

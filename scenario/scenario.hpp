@@ -1,0 +1,96 @@
+// A scenario: what to simulate (topology + model overrides + workload + outputs + seed + stop
+// time), parsed and validated from JSON. Errors are topologies::ConfigError naming the file,
+// the JSON path, the value and what was expected; unknown keys are errors.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/time.hpp"
+#include "topologies/spec.hpp"
+
+namespace fabricsim::scenario {
+
+enum class WorkloadKind { kTraffic, kFlows, kCollective };
+enum class TrafficPattern { kPermutation, kIncast, kAllToAll, kUniform };
+
+struct FlowSpec {
+  std::uint32_t src = 0;
+  std::uint32_t dst = 0;
+  std::uint64_t bytes = 0;
+  sim::Time start;
+};
+
+// A flow-size distribution: (size, cumulative probability) points, probabilities rising to 1;
+// sizes are drawn by inverse transform with linear interpolation between points.
+struct SizeCdf {
+  std::string source;
+  std::vector<std::pair<double, double>> points;
+};
+
+struct TrafficSpec {
+  TrafficPattern pattern = TrafficPattern::kPermutation;
+  std::uint64_t flow_size = 0;  // fixed size, unless cdf has points
+  SizeCdf cdf;
+  sim::Time start;
+  std::uint32_t incast_senders = 16;  // incast: senders 1..N into the receiver
+  std::uint32_t incast_receiver = 0;
+  std::uint32_t flows_per_host = 1;  // uniform: flows each host starts
+  double load = 0.5;                 // uniform: offered load per host (Poisson arrivals)
+};
+
+struct CollectiveSpec {
+  std::string op = "allreduce";
+  std::string algorithm = "ring";
+  std::uint64_t bytes = 0;
+  std::vector<std::uint32_t> ranks;  // GPU ids; empty = all
+  std::uint32_t channels = 1;
+  std::uint64_t slice_bytes = 0;  // 0 = the algorithm's default
+  std::uint32_t iterations = 1;
+  std::string dtype = "float32";
+};
+
+struct WorkloadSpec {
+  WorkloadKind kind = WorkloadKind::kTraffic;
+  TrafficSpec traffic;
+  std::vector<FlowSpec> flows;
+  CollectiveSpec collective;
+};
+
+struct OutputSpec {
+  sim::Time timeseries_interval;  // zero = no time series
+  std::vector<std::string> metrics;
+  bool trace = false;
+};
+
+struct Scenario {
+  std::string source;  // file path or label, for messages
+  std::string name;
+  std::uint64_t seed = 1;
+  sim::Time stop_at = sim::Time::max();
+  topologies::TopologySpec topology;
+  WorkloadSpec workload;
+  OutputSpec outputs;
+  nlohmann::json document;  // the scenario as given (after --set overrides)
+};
+
+// Applies "a.b.c=VALUE" to a JSON document: VALUE is parsed as JSON when it is valid JSON
+// (numbers, true/false, arrays, quoted strings), otherwise taken as a string ("400Gbps").
+// Intermediate objects are created; a path through a non-object is a ConfigError.
+void apply_override(nlohmann::json& doc, const std::string& assignment, const std::string& source);
+
+// Parses a scenario document; `base_dir` resolves a topology path given as a string.
+Scenario parse_scenario(nlohmann::json doc, const std::string& source, const std::string& base_dir);
+// Reads and parses a scenario file, applying `overrides` ("a.b=v") first.
+Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides = {});
+
+// The resolved configuration (every default filled in), written as config.json.
+nlohmann::json resolved_config(const Scenario& scenario);
+
+const char* workload_kind_name(WorkloadKind kind);
+const char* pattern_name(TrafficPattern pattern);
+
+}  // namespace fabricsim::scenario

@@ -1,0 +1,22 @@
+// Turns a traffic pattern into a list of flows, deterministically from the scenario seed.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "scenario/scenario.hpp"
+#include "sim/rng.hpp"
+
+namespace fabricsim::scenario {
+
+// `endpoints` NICs numbered 0..n-1. Throws ConfigError when the pattern does not fit (an incast
+// larger than the fabric, a receiver out of range).
+// `host_rate_bps` (the NIC link rate) turns the uniform pattern's load into arrival gaps.
+std::vector<FlowSpec> generate_flows(const TrafficSpec& traffic, std::uint32_t endpoints,
+                                     std::uint64_t host_rate_bps, sim::Rng& rng,
+                                     const std::string& source);
+
+// One size drawn from a CDF by inverse transform with linear interpolation.
+std::uint64_t draw_size(const SizeCdf& cdf, sim::Rng& rng);
+
+}  // namespace fabricsim::scenario

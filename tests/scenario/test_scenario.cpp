@@ -1,0 +1,91 @@
+// Tests scenario/: parsing, --set overrides, bad input naming the JSON path, determinism.
+#include <catch2/catch.hpp>
+
+#include "scenario/runner.hpp"
+#include "scenario/scenario.hpp"
+#include "topologies/config_error.hpp"
+
+using namespace fabricsim;
+using nlohmann::json;
+
+namespace {
+json small_scenario() {
+  return json::parse(R"({
+    "name": "t", "seed": 3,
+    "topology": {"kind": "explicit",
+      "switches": [{"name": "s0"}],
+      "hosts": [{"name": "h0"}, {"name": "h1"}, {"name": "h2"}, {"name": "h3"}],
+      "links": [{"a": "h0", "b": "s0"}, {"a": "h1", "b": "s0"}, {"a": "h2", "b": "s0"}, {"a": "h3", "b": "s0"}]},
+    "workload": {"kind": "traffic", "pattern": "incast", "senders": 3, "receiver": 0, "flow_size": "256KB"}
+  })");
+}
+}  // namespace
+
+TEST_CASE("--set overrides create and replace fields", "[scenario]") {
+  json doc = small_scenario();
+  scenario::apply_override(doc, "models.switch.pfc.enabled=false", "x.json");
+  scenario::apply_override(doc, "models.link.rate=400Gbps", "x.json");
+  scenario::apply_override(doc, "seed=9", "x.json");
+  CHECK(doc["models"]["switch"]["pfc"]["enabled"] == false);
+  CHECK(doc["models"]["link"]["rate"] == "400Gbps");
+  CHECK(doc["seed"] == 9);
+  CHECK_THROWS_AS(scenario::apply_override(doc, "novalue", "x.json"), topologies::ConfigError);
+  CHECK_THROWS_AS(scenario::apply_override(doc, "seed.x=1", "x.json"), topologies::ConfigError);
+}
+
+TEST_CASE("bad scenarios name the file, the JSON path and the expectation", "[scenario]") {
+  struct Case {
+    const char* assignment;
+    const char* must_contain;
+  };
+  const Case cases[] = {
+      {"workload.kind=\"dance\"", "/workload/kind"},
+      {"workload.pattern=\"shuffle\"", "/workload/pattern"},
+      {"workload.flow_size=\"2XB\"", "/workload/flow_size"},
+      {"workload.flow_size=0", "/workload/flow_size"},
+      {"workload.surprise=1", "/workload"},
+      {"stop_at=\"5 parsecs\"", "/stop_at"},
+      {"seed=-1", "/seed"},
+      {"models.switch.ecn.kmin=\"10XB\"", "/models/switch/ecn/kmin"},
+      {"models.link.rate=-5", "/models/link/rate"},
+      {"models.cpu={}", "/models"},
+      {"outputs={\"timeseries\": {\"interval\": \"1us\", \"metrics\": [\"colour\"]}}",
+       "/outputs/timeseries/metrics/0"},
+      {"schema=\"fabricsim.scenario/9\"", "/schema"},
+      {"topology=42", "/topology"},
+      {"topology=\"missing.json\"", "/topology"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.assignment);
+    json doc = small_scenario();
+    scenario::apply_override(doc, c.assignment, "bad.json");
+    try {
+      (void)scenario::parse_scenario(doc, "bad.json", ".");
+      FAIL("accepted");
+    } catch (const topologies::ConfigError& e) {
+      CHECK_THAT(e.what(), Catch::Contains("bad.json") && Catch::Contains(c.must_contain));
+    }
+  }
+}
+
+TEST_CASE("an incast runs to completion and the same seed gives identical results",
+          "[scenario][determinism]") {
+  const auto s = scenario::parse_scenario(small_scenario(), "t.json", ".");
+  const auto a = scenario::run_scenario(s);
+  const auto b = scenario::run_scenario(s);
+  CHECK(a.completed);
+  CHECK(a.flows.completed == 3);
+  CHECK(a.fabric.packet_hops > 0);
+  CHECK(scenario::to_json(a, false) == scenario::to_json(b, false));
+  // Three 256 KB flows share one 100 Gb/s link: the last one cannot finish before 3 x 256 KB
+  // has crossed it.
+  CHECK(a.flows.fct_max_ps >= static_cast<std::int64_t>(3 * 256'000 * 8 * 10));
+}
+
+TEST_CASE("an endpoint outside the topology is a clear error", "[scenario]") {
+  json doc = small_scenario();
+  doc["workload"] =
+      json::parse(R"({"kind": "flows", "flows": [{"src": 0, "dst": 9, "size": "1KB"}]})");
+  const auto s = scenario::parse_scenario(doc, "f.json", ".");
+  CHECK_THROWS_WITH(scenario::run_scenario(s), Catch::Contains("/workload/flows/0"));
+}
