@@ -10,6 +10,7 @@ namespace fabricsim::workloads {
 InstanceBuilder::InstanceBuilder(std::int32_t nranks, std::uint16_t channel,
                                  std::vector<std::uint64_t>& scratch_used)
     : nranks_(nranks),
+      base_channel_(channel),
       channel_(channel),
       scratch_used_(&scratch_used),
       programs_(static_cast<std::size_t>(nranks)) {}

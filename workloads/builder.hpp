@@ -29,6 +29,10 @@ class InstanceBuilder {
                   std::vector<std::uint64_t>& scratch_used);
 
   std::int32_t nranks() const { return nranks_; }
+  // Ops emitted from now on go to sub-channel k of this instance's channels (an algorithm
+  // that declares several channels per instance, like one per tree of the double binary tree,
+  // so that their messages never queue behind each other).
+  void use_subchannel(std::uint16_t k) { channel_ = static_cast<std::uint16_t>(base_channel_ + k); }
 
   OpIndex send(std::int32_t rank, std::int32_t to, Loc src, std::uint64_t count,
                const DepList& deps = {});
@@ -62,6 +66,7 @@ class InstanceBuilder {
   OpIndex add(std::int32_t rank, Op op, const DepList& deps);
 
   std::int32_t nranks_;
+  std::uint16_t base_channel_;
   std::uint16_t channel_;
   std::vector<std::uint64_t>* scratch_used_;
   std::vector<Program> programs_;

@@ -115,7 +115,12 @@ double predict_seconds(const CostQuery& q, const CostParams& params) {
     case CollectiveOp::kReduce: {
       const bool reduce = q.op == CollectiveOp::kReduce;
       if (a == "ring") return t.time(n - 1 + s - 1, m / s, reduce);
-      if (a == "binomial") return t.time(ceil_log2(q.nranks), m, reduce);
+      if (a == "binomial") {
+        // A rank's children are served concurrently: the latency path is the deepest rank
+        // (floor(log2 n) hops); the root's link carries ceil(log2 n) messages of m.
+        return std::floor(log2i(q.nranks)) * t.a +
+               ceil_log2(q.nranks) * m * (t.b + (reduce ? t.g : 0.0));
+      }
       break;
     }
     case CollectiveOp::kSendRecv:

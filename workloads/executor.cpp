@@ -10,7 +10,11 @@ namespace fabricsim::workloads {
 
 namespace {
 constexpr std::uint32_t kNone = 0xffffffffu;
+// Receives into private scratch, posted without waiting for the op's dependencies.
+bool staged(OpKind kind) {
+  return kind == OpKind::kRecvReduce || kind == OpKind::kRecvReduceSend;
 }
+}  // namespace
 
 Executor::Executor(std::int32_t rank, const Schedule& schedule, Transport& transport,
                    Buffers buffers, const Clock& clock)
@@ -102,6 +106,19 @@ void Executor::start() {
     if (observer_ != nullptr) observer_->on_executor_done(*this);
     return;
   }
+  // Staged receives are posted at once (in queue order); see the class comment.
+  for (std::size_t i = 0; i < ops_.size(); ++i) {
+    if (staged(ops_[i].kind)) {
+      state_[i] = State::kRecvReady;
+      timings_[i].start_ps = start_ps_;
+    }
+  }
+  for (std::size_t q = 0; q < queues_.size(); ++q) {
+    const std::uint32_t first = queue_ops_[queues_[q].begin];
+    if (has_recv(ops_[first].kind) && recv_queue_[first] == q) {
+      pump_recvs(static_cast<std::uint32_t>(q));
+    }
+  }
   for (std::size_t i = 0; i < ops_.size(); ++i) {
     if (remaining_deps_[i] == 0) make_ready(static_cast<std::uint32_t>(i));
   }
@@ -109,6 +126,14 @@ void Executor::start() {
 
 void Executor::make_ready(std::uint32_t i) {
   const Op& op = ops_[i];
+  if (staged(op.kind)) {
+    // The receive was posted at start; reduce now if it has arrived.
+    if (state_[i] == State::kRecvArrived) {
+      state_[i] = State::kReducePosted;
+      post_reduce(i, op.src, op.stage);
+    }
+    return;
+  }
   timings_[i].start_ps = clock_->now_ps();
   switch (op.kind) {
     case OpKind::kSend:
@@ -160,9 +185,8 @@ void Executor::pump_recvs(std::uint32_t q) {
     const Op& op = ops_[i];
     state_[i] = State::kRecvPosted;
     ++queue.cursor;
-    const bool staged = op.kind == OpKind::kRecvReduce || op.kind == OpKind::kRecvReduceSend;
-    transport_->post_recv(op.peer, region(staged ? op.stage : op.dst, op.count), op.recv_tag, *this,
-                          i);
+    transport_->post_recv(op.peer, region(staged(op.kind) ? op.stage : op.dst, op.count),
+                          op.recv_tag, *this, i);
   }
 }
 
@@ -172,9 +196,13 @@ void Executor::on_complete(std::uint64_t cookie) {
   const Op& op = ops_[i];
   switch (state_[i]) {
     case State::kRecvPosted:
-      if (op.kind == OpKind::kRecvReduce || op.kind == OpKind::kRecvReduceSend) {
-        state_[i] = State::kReducePosted;
-        post_reduce(i, op.src, op.stage);
+      if (staged(op.kind)) {
+        if (remaining_deps_[i] == 0) {
+          state_[i] = State::kReducePosted;
+          post_reduce(i, op.src, op.stage);
+        } else {
+          state_[i] = State::kRecvArrived;
+        }
       } else if (op.kind == OpKind::kRecvCopySend) {
         state_[i] = State::kSendReady;
         pump_sends(send_queue_[i]);
@@ -231,6 +259,10 @@ std::string Executor::describe_pending(std::size_t max_ops) const {
       case State::kRecvPosted:
         what = "receive from rank " + std::to_string(op.peer) + " (seq " +
                std::to_string(tag_sequence(op.recv_tag)) + ") posted, no matching send";
+        break;
+      case State::kRecvArrived:
+        what =
+            "received; reduction waits for " + std::to_string(remaining_deps_[i]) + " dependencies";
         break;
       case State::kReducePosted:
         what = "reduction posted";

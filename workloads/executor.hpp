@@ -2,6 +2,9 @@
 // It posts every op whose dependencies are done, advances on completions and never blocks.
 // Sends (and receives) to the same peer on the same channel are posted in program order, so
 // tags arrive in sequence and a FIFO transport (an RC queue pair) needs no tag search.
+// The receive of a recv_reduce / recv_reduce_send lands in private scratch, so it is posted
+// at its turn without waiting for the op's dependencies; those gate only the reduction (and
+// the send after it). Every other op waits for its dependencies as a whole.
 // Every op's start and end time is taken from the injected Clock for traces.
 #pragma once
 
@@ -69,6 +72,7 @@ class Executor final : public CompletionListener {
     kWaiting,    // dependencies not done
     kRecvReady,  // receive part waits for its turn in the (channel, peer) order
     kRecvPosted,
+    kRecvArrived,   // staged receive done early; the reduction waits for dependencies
     kReducePosted,  // local reduction of a received chunk
     kSendReady,     // send part waits for its turn in the (channel, peer) order
     kSendPosted,

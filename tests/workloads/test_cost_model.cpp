@@ -1,7 +1,16 @@
 // The alpha-beta cost model against hand-computed values, and the nccl-tests bandwidths.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <queue>
+#include <stdexcept>
+#include <tuple>
+
+#include "workloads/algorithms/registry.hpp"
 #include "workloads/cost_model.hpp"
+#include "workloads/executor.hpp"
 #include "workloads/metrics.hpp"
 
 using namespace fabricsim::workloads;
@@ -48,7 +57,10 @@ TEST_CASE("halving-doubling: log steps, fold-in for non powers of two", "[worklo
 
 TEST_CASE("latency terms of the small-message algorithms", "[workloads][cost]") {
   const CostParams p = params(1e-6, 0, 0);
-  CHECK(predict(CollectiveOp::kBroadcast, "binomial", 17, 4, p) == Approx(5e-6));
+  CHECK(predict(CollectiveOp::kBroadcast, "binomial", 17, 4, p) == Approx(4e-6));  // floor(log2 17)
+  // The root sends ceil(log2 17) = 5 messages of m over its link.
+  CHECK(predict(CollectiveOp::kReduce, "binomial", 17, 1000, params(1e-6, 1e-9, 1e-9)) ==
+        Approx(4e-6 + 5 * 1000 * 2e-9));
   CHECK(predict(CollectiveOp::kBroadcast, "ring", 17, 4, p) == Approx(16e-6));
   CHECK(predict(CollectiveOp::kAllToAll, "bruck", 64, 64, p) == Approx(6e-6));
   CHECK(predict(CollectiveOp::kAllToAll, "pairwise", 64, 64, p) == Approx(63e-6));
@@ -83,4 +95,185 @@ TEST_CASE("nccl-tests bus bandwidth factors", "[workloads][cost]") {
   CHECK(algbw_GBps(1'000'000'000, 0.5) == Approx(2.0));
   CHECK(busbw_GBps(CollectiveOp::kAllReduce, 4, 1'000'000'000, 1.0) == Approx(1.5));
   CHECK(algbw_GBps(100, 0) == 0.0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The model's latency and bandwidth terms against the generated schedules themselves.
+
+namespace {
+
+// Every message takes one time unit (alpha = 1, infinite bandwidth), local ops none; sends
+// complete eagerly. Runs all ranks' Executors and reports the finishing time.
+class AlphaFabric {
+ public:
+  explicit AlphaFabric(const Schedule& s) {
+    for (std::int32_t r = 0; r < s.nranks; ++r) {
+      endpoints_.push_back(std::make_unique<Endpoint>(*this, r));
+      executors_.push_back(std::make_unique<Executor>(r, s, *endpoints_.back(), Buffers{}, clock_));
+    }
+  }
+  std::int64_t run() {
+    for (auto& e : executors_)
+      e->start();
+    while (!events_.empty()) {
+      const Event e = events_.top();
+      events_.pop();
+      clock_.t = e.time;
+      e.listener->on_complete(e.cookie);
+    }
+    std::int64_t end = 0;
+    for (auto& e : executors_) {
+      if (!e->done()) throw std::runtime_error("alpha fabric: rank did not finish");
+      end = std::max(end, e->end_ps());
+    }
+    return end;
+  }
+  // Bytes the busiest rank sent.
+  std::uint64_t max_sent() const {
+    std::uint64_t most = 0;
+    for (std::uint64_t b : sent_)
+      most = std::max(most, b);
+    return most;
+  }
+
+ private:
+  struct Event {
+    std::int64_t time;
+    std::uint64_t seq;
+    CompletionListener* listener;
+    std::uint64_t cookie;
+    bool operator>(const Event& o) const { return time != o.time ? time > o.time : seq > o.seq; }
+  };
+  struct Clk final : Clock {
+    std::int64_t t = 0;
+    std::int64_t now_ps() const override { return t; }
+  };
+  using Key = std::tuple<std::int32_t, std::int32_t, std::uint64_t>;
+  struct Recv {
+    CompletionListener* listener;
+    std::uint64_t cookie;
+  };
+  class Endpoint final : public Transport {
+   public:
+    Endpoint(AlphaFabric& f, std::int32_t r) : f_(&f), r_(r) {}
+    std::int32_t rank() const override { return r_; }
+    void post_send(std::int32_t peer, MemRegion src, std::uint64_t tag, CompletionListener& l,
+                   std::uint64_t cookie) override {
+      f_->sent_.resize(std::max<std::size_t>(f_->sent_.size(), static_cast<std::size_t>(r_) + 1));
+      f_->sent_[static_cast<std::size_t>(r_)] += src.bytes;
+      const std::int64_t arrival = f_->clock_.t + 1;
+      f_->at(arrival, l, cookie);
+      const Key key{r_, peer, tag};
+      auto it = f_->recvs_.find(key);
+      if (it != f_->recvs_.end()) {
+        f_->at(arrival, *it->second.listener, it->second.cookie);
+        f_->recvs_.erase(it);
+      } else {
+        f_->arrivals_[key] = arrival;
+      }
+    }
+    void post_recv(std::int32_t peer, MemRegion, std::uint64_t tag, CompletionListener& l,
+                   std::uint64_t cookie) override {
+      const Key key{peer, r_, tag};
+      auto it = f_->arrivals_.find(key);
+      if (it != f_->arrivals_.end()) {
+        f_->at(std::max(it->second, f_->clock_.t), l, cookie);
+        f_->arrivals_.erase(it);
+      } else {
+        f_->recvs_[key] = Recv{&l, cookie};
+      }
+    }
+    void post_reduce(MemRegion, MemRegion, MemRegion, std::uint64_t, DataType, ReduceOp,
+                     CompletionListener& l, std::uint64_t cookie) override {
+      f_->at(f_->clock_.t, l, cookie);
+    }
+    void post_copy(MemRegion, MemRegion, CompletionListener& l, std::uint64_t cookie) override {
+      f_->at(f_->clock_.t, l, cookie);
+    }
+
+   private:
+    AlphaFabric* f_;
+    std::int32_t r_;
+  };
+
+  void at(std::int64_t time, CompletionListener& l, std::uint64_t cookie) {
+    events_.push(Event{time, seq_++, &l, cookie});
+  }
+
+  Clk clock_;
+  std::vector<std::unique_ptr<Endpoint>> endpoints_;
+  std::vector<std::unique_ptr<Executor>> executors_;
+  std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
+  std::map<Key, std::int64_t> arrivals_;
+  std::map<Key, Recv> recvs_;
+  std::vector<std::uint64_t> sent_;
+  std::uint64_t seq_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE("model latency terms equal the schedules' critical path in messages",
+          "[workloads][cost]") {
+  const CostParams alpha_only = params(1.0, 0, 0);
+  for (CollectiveOp op : kAllCollectiveOps) {
+    for (const std::string& algorithm : list_algorithms(op)) {
+      for (std::int32_t n : {2, 3, 4, 5, 7, 8, 16, 17}) {
+        CollectiveRequest r;
+        r.op = op;
+        r.algorithm = algorithm;
+        r.nranks = n;
+        r.count = 64 * 17;  // every chunk non-empty
+        r.root = n / 2;
+        r.ranks_per_node = n % 4 == 0 ? 4 : 1;
+        const Schedule s = generate(r);
+        CostQuery q;
+        q.op = op;
+        q.algorithm = algorithm;
+        q.nranks = n;
+        q.bytes = collective_bytes(s);
+        q.ranks_per_node = r.ranks_per_node;
+        INFO(to_string(op) << "/" << algorithm << " n=" << n);
+        AlphaFabric fabric(s);
+        CHECK(static_cast<double>(fabric.run()) == Approx(predict_seconds(q, alpha_only)));
+      }
+    }
+  }
+}
+
+TEST_CASE("model bandwidth terms equal the bytes the busiest rank sends", "[workloads][cost]") {
+  // Algorithms whose time is bound by one rank's link: beta coefficient x (1 byte/s) = bytes.
+  const CostParams beta_only = params(0, 1.0, 0);
+  const std::pair<CollectiveOp, const char*> cases[] = {
+      {CollectiveOp::kAllReduce, "ring"},
+      {CollectiveOp::kAllReduce, "direct"},
+      {CollectiveOp::kAllReduce, "halving_doubling"},
+      {CollectiveOp::kReduceScatter, "ring"},
+      {CollectiveOp::kReduceScatter, "direct"},
+      {CollectiveOp::kReduceScatter, "halving_doubling"},
+      {CollectiveOp::kAllGather, "ring"},
+      {CollectiveOp::kAllGather, "direct"},
+      {CollectiveOp::kAllGather, "halving_doubling"},
+      {CollectiveOp::kAllToAll, "direct"},
+      {CollectiveOp::kAllToAll, "pairwise"},
+      {CollectiveOp::kAllToAll, "bruck"},
+      {CollectiveOp::kSendRecv, "direct"}};
+  for (const auto& [op, algorithm] : cases) {
+    for (std::int32_t n : {2, 4, 8, 16}) {
+      CollectiveRequest r;
+      r.op = op;
+      r.algorithm = algorithm;
+      r.nranks = n;
+      r.count = 16 * 16;  // divisible by every n: equal chunks
+      const Schedule s = generate(r);
+      CostQuery q;
+      q.op = op;
+      q.algorithm = algorithm;
+      q.nranks = n;
+      q.bytes = collective_bytes(s);
+      INFO(to_string(op) << "/" << algorithm << " n=" << n);
+      AlphaFabric fabric(s);
+      fabric.run();
+      CHECK(static_cast<double>(fabric.max_sent()) == Approx(predict_seconds(q, beta_only)));
+    }
+  }
 }

@@ -24,6 +24,7 @@ struct AlgorithmEntry {
   BuildFn build;
   MessageSize message;
   const char* summary;
+  std::uint16_t subchannels = 1;  // schedule channels per requested channel
 };
 
 constexpr std::uint32_t kMaxSlicesPerChannel = 4096;
@@ -33,7 +34,9 @@ const AlgorithmEntry kAlgorithms[] = {
      "reduce-scatter then all-gather around one ring; 2(n-1) steps of data/n"},
     {CollectiveOp::kAllReduce, "double_binary_tree", algorithms::allreduce_double_binary_tree,
      MessageSize::kHalf,
-     "two complementary binary trees, each reducing up and broadcasting down half the data"},
+     "two complementary binary trees, each reducing up and broadcasting down half the data "
+     "on its own channel",
+     2},
     {CollectiveOp::kAllReduce, "halving_doubling", algorithms::allreduce_halving_doubling,
      MessageSize::kPerRank,
      "Rabenseifner: recursive-halving reduce-scatter + recursive-doubling all-gather, with "
@@ -144,7 +147,7 @@ Schedule generate(const CollectiveRequest& req) {
   schedule.count = req.count;
   schedule.dtype = req.dtype;
   schedule.reduce_op = req.reduce_op;
-  schedule.channels = req.channels;
+  schedule.channels = req.channels * entry->subchannels;
   schedule.slice_bytes = req.slice_bytes;
   schedule.root = req.root;
   schedule.ranks_per_node = req.ranks_per_node;
@@ -155,7 +158,8 @@ Schedule generate(const CollectiveRequest& req) {
   std::vector<InstanceBuilder> instances;
   instances.reserve(pieces);
   for (std::uint32_t piece = 0; piece < pieces; ++piece) {
-    instances.emplace_back(req.nranks, static_cast<std::uint16_t>(piece / slices), scratch_used);
+    instances.emplace_back(
+        req.nranks, static_cast<std::uint16_t>(piece / slices * entry->subchannels), scratch_used);
     entry->build(instances.back(), InstanceSpec{&req, piece, pieces});
   }
   assemble(schedule, instances, scratch_used);

@@ -79,20 +79,13 @@ void tree_allreduce(InstanceBuilder& b, const BinaryTree& tree, Range region) {
         have_up = true;
       }
     }
-    // Down: the root's sum, or the parent's broadcast, goes to every child.
+    // Down: the root's sum, or the parent's broadcast, goes to every child. dst is
+    // overwritten only after the upward send from it completed; the children's sends wait
+    // for the receive alone.
     OpIndex have = up;
-    std::size_t first_send = 0;
-    if (parent >= 0) {
-      // dst is overwritten only after the upward send from it completed.
-      if (!kids.empty()) {
-        have = b.recv_copy_send(x, parent, kids[0], dst, count, {up});
-        first_send = 1;
-      } else {
-        b.recv(x, parent, dst, count, {up});
-      }
-    }
-    for (std::size_t k = first_send; k < kids.size(); ++k)
-      b.send(x, kids[k], dst, count, {have});
+    if (parent >= 0) have = b.recv(x, parent, dst, count, {up});
+    for (std::int32_t kid : kids)
+      b.send(x, kid, dst, count, {have});
   }
 }
 
@@ -101,6 +94,7 @@ void tree_allreduce(InstanceBuilder& b, const BinaryTree& tree, Range region) {
 void allreduce_double_binary_tree(InstanceBuilder& b, const InstanceSpec& s) {
   const Range region = s.region();
   for (int t = 0; t < 2; ++t) {
+    b.use_subchannel(static_cast<std::uint16_t>(t));
     const Range half = split_range(region.count, 2, static_cast<std::uint64_t>(t));
     tree_allreduce(b, make_double_binary_tree(s.n(), t),
                    Range{region.offset + half.offset, half.count});
