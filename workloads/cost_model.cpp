@@ -55,9 +55,11 @@ double predict_seconds(const CostQuery& q, const CostParams& params) {
   switch (q.op) {
     case CollectiveOp::kAllReduce:
       if (a == "ring") {
-        // 2(n-1) steps of m/n, pipelined over s slices; n-1 of them reduce.
+        // 2(n-1) steps of m/n, pipelined over s slices (latency overlaps across slices, the
+        // link carries s-1 extra slice times); n-1 steps reduce.
         const double piece = m / (n * s);
-        return (2 * (n - 1) + s - 1) * (t.a + piece * t.b) + (n - 1 + s - 1) * piece * t.g;
+        return 2 * (n - 1) * t.a + (2 * (n - 1) + s - 1) * piece * t.b +
+               (n - 1 + s - 1) * piece * t.g;
       }
       if (a == "halving_doubling") {
         double time = 2 * log2i(p2) * t.a + 2 * (p - 1) / p * m * t.b + (p - 1) / p * m * t.g;
@@ -114,7 +116,9 @@ double predict_seconds(const CostQuery& q, const CostParams& params) {
     case CollectiveOp::kBroadcast:
     case CollectiveOp::kReduce: {
       const bool reduce = q.op == CollectiveOp::kReduce;
-      if (a == "ring") return t.time(n - 1 + s - 1, m / s, reduce);
+      if (a == "ring") {
+        return (n - 1) * t.a + (n - 1 + s - 1) * (m / s) * (t.b + (reduce ? t.g : 0.0));
+      }
       if (a == "binomial") {
         // A rank's children are served concurrently: the latency path is the deepest rank
         // (floor(log2 n) hops); the root's link carries ceil(log2 n) messages of m.

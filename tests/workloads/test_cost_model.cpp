@@ -41,9 +41,9 @@ TEST_CASE("ring allreduce: 2(n-1) alpha + 2(n-1)/n m beta + (n-1)/n m gamma", "[
   // 14 * 2us + 14 * 1MB / 50GB/s + 7 * 1MB / 500GB/s = 28us + 280us + 14us = 322us.
   const CostParams p = params(2e-6, 1.0 / 50e9, 1.0 / 500e9);
   CHECK(predict(CollectiveOp::kAllReduce, "ring", 8, 8'000'000, p) == Approx(322e-6));
-  // Pipelined in 4 slices: (14 + 3) steps of 250 kB, (7 + 3) reductions of 250 kB.
+  // Pipelined in 4 slices: 14 latencies, (14 + 3) link times and (7 + 3) reductions of 250 kB.
   CHECK(predict(CollectiveOp::kAllReduce, "ring", 8, 8'000'000, p, 4) ==
-        Approx(17 * (2e-6 + 5e-6) + 10 * 0.5e-6));
+        Approx(14 * 2e-6 + 17 * 5e-6 + 10 * 0.5e-6));
 }
 
 TEST_CASE("halving-doubling: log steps, fold-in for non powers of two", "[workloads][cost]") {
@@ -102,11 +102,18 @@ TEST_CASE("nccl-tests bus bandwidth factors", "[workloads][cost]") {
 
 namespace {
 
-// Every message takes one time unit (alpha = 1, infinite bandwidth), local ops none; sends
-// complete eagerly. Runs all ranks' Executors and reports the finishing time.
+// A minimal timed transport in integer time units: a message leaves when the sender's link
+// is free (one link per rank, serialising its sends in post order), occupies it bytes x beta
+// and arrives alpha later; sends complete on arrival (eager). A local reduction occupies the
+// rank's compute engine bytes x gamma; copies are free. Runs all ranks' Executors and
+// reports the finishing time.
 class AlphaFabric {
  public:
-  explicit AlphaFabric(const Schedule& s) {
+  explicit AlphaFabric(const Schedule& s, std::int64_t alpha = 1, std::int64_t beta = 0,
+                       std::int64_t gamma = 0)
+      : alpha_(alpha), beta_(beta), gamma_(gamma) {
+    link_free_.assign(static_cast<std::size_t>(s.nranks), 0);
+    compute_free_.assign(static_cast<std::size_t>(s.nranks), 0);
     for (std::int32_t r = 0; r < s.nranks; ++r) {
       endpoints_.push_back(std::make_unique<Endpoint>(*this, r));
       executors_.push_back(std::make_unique<Executor>(r, s, *endpoints_.back(), Buffers{}, clock_));
@@ -161,7 +168,9 @@ class AlphaFabric {
                    std::uint64_t cookie) override {
       f_->sent_.resize(std::max<std::size_t>(f_->sent_.size(), static_cast<std::size_t>(r_) + 1));
       f_->sent_[static_cast<std::size_t>(r_)] += src.bytes;
-      const std::int64_t arrival = f_->clock_.t + 1;
+      std::int64_t& link = f_->link_free_[static_cast<std::size_t>(r_)];
+      link = std::max(link, f_->clock_.t) + static_cast<std::int64_t>(src.bytes) * f_->beta_;
+      const std::int64_t arrival = link + f_->alpha_;
       f_->at(arrival, l, cookie);
       const Key key{r_, peer, tag};
       auto it = f_->recvs_.find(key);
@@ -183,9 +192,11 @@ class AlphaFabric {
         f_->recvs_[key] = Recv{&l, cookie};
       }
     }
-    void post_reduce(MemRegion, MemRegion, MemRegion, std::uint64_t, DataType, ReduceOp,
+    void post_reduce(MemRegion dst, MemRegion, MemRegion, std::uint64_t, DataType, ReduceOp,
                      CompletionListener& l, std::uint64_t cookie) override {
-      f_->at(f_->clock_.t, l, cookie);
+      std::int64_t& engine = f_->compute_free_[static_cast<std::size_t>(r_)];
+      engine = std::max(engine, f_->clock_.t) + static_cast<std::int64_t>(dst.bytes) * f_->gamma_;
+      f_->at(engine, l, cookie);
     }
     void post_copy(MemRegion, MemRegion, CompletionListener& l, std::uint64_t cookie) override {
       f_->at(f_->clock_.t, l, cookie);
@@ -200,6 +211,11 @@ class AlphaFabric {
     events_.push(Event{time, seq_++, &l, cookie});
   }
 
+  std::int64_t alpha_;
+  std::int64_t beta_;
+  std::int64_t gamma_;
+  std::vector<std::int64_t> link_free_;
+  std::vector<std::int64_t> compute_free_;
   Clk clock_;
   std::vector<std::unique_ptr<Endpoint>> endpoints_;
   std::vector<std::unique_ptr<Executor>> executors_;
@@ -274,6 +290,61 @@ TEST_CASE("model bandwidth terms equal the bytes the busiest rank sends", "[work
       AlphaFabric fabric(s);
       fabric.run();
       CHECK(static_cast<double>(fabric.max_sent()) == Approx(predict_seconds(q, beta_only)));
+    }
+  }
+}
+
+TEST_CASE("pipelined ring and chain match the model with bandwidth and slices",
+          "[workloads][cost]") {
+  // alpha = 1000 units, beta = 1 unit per byte; slices of m/(nS) (ring) or m/S (chain).
+  const std::int64_t alpha = 1000;
+  for (std::int32_t n : {2, 4, 5, 8}) {
+    for (std::uint32_t slices : {1u, 4u}) {
+      for (const char* algorithm : {"ring"}) {
+        CollectiveRequest r;
+        r.algorithm = algorithm;
+        r.nranks = n;
+        r.count = static_cast<std::uint64_t>(n) * slices * 64;  // m = 256 n S bytes
+        r.slice_bytes = 256;
+        const Schedule s = generate(r);
+        CostQuery q;
+        q.algorithm = algorithm;
+        q.nranks = n;
+        q.bytes = collective_bytes(s);
+        q.slices = slices;
+        INFO("ring n=" << n << " slices=" << slices);
+        AlphaFabric fabric(s, alpha, 1, 0);
+        CHECK(static_cast<double>(fabric.run()) ==
+              Approx(predict_seconds(q, params(static_cast<double>(alpha), 1, 0))));
+        if (slices == 1) {
+          // With reductions on the critical path: + (n-1) m/n gamma.
+          AlphaFabric with_gamma(s, alpha, 1, 2);
+          CHECK(static_cast<double>(with_gamma.run()) ==
+                Approx(predict_seconds(q, params(static_cast<double>(alpha), 1, 2))));
+        }
+      }
+      for (CollectiveOp op : {CollectiveOp::kBroadcast, CollectiveOp::kReduce}) {
+        CollectiveRequest r;
+        r.op = op;
+        r.algorithm = "ring";
+        r.nranks = n;
+        r.root = n - 1;
+        r.count = slices * 64;  // m = 256 S bytes, slices of 256 bytes
+        r.slice_bytes = 256;
+        const Schedule s = generate(r);
+        CostQuery q;
+        q.op = op;
+        q.algorithm = "ring";
+        q.nranks = n;
+        q.bytes = collective_bytes(s);
+        q.slices = slices;
+        INFO(to_string(op) << " chain n=" << n << " slices=" << slices);
+        const std::int64_t gamma = op == CollectiveOp::kReduce && slices == 1 ? 2 : 0;
+        AlphaFabric fabric(s, alpha, 1, gamma);
+        CHECK(static_cast<double>(fabric.run()) ==
+              Approx(predict_seconds(
+                  q, params(static_cast<double>(alpha), 1, static_cast<double>(gamma)))));
+      }
     }
   }
 }
