@@ -30,8 +30,8 @@ TEST_CASE("131,072-GPU rail-optimized fabric: counts, routes and stats", "[scale
   CHECK(r.group_count(0) == 1);
   CHECK(r.next_hops(0, 1).size() == 64);
   CHECK(r.next_hops(0, 2047).size() == 64);
-  CHECK(r.hops(0, 1) == 2);     // same pod (leaves 0..63)
-  CHECK(r.hops(0, 64) == 4);    // next pod
+  CHECK(r.hops(0, 1) == 2);   // same pod (leaves 0..63)
+  CHECK(r.hops(0, 64) == 4);  // next pod
   // Spine 0 of pod 0 (switch 2048): one port down to each of its 64 leaves, 64 core ports up.
   const std::uint32_t spine = 2048;
   CHECK(r.group_count(spine) == 65);
