@@ -179,15 +179,23 @@ void merge_rank(const std::vector<InstanceBuilder>& instances, std::size_t rank,
 }
 
 void assign_tags(RankProgram& program) {
+  // Sequence numbers must fit the tag's 32-bit field.
+  constexpr std::uint64_t kMaxSequence = std::uint64_t{1} << kTagSequenceBits;
   std::unordered_map<std::uint64_t, std::uint64_t> send_seq;
   std::unordered_map<std::uint64_t, std::uint64_t> recv_seq;
   auto key = [](std::int32_t peer, std::uint16_t channel) {
     return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(peer)) << 16) | channel;
   };
   for (Op& op : program.ops) {
-    if (has_recv(op.kind)) op.recv_tag = make_tag(op.channel, recv_seq[key(op.peer, op.channel)]++);
+    if (has_recv(op.kind)) {
+      const std::uint64_t seq = recv_seq[key(op.peer, op.channel)]++;
+      if (seq >= kMaxSequence) throw std::length_error("more than 2^32 messages between a pair");
+      op.recv_tag = make_tag(op.channel, seq);
+    }
     if (has_send(op.kind)) {
-      op.send_tag = make_tag(op.channel, send_seq[key(send_target(op), op.channel)]++);
+      const std::uint64_t seq = send_seq[key(send_target(op), op.channel)]++;
+      if (seq >= kMaxSequence) throw std::length_error("more than 2^32 messages between a pair");
+      op.send_tag = make_tag(op.channel, seq);
     }
   }
 }

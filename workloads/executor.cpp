@@ -173,7 +173,8 @@ void Executor::pump_sends(std::uint32_t q) {
     state_[i] = State::kSendPosted;
     ++queue.cursor;
     const Loc& from = op.kind == OpKind::kSend ? op.src : op.dst;
-    transport_->post_send(send_target(op), region(from, op.count), op.send_tag, *this, i);
+    transport_->post_send(send_target(op), region(from, op.count),
+                          with_tag_space(op.send_tag, tag_space_), *this, i);
   }
 }
 
@@ -186,7 +187,7 @@ void Executor::pump_recvs(std::uint32_t q) {
     state_[i] = State::kRecvPosted;
     ++queue.cursor;
     transport_->post_recv(op.peer, region(staged(op.kind) ? op.stage : op.dst, op.count),
-                          op.recv_tag, *this, i);
+                          with_tag_space(op.recv_tag, tag_space_), *this, i);
   }
 }
 

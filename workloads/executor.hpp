@@ -52,6 +52,9 @@ class Executor final : public CompletionListener {
   Executor& operator=(const Executor&) = delete;
 
   void set_observer(ExecutorObserver* observer) { observer_ = observer; }
+  // Tags this Executor posts carry `space` (see with_tag_space): give concurrent collectives
+  // over the same transports different spaces, the same one on every rank. Before start().
+  void set_tag_space(std::uint16_t space) { tag_space_ = space; }
   // Posts every op without dependencies. An empty program is done at once.
   void start();
   void on_complete(std::uint64_t cookie) override;
@@ -102,6 +105,7 @@ class Executor final : public CompletionListener {
   Buffers buffers_;
   const Clock* clock_;
   ExecutorObserver* observer_ = nullptr;
+  std::uint16_t tag_space_ = 0;
 
   std::vector<State> state_;
   std::vector<std::uint32_t> remaining_deps_;

@@ -71,12 +71,23 @@ struct RankProgram {
 // Tags: unique per (src, dst) pair; derived from the channel and the sequence number of the
 // message among all messages src sends dst on that channel, in program order. Both ends
 // compute the same value, so a transport can match by (src, dst, tag) or, per channel, FIFO.
-inline constexpr int kTagSequenceBits = 48;
+// Layout: channel (16 bits) | tag space (16 bits) | sequence (32 bits). Schedules carry tag
+// space 0; an Executor adds its own (set_tag_space) so that collectives running at the same
+// time between the same ranks never match each other's messages.
+inline constexpr int kTagSequenceBits = 32;
+inline constexpr int kTagSpaceShift = 32;
+inline constexpr int kTagChannelShift = 48;
 inline std::uint64_t make_tag(std::uint32_t channel, std::uint64_t sequence) {
-  return (static_cast<std::uint64_t>(channel) << kTagSequenceBits) | sequence;
+  return (static_cast<std::uint64_t>(channel) << kTagChannelShift) | sequence;
+}
+inline std::uint64_t with_tag_space(std::uint64_t tag, std::uint16_t space) {
+  return tag | (static_cast<std::uint64_t>(space) << kTagSpaceShift);
 }
 inline std::uint32_t tag_channel(std::uint64_t tag) {
-  return static_cast<std::uint32_t>(tag >> kTagSequenceBits);
+  return static_cast<std::uint32_t>(tag >> kTagChannelShift);
+}
+inline std::uint16_t tag_space(std::uint64_t tag) {
+  return static_cast<std::uint16_t>(tag >> kTagSpaceShift);
 }
 inline std::uint64_t tag_sequence(std::uint64_t tag) {
   return tag & ((std::uint64_t{1} << kTagSequenceBits) - 1);

@@ -1,12 +1,14 @@
 // Executor state machine against a recording transport, and the local fabric's deadlock
 // detection and byte checks.
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <cstring>
 #include <vector>
 
 #include "workloads/algorithms/registry.hpp"
 #include "workloads/executor.hpp"
+#include "workloads/trace.hpp"
 #include "workloads/transports/local/check.hpp"
 #include "workloads/transports/local/local_fabric.hpp"
 
@@ -253,4 +255,57 @@ TEST_CASE("check_result catches a single wrong byte and an untouched output",
   CHECK(local::check_result(reduce, rf.inputs(), rf.outputs()).ok);
   CHECK(rf.outputs()[0][0] == local::kOutputSentinel);
   CHECK(rf.outputs()[1][0] != local::kOutputSentinel);
+}
+
+TEST_CASE("tag spaces keep concurrent collectives apart", "[workloads][executor]") {
+  const std::uint64_t tag = make_tag(3, 7);
+  CHECK(tag_channel(tag) == 3);
+  CHECK(tag_sequence(tag) == 7);
+  CHECK(tag_space(tag) == 0);
+  const std::uint64_t spaced = with_tag_space(tag, 42);
+  CHECK(tag_channel(spaced) == 3);
+  CHECK(tag_sequence(spaced) == 7);
+  CHECK(tag_space(spaced) == 42);
+  CHECK(spaced != tag);
+  // The Executor posts its space on every send and receive.
+  CollectiveRequest r;
+  r.nranks = 2;
+  r.count = 4;
+  const Schedule s = generate(r);
+  RecordingTransport transport;
+  ManualClock clock;
+  Executor exec(0, s, transport, Buffers{}, clock);
+  exec.set_tag_space(9);
+  exec.start();
+  REQUIRE_FALSE(transport.posts.empty());
+  for (const Post& p : transport.posts) {
+    if (p.what == "send" || p.what == "recv") CHECK(tag_space(p.tag) == 9);
+  }
+}
+
+TEST_CASE("trace events: one complete event per op with rank, channel and duration",
+          "[workloads][executor]") {
+  CollectiveRequest r;
+  r.nranks = 3;
+  r.count = 6;
+  r.channels = 2;
+  const Schedule s = generate(r);
+  local::LocalFabric fabric(s);
+  fabric.run();
+  nlohmann::json events = nlohmann::json::array();
+  for (std::int32_t rank = 0; rank < 3; ++rank) {
+    append_trace_events(s, fabric.executor(rank), events);
+  }
+  REQUIRE(events.size() == s.total_ops());
+  const nlohmann::json& first = events[0];
+  CHECK(first["ph"] == "X");
+  CHECK(first["pid"] == 0);
+  CHECK(first["tid"] == 0);
+  CHECK(first["name"] == "send >1");
+  CHECK(first["cat"] == "ring");
+  CHECK(first["dur"].get<double>() > 0.0);
+  std::size_t on_channel_one = 0;
+  for (const auto& e : events)
+    on_channel_one += e["tid"] == 1 ? 1u : 0u;
+  CHECK(on_channel_one == s.total_ops() / 2);
 }
