@@ -100,21 +100,24 @@ TEST_CASE("sendrecv is byte-exact", "[workloads][algorithms]") {
   require_none(sweep(CollectiveOp::kSendRecv, kRanks));
 }
 
-TEST_CASE("64 ranks: one uneven size per algorithm", "[workloads][algorithms]") {
+TEST_CASE("64 ranks: sizes 0, 1 and uneven for every algorithm", "[workloads][algorithms]") {
   std::vector<std::string> failures;
   for (CollectiveOp op : kAllCollectiveOps) {
     for (const std::string& algorithm : list_algorithms(op)) {
-      CollectiveRequest r;
-      r.op = op;
-      r.algorithm = algorithm;
-      r.nranks = 64;
-      r.count = op == CollectiveOp::kAllToAll ? 3 : 64 * 3 + 5;
-      r.channels = 2;
-      r.root = 17;
-      r.ranks_per_node = 8;
-      r.dtype = DataType::kInt32;
-      std::string failure = run_and_check(r);
-      if (!failure.empty()) failures.push_back(failure);
+      for (std::uint64_t count : {0ull, 1ull, 64ull * 3 + 5}) {
+        CollectiveRequest r;
+        r.op = op;
+        r.algorithm = algorithm;
+        r.nranks = 64;
+        r.count = op == CollectiveOp::kAllToAll ? count % 7 : count;
+        r.channels = 2;
+        r.slice_bytes = count == 1 ? 0 : 64;
+        r.root = 17;
+        r.ranks_per_node = 8;
+        r.dtype = count % 2 ? DataType::kInt32 : DataType::kFloat32;
+        std::string failure = run_and_check(r);
+        if (!failure.empty()) failures.push_back(failure);
+      }
     }
   }
   require_none(failures);
