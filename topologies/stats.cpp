@@ -166,9 +166,10 @@ std::string stats_to_text(const TopologyStats& s) {
   }
   out += fmt::format("\n  links {} ({} host, {} switch)\n", s.links, s.host_links, s.switch_links);
   if (s.bisection_bps > 0) {
-    out += fmt::format("  bisection {} ({})\n",
-                       sim::format_rate(static_cast<std::uint64_t>(s.bisection_bps)),
-                       s.bisection_method);
+    const std::string rate = s.bisection_bps >= 1e12
+                                 ? fmt::format("{:.1f} Tbps", s.bisection_bps / 1e12)
+                                 : fmt::format("{:.1f} Gbps", s.bisection_bps / 1e9);
+    out += fmt::format("  bisection {} ({})\n", rate, s.bisection_method);
   } else {
     out += fmt::format("  bisection: {}\n", s.bisection_method);
   }

@@ -29,6 +29,7 @@ TEST_CASE("stats of the 128-host 2-tier fat-tree", "[stats]") {
   CHECK(s.all_reachable);
   REQUIRE(s.oversubscription.size() == 1);
   CHECK(s.oversubscription[0] == Approx(1.0));
+  CHECK_THAT(stats_to_text(s), Catch::Contains("bisection 6.4 Tbps"));
 }
 
 TEST_CASE("stats of the k=16 fat-tree and an oversubscribed one", "[stats]") {
@@ -67,6 +68,7 @@ TEST_CASE("stats as JSON and text; DOT for small fabrics", "[stats]") {
   CHECK(j["links"] == 8);
   CHECK(j["diameter_links"] == 4);
   CHECK_THAT(stats_to_text(s), Catch::Contains("switches 4: tier0 2 tier1 2"));
+  CHECK_THAT(stats_to_text(s), Catch::Contains("bisection: not computed"));
   const std::string dot = to_dot(g);
   CHECK_THAT(dot, Catch::StartsWith("graph fabric {"));
   CHECK_THAT(dot, Catch::Contains("s0 -- s2"));
