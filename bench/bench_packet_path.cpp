@@ -62,23 +62,27 @@ Result run_leaf_spine(std::uint32_t leaves, std::uint32_t spines, std::uint32_t 
     down[l] = {static_cast<std::uint16_t>(l)};
     to_leaf[f.edge_index(leaf_ids[l])] = static_cast<std::uint16_t>(l);
   }
-  for (const std::uint32_t s : spine_ids) f.set_routes(s, to_leaf, down);
+  for (const std::uint32_t s : spine_ids)
+    f.set_routes(s, to_leaf, down);
 
-  // A random permutation whose partners sit on other leaves (re-drawn until so).
+  // A random permutation, then swaps until every partner sits on another leaf.
   const std::uint32_t hosts = leaves * hosts_per_leaf;
   std::vector<std::uint32_t> perm(hosts);
+  std::iota(perm.begin(), perm.end(), 0U);
   sim::Rng rng(7);
-  for (bool ok = false; !ok;) {
-    std::iota(perm.begin(), perm.end(), 0U);
-    for (std::uint32_t i = hosts - 1; i > 0; --i) {
-      std::swap(perm[i], perm[rng.below(i + 1)]);
-    }
-    ok = true;
-    for (std::uint32_t i = 0; i < hosts; ++i) {
-      if (perm[i] / hosts_per_leaf == i / hosts_per_leaf) ok = false;
+  for (std::uint32_t i = hosts - 1; i > 0; --i)
+    std::swap(perm[i], perm[rng.below(i + 1)]);
+  const auto same_leaf = [&](std::uint32_t a, std::uint32_t b) {
+    return a / hosts_per_leaf == b / hosts_per_leaf;
+  };
+  for (std::uint32_t i = 0; i < hosts; ++i) {
+    while (same_leaf(i, perm[i])) {
+      const auto j = static_cast<std::uint32_t>(rng.below(hosts));
+      if (!same_leaf(i, perm[j]) && !same_leaf(j, perm[i])) std::swap(perm[i], perm[j]);
     }
   }
-  for (std::uint32_t i = 0; i < hosts; ++i) f.send_message(i, perm[i], flow_bytes, 0, i);
+  for (std::uint32_t i = 0; i < hosts; ++i)
+    f.send_message(i, perm[i], flow_bytes, 0, i);
   sim.run();
 
   Result r;
@@ -86,11 +90,13 @@ Result run_leaf_spine(std::uint32_t leaves, std::uint32_t spines, std::uint32_t 
   r.events = sim.events_processed();
   for (std::uint32_t s = 0; s < f.switch_count(); ++s) {
     r.ports += f.switch_at(s).port_count();
-    r.switch_bytes += sizeof(Switch) + f.switch_at(s).route_memory_bytes() +
-                      f.switch_at(s).port_count() *
-                          (sizeof(Port) + 2 * (3 * sizeof(std::uint32_t) + 4) + sizeof(std::uint32_t));
+    r.switch_bytes +=
+        sizeof(Switch) + f.switch_at(s).route_memory_bytes() +
+        f.switch_at(s).port_count() *
+            (sizeof(Port) + 2 * (3 * sizeof(std::uint32_t) + 4) + sizeof(std::uint32_t));
   }
-  for (EndpointId e = 0; e < f.nic_count(); ++e) r.qps += f.nic(e).qp_count();
+  for (EndpointId e = 0; e < f.nic_count(); ++e)
+    r.qps += f.nic(e).qp_count();
   return r;
 }
 
@@ -131,9 +137,13 @@ void report(benchmark::State& state, std::uint32_t leaves, std::uint32_t spines,
 }
 
 // 64 hosts: 8 leaves x 8 hosts, 8 spines (non-blocking).
-void BM_LeafSpine64(benchmark::State& state) { report(state, 8, 8, 8); }
+void BM_LeafSpine64(benchmark::State& state) {
+  report(state, 8, 8, 8);
+}
 // 1,024 hosts: 32 leaves x 32 hosts, 16 spines (2:1 oversubscribed at the leaves).
-void BM_LeafSpine1024(benchmark::State& state) { report(state, 32, 16, 32); }
+void BM_LeafSpine1024(benchmark::State& state) {
+  report(state, 32, 16, 32);
+}
 
 BENCHMARK(BM_LeafSpine1024)
     ->ArgNames({"dcqcn", "routing"})
