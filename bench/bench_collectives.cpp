@@ -35,6 +35,19 @@ void BM_GenerateRingAllReduce(benchmark::State& state) {
 }
 BENCHMARK(BM_GenerateRingAllReduce)->Arg(64)->Arg(256)->Arg(1024)->Unit(benchmark::kMillisecond);
 
+void BM_GenerateOneRankRingAllReduce(benchmark::State& state) {
+  const auto n = static_cast<std::int32_t>(state.range(0));
+  std::uint64_t ops = 0;
+  for (auto _ : state) {
+    const Schedule s = generate_rank(ring_request(n, static_cast<std::uint64_t>(n) * 1024), 0);
+    ops += s.total_ops();
+    benchmark::DoNotOptimize(s.ranks.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(ops));
+  state.SetLabel("items = ops of rank 0 (what one hardware process builds)");
+}
+BENCHMARK(BM_GenerateOneRankRingAllReduce)->Arg(1024)->Unit(benchmark::kMillisecond);
+
 // Completes every post in FIFO order without moving data: the Executor's own cost per op.
 class InstantTransport final : public Transport {
  public:

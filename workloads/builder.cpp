@@ -8,14 +8,16 @@
 namespace fabricsim::workloads {
 
 InstanceBuilder::InstanceBuilder(std::int32_t nranks, std::uint16_t channel,
-                                 std::vector<std::uint64_t>& scratch_used)
+                                 std::vector<std::uint64_t>& scratch_used, std::int32_t only_rank)
     : nranks_(nranks),
+      only_rank_(only_rank),
       base_channel_(channel),
       channel_(channel),
       scratch_used_(&scratch_used),
       programs_(static_cast<std::size_t>(nranks)) {}
 
 OpIndex InstanceBuilder::add(std::int32_t rank, Op op, const DepList& deps) {
+  if (only_rank_ >= 0 && rank != only_rank_) return 0;  // not kept; indices unused
   Program& program = programs_.at(static_cast<std::size_t>(rank));
   const auto index = static_cast<OpIndex>(program.ops.size());
   for (OpIndex d : deps) {
@@ -203,13 +205,14 @@ void assign_tags(RankProgram& program) {
 }  // namespace
 
 void assemble(Schedule& schedule, std::vector<InstanceBuilder>& instances,
-              const std::vector<std::uint64_t>& scratch_used) {
+              const std::vector<std::uint64_t>& scratch_used, std::int32_t only_rank) {
   schedule.ranks.assign(static_cast<std::size_t>(schedule.nranks), RankProgram{});
   for (std::size_t r = 0; r < schedule.ranks.size(); ++r) {
     RankProgram& program = schedule.ranks[r];
     buffer_counts(schedule.op, schedule.count, schedule.nranks, static_cast<std::int32_t>(r),
                   program.input_count, program.output_count);
     program.scratch_count = scratch_used[r];
+    if (only_rank >= 0 && static_cast<std::size_t>(only_rank) != r) continue;
     merge_rank(instances, r, program);
     assign_tags(program);
     for (InstanceBuilder& inst : instances)

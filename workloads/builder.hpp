@@ -25,8 +25,10 @@ class InstanceBuilder {
 
   // scratch_used: per-rank scratch bump pointer shared by every instance of the schedule, so
   // each staging area is used by exactly one op (no reuse hazards). Not owned.
+  // only_rank >= 0: keep only that rank's ops (the others are dropped as they are emitted),
+  // for a process that runs a single rank.
   InstanceBuilder(std::int32_t nranks, std::uint16_t channel,
-                  std::vector<std::uint64_t>& scratch_used);
+                  std::vector<std::uint64_t>& scratch_used, std::int32_t only_rank = -1);
 
   std::int32_t nranks() const { return nranks_; }
   // Ops emitted from now on go to sub-channel k of this instance's channels (an algorithm
@@ -66,6 +68,7 @@ class InstanceBuilder {
   OpIndex add(std::int32_t rank, Op op, const DepList& deps);
 
   std::int32_t nranks_;
+  std::int32_t only_rank_;
   std::uint16_t base_channel_;
   std::uint16_t channel_;
   std::vector<std::uint64_t>* scratch_used_;
@@ -75,7 +78,8 @@ class InstanceBuilder {
 // Builds the final Schedule (header fields already set in `schedule`, ranks empty) from the
 // instances, in piece order, releasing them as it goes. Fills input/output counts from
 // buffer_counts().
+// only_rank >= 0: only that rank's program is assembled (the others stay empty).
 void assemble(Schedule& schedule, std::vector<InstanceBuilder>& instances,
-              const std::vector<std::uint64_t>& scratch_used);
+              const std::vector<std::uint64_t>& scratch_used, std::int32_t only_rank = -1);
 
 }  // namespace fabricsim::workloads

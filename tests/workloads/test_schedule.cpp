@@ -208,3 +208,32 @@ TEST_CASE("double binary trees are complementary", "[workloads][schedule]") {
     CHECK(both_leaves <= (n % 2 == 1 ? 1u : 0u));
   }
 }
+
+TEST_CASE("generate_rank builds exactly that rank's program", "[workloads][schedule]") {
+  for (CollectiveOp op : kAllCollectiveOps) {
+    for (const std::string& algorithm : list_algorithms(op)) {
+      CollectiveRequest r;
+      r.op = op;
+      r.algorithm = algorithm;
+      r.nranks = 6;
+      r.count = 50;
+      r.channels = 2;
+      r.slice_bytes = 16;
+      r.root = 4;
+      r.ranks_per_node = 3;
+      const nlohmann::json full = to_json(generate(r));
+      for (std::int32_t rank = 0; rank < r.nranks; ++rank) {
+        const Schedule one = generate_rank(r, rank);
+        INFO(to_string(op) << "/" << algorithm << " rank " << rank);
+        CHECK(to_json(one)["ranks"][static_cast<std::size_t>(rank)] ==
+              full["ranks"][static_cast<std::size_t>(rank)]);
+        const std::size_t other = static_cast<std::size_t>((rank + 1) % r.nranks);
+        CHECK(one.ranks[other].ops.empty());
+        CHECK(one.ranks[other].input_count == full["ranks"][other]["input_count"]);
+      }
+    }
+  }
+  CollectiveRequest bad;
+  bad.nranks = 2;
+  CHECK_THROWS_AS(generate_rank(bad, 2), std::invalid_argument);
+}

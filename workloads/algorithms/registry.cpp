@@ -114,7 +114,9 @@ std::string describe_algorithm(CollectiveOp op, const std::string& algorithm) {
   return e ? e->summary : "";
 }
 
-Schedule generate(const CollectiveRequest& req) {
+namespace {
+
+Schedule generate_impl(const CollectiveRequest& req, std::int32_t only_rank) {
   const AlgorithmEntry* entry = find(req.op, req.algorithm);
   if (entry == nullptr) {
     std::string valid;
@@ -162,8 +164,22 @@ Schedule generate(const CollectiveRequest& req) {
         req.nranks, static_cast<std::uint16_t>(piece / slices * entry->subchannels), scratch_used);
     entry->build(instances.back(), InstanceSpec{&req, piece, pieces});
   }
-  assemble(schedule, instances, scratch_used);
+  assemble(schedule, instances, scratch_used, only_rank);
   return schedule;
+}
+
+}  // namespace
+
+Schedule generate(const CollectiveRequest& request) {
+  return generate_impl(request, -1);
+}
+
+Schedule generate_rank(const CollectiveRequest& request, std::int32_t rank) {
+  if (rank < 0 || rank >= request.nranks) {
+    throw std::invalid_argument("rank " + std::to_string(rank) + " outside [0, " +
+                                std::to_string(request.nranks) + ")");
+  }
+  return generate_impl(request, rank);
 }
 
 }  // namespace fabricsim::workloads

@@ -27,6 +27,12 @@ struct CollectiveRequest {
 // bad parameters (nranks < 1, root out of range, channels 0, ranks_per_node not dividing).
 Schedule generate(const CollectiveRequest& request);
 
+// The same Schedule with only `rank`'s program filled in (every other RankProgram has its
+// buffer sizes but no ops): what one process driving one rank needs, in O(its ops) memory.
+// Not valid for validate() (its peers' halves are missing); its program equals the one in
+// generate(request).
+Schedule generate_rank(const CollectiveRequest& request, std::int32_t rank);
+
 std::vector<std::string> list_algorithms(CollectiveOp op);
 
 // One line describing an algorithm (for --help and the README); empty if unknown.
