@@ -31,6 +31,8 @@ class InstanceBuilder {
                   std::vector<std::uint64_t>& scratch_used, std::int32_t only_rank = -1);
 
   std::int32_t nranks() const { return nranks_; }
+  // Whether `rank`'s ops are kept; algorithms may skip emitting the others (a speed-up only).
+  bool keeps(std::int32_t rank) const { return only_rank_ < 0 || rank == only_rank_; }
   // Ops emitted from now on go to sub-channel k of this instance's channels (an algorithm
   // that declares several channels per instance, like one per tree of the double binary tree,
   // so that their messages never queue behind each other).

@@ -160,8 +160,9 @@ Schedule generate_impl(const CollectiveRequest& req, std::int32_t only_rank) {
   std::vector<InstanceBuilder> instances;
   instances.reserve(pieces);
   for (std::uint32_t piece = 0; piece < pieces; ++piece) {
-    instances.emplace_back(
-        req.nranks, static_cast<std::uint16_t>(piece / slices * entry->subchannels), scratch_used);
+    instances.emplace_back(req.nranks,
+                           static_cast<std::uint16_t>(piece / slices * entry->subchannels),
+                           scratch_used, only_rank);
     entry->build(instances.back(), InstanceSpec{&req, piece, pieces});
   }
   assemble(schedule, instances, scratch_used, only_rank);

@@ -28,7 +28,7 @@ struct CollectiveRequest {
 Schedule generate(const CollectiveRequest& request);
 
 // The same Schedule with only `rank`'s program filled in (every other RankProgram has its
-// buffer sizes but no ops): what one process driving one rank needs, in O(its ops) memory.
+// input/output sizes but no ops): what one process driving one rank needs, in O(its ops) memory.
 // Not valid for validate() (its peers' halves are missing); its program equals the one in
 // generate(request).
 Schedule generate_rank(const CollectiveRequest& request, std::int32_t rank);

@@ -33,6 +33,7 @@ void ring_allreduce(InstanceBuilder& b, const std::vector<std::int32_t>& members
   for (std::int64_t i = 0; i < m; ++i) {
     const auto pos = static_cast<std::size_t>(i);
     const std::int32_t me = members[pos];
+    if (!b.keeps(me)) continue;
     const std::int32_t next = members[static_cast<std::size_t>(mod(i + 1, m))];
     const std::int32_t prev = members[static_cast<std::size_t>(mod(i - 1, m))];
     const RingChunk& first = chunks[static_cast<std::size_t>(mod(i - 1, m))];
@@ -66,6 +67,7 @@ void ring_reduce_scatter(InstanceBuilder& b, const std::vector<std::int32_t>& me
   for (std::int64_t i = 0; i < m; ++i) {
     const auto pos = static_cast<std::size_t>(i);
     const std::int32_t me = members[pos];
+    if (!b.keeps(me)) continue;
     const std::int32_t next = members[static_cast<std::size_t>(mod(i + 1, m))];
     const std::int32_t prev = members[static_cast<std::size_t>(mod(i - 1, m))];
     const RingChunk& first = chunks[static_cast<std::size_t>(mod(i - 1, m))];
@@ -88,6 +90,7 @@ void ring_allgather(InstanceBuilder& b, const std::vector<std::int32_t>& members
   for (std::int64_t i = 0; i < m; ++i) {
     const auto pos = static_cast<std::size_t>(i);
     const std::int32_t me = members[pos];
+    if (!b.keeps(me)) continue;
     const RingChunk& own = chunks[pos];
     if (!same(own.src, own.dst)) b.copy(me, own.dst, own.src, own.count, with(start, pos));
     if (m == 1) continue;
