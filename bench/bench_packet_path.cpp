@@ -90,10 +90,7 @@ Result run_leaf_spine(std::uint32_t leaves, std::uint32_t spines, std::uint32_t 
   r.events = sim.events_processed();
   for (std::uint32_t s = 0; s < f.switch_count(); ++s) {
     r.ports += f.switch_at(s).port_count();
-    r.switch_bytes +=
-        sizeof(Switch) + f.switch_at(s).route_memory_bytes() +
-        f.switch_at(s).port_count() *
-            (sizeof(Port) + 2 * (3 * sizeof(std::uint32_t) + 4) + sizeof(std::uint32_t));
+    r.switch_bytes += f.switch_at(s).memory_bytes();
   }
   for (EndpointId e = 0; e < f.nic_count(); ++e)
     r.qps += f.nic(e).qp_count();
@@ -124,7 +121,8 @@ void report(benchmark::State& state, std::uint32_t leaves, std::uint32_t spines,
   state.counters["pause_frames"] = static_cast<double>(last.counters.pfc_pause_frames);
   state.counters["ecn_marks"] = static_cast<double>(last.counters.ecn_marks);
   state.counters["drops"] = static_cast<double>(last.counters.drops);
-  // Memory: a port (struct + its switch's per-port MMU state), a QP (struct + its CC object).
+  // Memory: a switch port (its share of the switch: port, MMU state, routes, the switch
+  // itself), a QP (struct, its CC object, its hash-map entry, one message record).
   state.counters["bytes_per_switch_port"] =
       static_cast<double>(last.switch_bytes) / static_cast<double>(last.ports);
   state.counters["sizeof_Port"] = sizeof(Port);

@@ -81,6 +81,12 @@ class Switch final : public sim::Component, public Node {
   std::uint64_t xon_bytes(std::uint16_t port) const;
   std::uint64_t headroom_bytes(std::uint16_t port) const { return headroom_[port]; }
   std::size_t route_memory_bytes() const { return routes_.memory_bytes(); }
+  // Everything this switch holds: itself, its ports, per-(port, priority) MMU state, routes.
+  std::size_t memory_bytes() const {
+    return sizeof(Switch) + ports_.capacity() * sizeof(Port) +
+           ingress_.capacity() * sizeof(IngressQueue) +
+           headroom_.capacity() * sizeof(std::uint32_t) + routes_.memory_bytes();
+  }
   // Egress port for `packet` (exposed for the ECMP tests); kNoPort when unroutable. Spraying
   // advances its round-robin state.
   static constexpr std::uint16_t kNoPort = 0xFFFF;
