@@ -11,7 +11,7 @@
 namespace fabricsim::models {
 
 Port::Port(sim::Simulator& sim, PacketPool& pool, Node& owner, std::uint16_t index)
-    : sim::Component(sim), pool_(&pool), owner_(&owner), index_(index) {}
+    : sim::Component(sim), owner_(&owner), index_(index), pool_(&pool) {}
 
 void Port::attach(Node& peer, std::uint16_t peer_port, const LinkParams& link,
                   std::uint32_t loss_seed) {
@@ -133,7 +133,11 @@ void Port::try_start() {
     }
     Packet* p = q.head;
     q.head = p->next;
-    if (q.head == nullptr) q.tail = nullptr;
+    if (q.head == nullptr) {
+      q.tail = nullptr;
+    } else {
+      __builtin_prefetch(q.head);  // dequeued at the next kick; its header is usually cold
+    }
     q.bytes -= p->wire_bytes;
     queued_bytes_ -= p->wire_bytes;
     owner_->on_dequeue(*p, index_);

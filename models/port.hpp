@@ -95,32 +95,34 @@ class Port final : public sim::Component {
   void transmit(Packet* packet);
   void kick_at(sim::Time at);
 
-  PacketPool* pool_;
-  Node* owner_;
-  Node* peer_ = nullptr;
-  std::uint64_t rate_bps_ = 0;
-  std::uint64_t ps_per_byte_fp_ = 0;  // picoseconds per byte, fixed point (kFpShift bits)
-  sim::Time delay_;
-  sim::Time arrival_offset_;  // delay + peer pipeline latency
+  // Hot fields first (touched per packet), so they share the object's first cache lines.
   sim::Time busy_until_;
   sim::Time kick_at_ = sim::Time::max();
-  std::array<Fifo, kMaxPriorities> queues_{};
-  std::array<sim::Time, kMaxPriorities> paused_until_{};
-  Packet* control_head_ = nullptr;
-  Packet* control_tail_ = nullptr;
   std::uint64_t queued_bytes_ = 0;
-  std::uint64_t max_queued_bytes_ = 0;
-  std::uint64_t tx_bytes_ = 0;
-  std::uint64_t tx_packets_ = 0;
-  std::uint64_t lost_packets_ = 0;
-  std::uint32_t pause_frames_received_ = 0;
-  std::uint32_t mtu_bytes_ = 0;
-  double loss_rate_ = 0.0;
-  std::unique_ptr<sim::Rng> loss_rng_;  // only for lossy links
+  std::uint64_t ps_per_byte_fp_ = 0;  // picoseconds per byte, fixed point (kFpShift bits)
+  sim::Time arrival_offset_;          // delay + peer pipeline latency
+  Node* owner_;
+  Node* peer_ = nullptr;
   std::uint16_t index_;
   std::uint16_t peer_port_ = 0;
   bool peer_cut_through_ = false;
   bool notify_idle_ = false;
+  std::uint32_t mtu_bytes_ = 0;
+  std::array<Fifo, kMaxPriorities> queues_{};
+  std::uint64_t tx_bytes_ = 0;
+  std::uint64_t tx_packets_ = 0;
+  std::uint64_t max_queued_bytes_ = 0;
+  Packet* control_head_ = nullptr;
+  Packet* control_tail_ = nullptr;
+  std::array<sim::Time, kMaxPriorities> paused_until_{};
+  // Cold.
+  PacketPool* pool_;
+  std::uint64_t rate_bps_ = 0;
+  sim::Time delay_;
+  std::uint64_t lost_packets_ = 0;
+  std::uint32_t pause_frames_received_ = 0;
+  double loss_rate_ = 0.0;
+  std::unique_ptr<sim::Rng> loss_rng_;  // only for lossy links
 };
 
 }  // namespace fabricsim::models
