@@ -108,6 +108,7 @@ class Port final : public sim::Component {
   bool peer_cut_through_ = false;
   bool notify_idle_ = false;
   std::uint32_t mtu_bytes_ = 0;
+  std::uint32_t pause_frames_received_ = 0;
   std::array<Fifo, kMaxPriorities> queues_{};
   std::uint64_t tx_bytes_ = 0;
   std::uint64_t tx_packets_ = 0;
@@ -120,7 +121,6 @@ class Port final : public sim::Component {
   std::uint64_t rate_bps_ = 0;
   sim::Time delay_;
   std::uint64_t lost_packets_ = 0;
-  std::uint32_t pause_frames_received_ = 0;
   double loss_rate_ = 0.0;
   std::unique_ptr<sim::Rng> loss_rng_;  // only for lossy links
 };
