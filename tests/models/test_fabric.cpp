@@ -1,6 +1,8 @@
 // Whole-fabric behaviour: 16:1 incast with and without PFC, and determinism.
 #include <catch2/catch.hpp>
 
+#include <map>
+
 #include "tests/models/fabric_test_helpers.hpp"
 
 using namespace fabricsim;
@@ -92,4 +94,67 @@ TEST_CASE("determinism: same setup and seed give identical counters and event fi
   const IncastResult d = run_incast(false, 256 * 1024, 128 * 1024, 11);
   CHECK(c.counters == d.counters);
   CHECK(c.fingerprint == d.fingerprint);
+}
+
+namespace {
+// Replies to every request from inside the completion callback (re-entrant send_message).
+class ReplyingObserver : public test::RecordingObserver {
+ public:
+  explicit ReplyingObserver(Fabric& f) : fabric_(&f) {}
+  void on_message_received(EndpointId dst, EndpointId src, std::uint64_t cookie,
+                           std::uint64_t bytes, sim::Time t) override {
+    test::RecordingObserver::on_message_received(dst, src, cookie, bytes, t);
+    if (cookie < kReplyBase) {
+      fabric_->send_message(dst, src, bytes / 2, 3, kReplyBase + cookie);
+      ++replies_posted;
+    }
+  }
+  static constexpr std::uint64_t kReplyBase = 1'000'000;
+  int replies_posted = 0;
+
+ private:
+  Fabric* fabric_;
+};
+}  // namespace
+
+TEST_CASE("random loss, many QPs, replies from callbacks: every message exactly once") {
+  sim::Simulator sim(99);
+  Fabric f(sim);
+  LinkParams link;
+  link.loss_rate = 0.002;
+  SwitchParams sp;
+  sp.pfc.enabled = false;
+  NicParams np = test::nic_without_cc();
+  np.rto = Time::us(100);
+  np.ack_every = 3;
+  test::make_star(f, 8, link, sp, np);
+  ReplyingObserver obs(f);
+  f.set_observer(&obs);
+  sim::Rng rng(5);
+  std::map<std::pair<EndpointId, std::uint64_t>, std::uint64_t> expected;
+  for (std::uint64_t m = 0; m < 200; ++m) {
+    const auto src = static_cast<EndpointId>(rng.below(8));
+    auto dst = static_cast<EndpointId>(rng.below(7));
+    if (dst >= src) ++dst;
+    const std::uint64_t bytes = m % 17 == 0 ? 0 : rng.below(60'000);
+    f.send_message(src, dst, bytes, static_cast<std::uint32_t>(rng.below(3)), m);
+    expected[{src, m}] = bytes;
+    expected[{dst, ReplyingObserver::kReplyBase + m}] = bytes / 2;
+  }
+  sim.run();
+  const FabricCounters c = f.counters();
+  INFO("lost " << c.drops_by_reason[static_cast<std::size_t>(DropReason::kLinkLoss)]
+               << ", retransmissions " << c.retransmissions << ", timeouts " << c.timeouts);
+  CHECK(c.drops_by_reason[static_cast<std::size_t>(DropReason::kLinkLoss)] > 0);
+  CHECK(obs.replies_posted == 200);
+  REQUIRE(obs.received.size() == expected.size());
+  for (const auto& [key, bytes] : expected) {
+    const auto it = obs.received.find(key);
+    REQUIRE(it != obs.received.end());
+    CHECK(it->second.count == 1);
+    CHECK(it->second.bytes == bytes);
+  }
+  CHECK(obs.sent.size() == expected.size());
+  CHECK(c.messages_completed == expected.size());
+  CHECK(f.pool().live() == 0);
 }
