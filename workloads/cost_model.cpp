@@ -74,8 +74,7 @@ double predict_seconds(const CostQuery& q, const CostParams& params) {
         // Each tree carries m/2; an inner node receives two children's slices per step.
         const double d = tree_depth(q.nranks);
         const double piece = m / (2 * s);
-        return (d + s - 1) * (t.a + 2 * piece * (t.b + t.g)) +
-               (d + s - 1) * (t.a + 2 * piece * t.b);
+        return 2 * d * t.a + (d + s - 1) * 2 * piece * (t.b + t.g) + (d + s - 1) * 2 * piece * t.b;
       }
       if (a == "hierarchical") {
         const double l = q.ranks_per_node < 1 ? 1 : q.ranks_per_node;
