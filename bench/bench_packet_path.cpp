@@ -1,5 +1,7 @@
-// The packet path end to end: a hand-wired 2-tier leaf-spine (64 hosts, 100 Gb/s, 1 us links,
-// 4 KiB MTU, PFC on) where every host sends one flow to a permutation partner on another leaf.
+// The packet path end to end. The reference run (issue 3): the k=16 3-tier fat-tree of
+// configs/topologies/fat_tree_k16.json (1,024 hosts, 320 switches, 100 Gb/s, 1 us, 4 KiB MTU,
+// PFC on, DCQCN on), every host sending one 2 MB flow to a random permutation partner, built
+// through topologies/. Plus hand-wired 2-tier leaf-spines (64 and 1,024 hosts).
 // Reports packet-hops/s (items_per_second, the figure of merit), events/s, and the memory of a
 // port and of a queue pair.
 #include <benchmark/benchmark.h>
@@ -7,9 +9,16 @@
 #include <numeric>
 #include <vector>
 
+#include <chrono>
+#include <string>
+
 #include "models/cc/dcqcn.hpp"
 #include "models/fabric.hpp"
 #include "sim/rng.hpp"
+#include "topologies/fabric_builder.hpp"
+#include "topologies/network_graph.hpp"
+#include "topologies/routing.hpp"
+#include "topologies/spec.hpp"
 
 namespace {
 
@@ -142,6 +151,51 @@ void BM_LeafSpine64(benchmark::State& state) {
 void BM_LeafSpine1024(benchmark::State& state) {
   report(state, 32, 16, 32);
 }
+
+// The reference scenario. Wall time covers the simulation only (the fabric is built before).
+void BM_FatTreeK16Permutation(benchmark::State& state) {
+  const std::string path =
+      std::string(FABRICSIM_SOURCE_DIR) + "/configs/topologies/fat_tree_k16.json";
+  const auto spec = topologies::load_topology(path);
+  const auto graph = topologies::build_graph(spec);
+  const auto routes = topologies::compute_routes(graph);
+  std::uint64_t hops = 0, events = 0;
+  FabricCounters counters;
+  for (auto _ : state) {
+    state.PauseTiming();
+    sim::Simulator sim(1);
+    auto fabric = topologies::build_fabric(graph, routes, sim);
+    const std::uint32_t n = fabric->nic_count();
+    std::vector<std::uint32_t> perm(n);
+    std::iota(perm.begin(), perm.end(), 0U);
+    sim::Rng rng(1);
+    for (std::uint32_t i = n - 1; i > 0; --i)
+      std::swap(perm[i], perm[rng.below(i + 1)]);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      if (perm[i] == i) std::swap(perm[i], perm[(i + 1) % n]);
+    }
+    state.ResumeTiming();
+    for (std::uint32_t i = 0; i < n; ++i)
+      fabric->send_message(i, perm[i], 2'000'000, 0, i);
+    sim.run();
+    state.PauseTiming();
+    counters = fabric->counters();
+    hops += counters.packet_hops;
+    events += sim.events_processed();
+    if (counters.bytes_delivered != std::uint64_t{n} * 2'000'000) state.SkipWithError("bytes lost");
+    fabric.reset();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(hops));
+  state.counters["events_per_s"] =
+      benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
+  state.counters["hops_per_run"] = static_cast<double>(counters.packet_hops);
+  state.counters["pause_frames"] = static_cast<double>(counters.pfc_pause_frames);
+  state.counters["ecn_marks"] = static_cast<double>(counters.ecn_marks);
+  state.counters["cnps"] = static_cast<double>(counters.cnps);
+  state.counters["drops"] = static_cast<double>(counters.drops);
+}
+BENCHMARK(BM_FatTreeK16Permutation)->Unit(benchmark::kMillisecond)->Iterations(3);
 
 BENCHMARK(BM_LeafSpine1024)
     ->ArgNames({"dcqcn", "routing"})
