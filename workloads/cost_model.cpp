@@ -71,10 +71,12 @@ double predict_seconds(const CostQuery& q, const CostParams& params) {
         return 2 * t.a + 2 * (n - 1) * (m / n) * t.b + (n - 1) * (m / n) * t.g;
       }
       if (a == "double_binary_tree") {
-        // Each tree carries m/2; an inner node receives two children's slices per step.
+        // Each tree carries m/2 in slices of m/(2S); a rank is inner in one tree and a leaf in
+        // the other, so its links carry m/S per pipeline stage. Reduction (D stages) and
+        // broadcast (D stages) of successive slices overlap: 2D + S - 1 stages in all.
         const double d = tree_depth(q.nranks);
-        const double piece = m / (2 * s);
-        return 2 * d * t.a + (d + s - 1) * 2 * piece * (t.b + t.g) + (d + s - 1) * 2 * piece * t.b;
+        const double stage = m / s;
+        return 2 * d * t.a + (2 * d + s - 1) * stage * t.b + (d + s - 1) * stage * t.g;
       }
       if (a == "hierarchical") {
         const double l = q.ranks_per_node < 1 ? 1 : q.ranks_per_node;
