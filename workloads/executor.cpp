@@ -97,6 +97,21 @@ MemRegion Executor::region(const Loc& loc, std::uint64_t count) const {
   return MemRegion{base ? base + loc.offset * element_bytes_ : nullptr, count * element_bytes_};
 }
 
+void Executor::reset() {
+  if (started_ && !done()) throw std::logic_error("Executor::reset while ops are in flight");
+  for (std::size_t i = 0; i < ops_.size(); ++i) {
+    state_[i] = State::kWaiting;
+    remaining_deps_[i] = ops_[i].deps_count;
+    timings_[i] = OpTiming{};
+  }
+  for (Queue& q : queues_)
+    q.cursor = 0;
+  done_ops_ = 0;
+  started_ = false;
+  start_ps_ = -1;
+  end_ps_ = -1;
+}
+
 void Executor::start() {
   if (started_) throw std::logic_error("Executor::start called twice");
   started_ = true;

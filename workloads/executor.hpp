@@ -57,6 +57,9 @@ class Executor final : public CompletionListener {
   void set_tag_space(std::uint16_t space) { tag_space_ = space; }
   // Posts every op without dependencies. An empty program is done at once.
   void start();
+  // Back to the constructed state (no allocation), so that start() runs the program again:
+  // the next iteration of a repeated collective. Only when done() or never started.
+  void reset();
   void on_complete(std::uint64_t cookie) override;
 
   std::int32_t rank() const { return rank_; }

@@ -309,3 +309,35 @@ TEST_CASE("trace events: one complete event per op with rank, channel and durati
     on_channel_one += e["tid"] == 1 ? 1u : 0u;
   CHECK(on_channel_one == s.total_ops() / 2);
 }
+
+TEST_CASE("reset runs the same program again", "[workloads][executor]") {
+  CollectiveRequest r;
+  r.nranks = 3;
+  r.count = 9;
+  const Schedule s = generate(r);
+  RecordingTransport transport;
+  ManualClock clock;
+  Executor exec(1, s, transport, Buffers{}, clock);
+  std::size_t next = 0;
+  auto drive = [&]() {
+    // Complete every post in order until nothing new is posted.
+    for (; next < transport.posts.size(); ++next)
+      exec.on_complete(transport.posts[next].cookie);
+  };
+  exec.start();
+  drive();
+  REQUIRE(exec.done());
+  const std::size_t first_run = transport.posts.size();
+  CHECK_THROWS_AS(exec.start(), std::logic_error);
+  exec.reset();
+  CHECK_FALSE(exec.done());
+  exec.start();
+  drive();
+  CHECK(exec.done());
+  REQUIRE(transport.posts.size() == 2 * first_run);
+  for (std::size_t i = 0; i < first_run; ++i) {
+    CHECK(transport.posts[first_run + i].what == transport.posts[i].what);
+    CHECK(transport.posts[first_run + i].cookie == transport.posts[i].cookie);
+    CHECK(transport.posts[first_run + i].tag == transport.posts[i].tag);
+  }
+}
