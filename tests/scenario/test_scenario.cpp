@@ -21,7 +21,7 @@ json small_scenario() {
 }
 }  // namespace
 
-TEST_CASE("--set overrides create and replace fields", "[scenario]") {
+TEST_CASE("overrides given as --set create and replace fields", "[scenario]") {
   json doc = small_scenario();
   scenario::apply_override(doc, "models.switch.pfc.enabled=false", "x.json");
   scenario::apply_override(doc, "models.link.rate=400Gbps", "x.json");
