@@ -65,13 +65,4 @@ std::uint64_t peak_rss_bytes() {
   return static_cast<std::uint64_t>(usage.ru_maxrss) * 1024U;  // Linux reports KiB
 }
 
-double busbw_factor(const std::string& op, std::uint32_t ranks) {
-  if (ranks <= 1)
-    return op == "allreduce" ? 0.0 : (op == "broadcast" || op == "reduce" ? 1.0 : 0.0);
-  const double n = ranks;
-  if (op == "allreduce") return 2.0 * (n - 1) / n;
-  if (op == "allgather" || op == "reduce_scatter" || op == "alltoall") return (n - 1) / n;
-  return 1.0;
-}
-
 }  // namespace fabricsim::scenario

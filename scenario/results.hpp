@@ -72,8 +72,4 @@ nlohmann::json to_json(const Results& results, bool include_measured = true);
 // Peak resident set size of this process so far, in bytes (getrusage).
 std::uint64_t peak_rss_bytes();
 
-// nccl-tests bus-bandwidth factor for an operation over n ranks: 2(n-1)/n for all-reduce,
-// (n-1)/n for all-gather, reduce-scatter and all-to-all, 1 otherwise.
-double busbw_factor(const std::string& op, std::uint32_t ranks);
-
 }  // namespace fabricsim::scenario
