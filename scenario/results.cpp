@@ -56,6 +56,7 @@ nlohmann::json to_json(const Results& r, bool include_measured) {
                    {"cnps", r.fabric.cnps},
                    {"pfc_pause_frames", r.fabric.pfc_pause_frames},
                    {"max_queue_bytes", r.fabric.max_queue_bytes}};
+  doc["warnings"] = r.warnings;
   return doc;
 }
 

@@ -63,6 +63,7 @@ struct Results {
   std::vector<CollectiveResult> collectives;
   FlowSummary flows;
   FabricSummary fabric;
+  std::vector<std::string> warnings;  // e.g. a time series skipped for size; also on stderr
 };
 
 // The fabricsim.results/1 JSON document. `include_measured` = false leaves out wall time,

@@ -97,11 +97,10 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
     r.flows.bytes += f.bytes;
   FlowStarter starter(sim, *fabric, std::move(flows));
 
-  std::unique_ptr<sim::Sampler> sampler;
+  std::unique_ptr<TimeSeriesRecorder> timeseries;
   if (s.outputs.timeseries_interval > sim::Time::zero()) {
-    sampler = std::make_unique<sim::Sampler>(sim, s.outputs.timeseries_interval);
-    add_probes(*sampler, *fabric, s.outputs, s.outputs.timeseries_interval);
-    sampler->start();
+    timeseries = std::make_unique<TimeSeriesRecorder>(sim, *fabric, s.outputs, s.source);
+    timeseries->start();
   }
 
   if (options.progress) {
@@ -141,6 +140,7 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
   r.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   r.peak_rss_bytes = peak_rss_bytes();
+  if (timeseries) r.warnings = timeseries->warnings();
 
   if (!options.out_dir.empty()) {
     std::filesystem::create_directories(options.out_dir);
@@ -152,10 +152,7 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
     };
     write(dir / "results.json", to_json(r).dump(2) + "\n");
     write(dir / "config.json", resolved_config(s).dump(2) + "\n");
-    if (sampler) {
-      std::ofstream out(dir / "timeseries.csv");
-      sampler->write_csv(out);
-    }
+    if (timeseries) timeseries->write(dir);
   }
   return r;
 }

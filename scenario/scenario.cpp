@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -197,6 +198,75 @@ CollectiveSpec parse_collective(const Json& w, const JsonLocation& at) {
   return c;
 }
 
+OutputSpec parse_timeseries(const Json& ts, const JsonLocation& ta, OutputSpec out) {
+  topologies::require_object(ts, ta);
+  topologies::check_known_keys(ts, ta, {"interval", "metrics", "ports", "max_ports", "qps"});
+  const Json* interval = find(ts, "interval");
+  if (interval == nullptr)
+    throw_config_error(ta.child("interval"), "missing; expected a time (\"10us\")");
+  out.timeseries_interval = topologies::read_time(*interval, ta.child("interval"));
+  if (out.timeseries_interval <= sim::Time::zero())
+    throw_config_error(ta.child("interval"), *interval, "a time above zero");
+  const auto& known = known_metrics();
+  std::string known_list;
+  for (const auto& k : known)
+    known_list += (known_list.empty() ? "one of " : ", ") + k;
+  if (const Json* m = find(ts, "metrics")) {
+    if (!m->is_array()) throw_config_error(ta.child("metrics"), *m, "an array of metric names");
+    for (std::size_t i = 0; i < m->size(); ++i) {
+      const auto& name = topologies::read_string((*m)[i], ta.child("metrics").index(i));
+      if (std::find(known.begin(), known.end(), name) == known.end())
+        throw_config_error(ta.child("metrics").index(i), (*m)[i], known_list);
+      if (std::find(out.metrics.begin(), out.metrics.end(), name) != out.metrics.end())
+        throw_config_error(ta.child("metrics").index(i), (*m)[i], "each metric once");
+      out.metrics.push_back(name);
+    }
+  } else {
+    out.metrics = {"queue_bytes", "link_utilization"};
+  }
+  if (const Json* v = find(ts, "max_ports")) {
+    out.max_ports = read_u32(*v, ta.child("max_ports"));
+    if (out.max_ports == 0) throw_config_error(ta.child("max_ports"), *v, "at least 1");
+  }
+  if (const Json* v = find(ts, "qps")) out.qps = topologies::read_flag(*v, ta.child("qps"));
+  if (const Json* v = find(ts, "ports")) {
+    const JsonLocation pa = ta.child("ports");
+    constexpr const char* kExpected =
+        "\"all\", \"none\" or a list of {\"switch\": N} / {\"switch\": N, \"port\": P}";
+    if (v->is_string()) {
+      const auto& word = v->get<std::string>();
+      if (word == "all") {
+        out.port_set = PortSet::kAll;
+      } else if (word == "none") {
+        out.port_set = PortSet::kNone;
+      } else {
+        throw_config_error(pa, *v, kExpected);
+      }
+    } else if (v->is_array() && !v->empty()) {
+      out.port_set = PortSet::kList;
+      for (std::size_t i = 0; i < v->size(); ++i) {
+        const Json& e = (*v)[i];
+        const JsonLocation ea = pa.index(i);
+        topologies::require_object(e, ea);
+        topologies::check_known_keys(e, ea, {"switch", "port"});
+        const Json* sw = find(e, "switch");
+        if (sw == nullptr)
+          throw_config_error(ea.child("switch"), "missing; expected a switch index");
+        PortSelector sel;
+        sel.switch_index = read_u32(*sw, ea.child("switch"));
+        if (const Json* port = find(e, "port")) {
+          sel.port =
+              static_cast<std::uint32_t>(topologies::read_count(*port, ea.child("port"), 0xFFFE));
+        }
+        out.ports.push_back(sel);
+      }
+    } else {
+      throw_config_error(pa, *v, kExpected);
+    }
+  }
+  return out;
+}
+
 // Checks the scenario's "models" block against the parameter declarations (so errors name the
 // scenario file), then merges it into the topology document's default blocks.
 void merge_models(const Json& models, const JsonLocation& at, Json& topology) {
@@ -333,32 +403,8 @@ Scenario parse_scenario(Json doc, const std::string& source, const std::string& 
     topologies::check_known_keys(*o, oa, {"timeseries", "trace"});
     if (const Json* t = find(*o, "trace"))
       s.outputs.trace = topologies::read_flag(*t, oa.child("trace"));
-    if (const Json* ts = find(*o, "timeseries")) {
-      const JsonLocation ta = oa.child("timeseries");
-      topologies::require_object(*ts, ta);
-      topologies::check_known_keys(*ts, ta, {"interval", "metrics"});
-      const Json* interval = find(*ts, "interval");
-      if (interval == nullptr)
-        throw_config_error(ta.child("interval"), "missing; expected a time (\"10us\")");
-      s.outputs.timeseries_interval = topologies::read_time(*interval, ta.child("interval"));
-      if (s.outputs.timeseries_interval == sim::Time::zero())
-        throw_config_error(ta.child("interval"), *interval, "a time above zero");
-      static const std::vector<std::string> kKnown{"queue_bytes", "link_utilization", "pfc_paused",
-                                                   "qp_rate"};
-      if (const Json* m = find(*ts, "metrics")) {
-        if (!m->is_array()) throw_config_error(ta.child("metrics"), *m, "an array of metric names");
-        for (std::size_t i = 0; i < m->size(); ++i) {
-          const auto& name = topologies::read_string((*m)[i], ta.child("metrics").index(i));
-          if (std::find(kKnown.begin(), kKnown.end(), name) == kKnown.end()) {
-            throw_config_error(ta.child("metrics").index(i), (*m)[i],
-                               "one of queue_bytes, link_utilization, pfc_paused, qp_rate");
-          }
-          s.outputs.metrics.push_back(name);
-        }
-      } else {
-        s.outputs.metrics = {"queue_bytes", "link_utilization"};
-      }
-    }
+    if (const Json* ts = find(*o, "timeseries"))
+      s.outputs = parse_timeseries(*ts, oa.child("timeseries"), s.outputs);
   }
   s.document = std::move(doc);
   return s;
@@ -377,6 +423,13 @@ Json resolved_config(const Scenario& s) {
   j["topology"] = topologies::topology_to_json(s.topology);
   j.erase("models");  // merged into the resolved topology
   return j;
+}
+
+const std::vector<std::string>& known_metrics() {
+  static const std::vector<std::string> kKnown{"queue_bytes",      "link_utilization", "pfc_paused",
+                                               "pfc_pause_frames", "ecn_marks",        "drops",
+                                               "qp_rate"};
+  return kKnown;
 }
 
 const char* workload_kind_name(WorkloadKind kind) {

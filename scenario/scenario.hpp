@@ -60,11 +60,33 @@ struct WorkloadSpec {
   CollectiveSpec collective;
 };
 
+// A port selected for the per-port time series: one switch port, or every port of a switch.
+struct PortSelector {
+  std::uint32_t switch_index = 0;
+  std::uint32_t port = kAllPorts;
+  static constexpr std::uint32_t kAllPorts = ~0U;
+};
+
+// Which switch ports the per-port time series (timeseries_ports.csv) records.
+enum class PortSet {
+  kAuto,  // every switch port when there are at most max_ports, else none (with a warning)
+  kAll,   // every switch port; more than max_ports is an error
+  kNone,
+  kList,  // the selectors in OutputSpec::ports
+};
+
 struct OutputSpec {
-  sim::Time timeseries_interval;  // zero = no time series
-  std::vector<std::string> metrics;
+  sim::Time timeseries_interval;     // zero = no time series
+  std::vector<std::string> metrics;  // fabric-wide columns of timeseries.csv
+  PortSet port_set = PortSet::kAuto;
+  std::vector<PortSelector> ports;  // port_set == kList
+  std::uint32_t max_ports = 4096;
+  bool qps = false;  // per-QP rates to timeseries_qps.csv
   bool trace = false;
 };
+
+// The metric names "outputs.timeseries.metrics" accepts, in a stable order.
+const std::vector<std::string>& known_metrics();
 
 struct Scenario {
   std::string source;  // file path or label, for messages

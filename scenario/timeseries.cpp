@@ -1,69 +1,313 @@
-// Time-series probes (see timeseries.hpp).
+// Time-series recording (see timeseries.hpp).
 #include "scenario/timeseries.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <fstream>
 #include <memory>
-#include <vector>
+#include <ostream>
+
+#include "sim/units.hpp"
+#include "topologies/config_error.hpp"
 
 namespace fabricsim::scenario {
+namespace {
 
-void add_probes(sim::Sampler& sampler, models::Fabric& fabric, const OutputSpec& outputs,
-                sim::Time interval) {
-  auto for_each_switch_port = [&fabric](auto&& fn) {
-    for (std::uint32_t s = 0; s < fabric.switch_count(); ++s) {
-      auto& sw = fabric.switch_at(s);
-      for (std::uint16_t p = 0; p < sw.port_count(); ++p)
-        fn(sw.port(p));
+bool any_paused(const models::Port& p) {
+  for (std::uint8_t prio = 0; prio < models::kMaxPriorities; ++prio) {
+    if (p.paused(prio)) return true;
+  }
+  return false;
+}
+
+std::ofstream open_for_writing(const std::filesystem::path& path) {
+  std::ofstream out(path);
+  if (!out) throw std::runtime_error(fmt::format("cannot write \"{}\"", path.string()));
+  return out;
+}
+
+}  // namespace
+
+TimeSeriesRecorder::TimeSeriesRecorder(sim::Simulator& sim, models::Fabric& fabric,
+                                       const OutputSpec& outputs, const std::string& source)
+    : Component(sim),
+      fabric_(fabric),
+      interval_(outputs.timeseries_interval),
+      record_qps_(outputs.qps) {
+  for (std::uint32_t s = 0; s < fabric.switch_count(); ++s) {
+    auto& sw = fabric.switch_at(s);
+    for (std::uint16_t p = 0; p < sw.port_count(); ++p) {
+      if (sw.port(p).connected()) switch_ports_.push_back(&sw.port(p));
+    }
+  }
+  select_ports(outputs, source);
+  for (const auto& metric : outputs.metrics)
+    add_metric(metric);
+}
+
+void TimeSeriesRecorder::select_ports(const OutputSpec& outputs, const std::string& source) {
+  const topologies::JsonLocation at{source, "/outputs/timeseries/ports"};
+  auto add_switch_port = [this](std::uint32_t s, std::uint16_t p) {
+    const auto& port = fabric_.switch_at(s).port(p);
+    if (port.connected()) ports_.push_back({&port, port.rate_bps(), s, p});
+  };
+  auto add_all = [&] {
+    for (std::uint32_t s = 0; s < fabric_.switch_count(); ++s) {
+      for (std::uint16_t p = 0; p < fabric_.switch_at(s).port_count(); ++p)
+        add_switch_port(s, p);
     }
   };
-  for (const auto& metric : outputs.metrics) {
-    if (metric == "queue_bytes") {
-      sampler.add_probe("queue_bytes_max", [for_each_switch_port] {
-        std::uint64_t m = 0;
-        for_each_switch_port([&m](const models::Port& p) { m = std::max(m, p.queue_bytes()); });
-        return static_cast<double>(m);
-      });
-      sampler.add_probe("queue_bytes_total", [for_each_switch_port] {
-        std::uint64_t sum = 0;
-        for_each_switch_port([&sum](const models::Port& p) { sum += p.queue_bytes(); });
-        return static_cast<double>(sum);
-      });
-    } else if (metric == "link_utilization") {
-      // Mean over switch egress ports of (bytes sent in the interval) / (rate x interval).
-      auto last = std::make_shared<std::vector<std::uint64_t>>();
-      sampler.add_probe("link_utilization_mean", [for_each_switch_port, last, interval] {
-        std::size_t i = 0;
-        double sum = 0;
-        const bool first = last->empty();
-        for_each_switch_port([&](const models::Port& p) {
-          if (first) last->push_back(0);
-          const std::uint64_t sent = p.tx_bytes() - (*last)[i];
-          (*last)[i] = p.tx_bytes();
-          const double capacity = static_cast<double>(p.rate_bps()) / 8.0 * interval.seconds();
-          if (capacity > 0) sum += static_cast<double>(sent) / capacity;
-          ++i;
-        });
-        return i == 0 ? 0.0 : sum / static_cast<double>(i);
-      });
-    } else if (metric == "pfc_paused") {
-      sampler.add_probe("pfc_paused_ports", [for_each_switch_port] {
-        double n = 0;
-        for_each_switch_port([&n](const models::Port& p) { n += p.paused(0) || p.paused(1); });
-        return n;
-      });
-    } else if (metric == "qp_rate") {
-      sampler.add_probe("qp_rate_mean_bps", [&fabric] {
-        double sum = 0;
-        std::uint64_t qps = 0;
-        for (std::uint32_t e = 0; e < fabric.nic_count(); ++e) {
-          auto& nic = fabric.nic(e);
-          for (std::uint32_t q = 0; q < nic.qp_count(); ++q, ++qps) {
-            sum += static_cast<double>(nic.qp_rate_bps(q));
-          }
-        }
-        return qps == 0 ? 0.0 : sum / static_cast<double>(qps);
-      });
+  switch (outputs.port_set) {
+    case PortSet::kNone:
+      return;
+    case PortSet::kAuto:
+      if (switch_ports_.size() > outputs.max_ports) {
+        warnings_.push_back(fmt::format(
+            "per-port time series skipped: {} switch ports exceed outputs.timeseries.max_ports "
+            "({}); select ports with outputs.timeseries.ports or raise max_ports",
+            switch_ports_.size(), outputs.max_ports));
+        return;
+      }
+      add_all();
+      return;
+    case PortSet::kAll:
+      if (switch_ports_.size() > outputs.max_ports) {
+        topologies::throw_config_error(
+            at, nlohmann::json("all"),
+            fmt::format("at most max_ports ({}) ports, the fabric has {} connected switch ports; "
+                        "list switches or raise outputs.timeseries.max_ports",
+                        outputs.max_ports, switch_ports_.size()));
+      }
+      add_all();
+      return;
+    case PortSet::kList:
+      break;
+  }
+  for (std::size_t i = 0; i < outputs.ports.size(); ++i) {
+    const auto& sel = outputs.ports[i];
+    if (sel.switch_index >= fabric_.switch_count()) {
+      topologies::throw_config_error(
+          at.index(i).child("switch"), nlohmann::json(sel.switch_index),
+          fmt::format("a switch index below {} (the fabric's switches)", fabric_.switch_count()));
     }
+    const auto& sw = fabric_.switch_at(sel.switch_index);
+    if (sel.port == PortSelector::kAllPorts) {
+      for (std::uint16_t p = 0; p < sw.port_count(); ++p)
+        add_switch_port(sel.switch_index, p);
+    } else if (sel.port >= sw.port_count()) {
+      topologies::throw_config_error(
+          at.index(i).child("port"), nlohmann::json(sel.port),
+          fmt::format("a port below {} (switch {} has {} ports)", sw.port_count(), sel.switch_index,
+                      sw.port_count()));
+    } else {
+      add_switch_port(sel.switch_index, static_cast<std::uint16_t>(sel.port));
+    }
+  }
+  if (ports_.size() > outputs.max_ports) {
+    topologies::throw_config_error(
+        at, nlohmann::json(ports_.size()),
+        fmt::format("at most max_ports ({}) selected ports; raise outputs.timeseries.max_ports",
+                    outputs.max_ports));
+  }
+}
+
+void TimeSeriesRecorder::add_column(std::string name, std::function<double()> probe) {
+  names_.push_back(std::move(name));
+  probes_.push_back(std::move(probe));
+}
+
+void TimeSeriesRecorder::add_metric(const std::string& metric) {
+  const auto* ports = &switch_ports_;
+  if (metric == "queue_bytes") {
+    add_column("queue_bytes_max", [ports] {
+      std::uint64_t m = 0;
+      for (const auto* p : *ports)
+        m = std::max(m, p->queue_bytes());
+      return static_cast<double>(m);
+    });
+    add_column("queue_bytes_total", [ports] {
+      std::uint64_t sum = 0;
+      for (const auto* p : *ports)
+        sum += p->queue_bytes();
+      return static_cast<double>(sum);
+    });
+  } else if (metric == "link_utilization") {
+    // Over switch egress ports: (bytes sent since the last sample) / (rate x time since it).
+    // Both columns share the per-port byte counts; the mean's probe runs first and updates them.
+    auto state = std::make_shared<std::pair<std::vector<std::uint64_t>, sim::Time>>();
+    auto max_util = std::make_shared<double>(0.0);
+    const sim::Simulator* sim = &simulator();
+    add_column("link_utilization_mean", [ports, state, max_util, sim] {
+      auto& [last, last_time] = *state;
+      const sim::Time now = sim->now();
+      const double dt = (now - last_time).seconds();
+      const bool first = last.empty();
+      if (first) last.resize(ports->size(), 0);
+      double sum = 0;
+      *max_util = 0;
+      for (std::size_t i = 0; i < ports->size(); ++i) {
+        const auto* p = (*ports)[i];
+        const std::uint64_t sent = p->tx_bytes() - last[i];
+        last[i] = p->tx_bytes();
+        const double capacity = static_cast<double>(p->rate_bps()) / 8.0 * dt;
+        const double u = capacity > 0 ? static_cast<double>(sent) / capacity : 0.0;
+        sum += u;
+        *max_util = std::max(*max_util, u);
+      }
+      last_time = now;
+      return ports->empty() ? 0.0 : sum / static_cast<double>(ports->size());
+    });
+    add_column("link_utilization_max", [max_util] { return *max_util; });
+  } else if (metric == "pfc_paused") {
+    add_column("pfc_paused_ports", [ports] {
+      double n = 0;
+      for (const auto* p : *ports)
+        n += any_paused(*p) ? 1 : 0;
+      return n;
+    });
+  } else if (metric == "pfc_pause_frames") {
+    auto* fabric = &fabric_;
+    add_column("pfc_pause_frames",
+               [fabric] { return static_cast<double>(fabric->counters().pfc_pause_frames); });
+    add_column("pfc_resume_frames",
+               [fabric] { return static_cast<double>(fabric->counters().pfc_resume_frames); });
+  } else if (metric == "ecn_marks") {
+    auto* fabric = &fabric_;
+    add_column("ecn_marks", [fabric] { return static_cast<double>(fabric->counters().ecn_marks); });
+    add_column("cnps", [fabric] { return static_cast<double>(fabric->counters().cnps); });
+  } else if (metric == "drops") {
+    auto* fabric = &fabric_;
+    add_column("drops", [fabric] { return static_cast<double>(fabric->counters().drops); });
+  } else if (metric == "qp_rate") {
+    auto* fabric = &fabric_;
+    add_column("qp_rate_mean_bps", [fabric] {
+      double sum = 0;
+      std::uint64_t qps = 0;
+      for (std::uint32_t e = 0; e < fabric->nic_count(); ++e) {
+        auto& nic = fabric->nic(e);
+        for (std::uint32_t q = 0; q < nic.qp_count(); ++q, ++qps)
+          sum += static_cast<double>(nic.qp_rate_bps(q));
+      }
+      return qps == 0 ? 0.0 : sum / static_cast<double>(qps);
+    });
+  }
+}
+
+void TimeSeriesRecorder::start() {
+  running_ = true;
+  sample();
+  schedule_self_in(interval_, 0);
+}
+
+void TimeSeriesRecorder::on_event(std::uint64_t /*arg*/) {
+  if (!running_) return;
+  sample();
+  // Keep sampling only while something else is still going to happen.
+  if (simulator().pending() > 0) schedule_self_in(interval_, 0);
+}
+
+void TimeSeriesRecorder::sample() {
+  const sim::Time t = now();
+  times_.push_back(t);
+  for (const auto& probe : probes_)
+    values_.push_back(probe());
+  if (!ports_.empty() && !ports_capped_) {
+    if (port_rows_.size() + ports_.size() > kMaxRows) {
+      ports_capped_ = true;
+      warnings_.push_back(fmt::format(
+          "timeseries_ports.csv stops at {} rows (at {}): select fewer ports or a longer interval",
+          port_rows_.size(), sim::format_time(t)));
+    } else {
+      for (std::uint32_t i = 0; i < ports_.size(); ++i) {
+        const auto& p = *ports_[i].port;
+        port_rows_.push_back({t.picoseconds(), p.queue_bytes(), p.tx_bytes(),
+                              static_cast<std::uint32_t>(p.pause_frames_received()), i,
+                              any_paused(p)});
+      }
+    }
+  }
+  if (record_qps_ && !qps_capped_) {
+    for (std::uint32_t e = 0; e < fabric_.nic_count() && !qps_capped_; ++e) {
+      auto& nic = fabric_.nic(e);
+      for (std::uint32_t q = 0; q < nic.qp_count(); ++q) {
+        if (qp_rows_.size() >= kMaxRows) {
+          qps_capped_ = true;
+          warnings_.push_back(
+              fmt::format("timeseries_qps.csv stops at {} rows (at {}): choose a longer interval",
+                          qp_rows_.size(), sim::format_time(t)));
+          break;
+        }
+        const auto& qp = nic.qp(q);
+        qp_rows_.push_back({t.picoseconds(), nic.qp_rate_bps(q), e, q, qp.peer, qp.has_data()});
+      }
+    }
+  }
+}
+
+void TimeSeriesRecorder::write_csv(std::ostream& out) const {
+  out << "time_ps";
+  for (const auto& name : names_)
+    out << ',' << name;
+  out << '\n';
+  std::string line;  // fmt's shortest round-trip form: counts stay exact
+  for (std::size_t row = 0; row < times_.size(); ++row) {
+    line.clear();
+    fmt::format_to(std::back_inserter(line), "{}", times_[row].picoseconds());
+    for (std::size_t c = 0; c < names_.size(); ++c)
+      fmt::format_to(std::back_inserter(line), ",{}", value(row, c));
+    line += '\n';
+    out << line;
+  }
+}
+
+void TimeSeriesRecorder::write_ports_csv(std::ostream& out) const {
+  out << "time_ps,switch,port,queue_bytes,tx_bytes,utilization,paused,pause_frames_received\n";
+  // Utilisation: bytes sent since the port's previous row over what the link could carry.
+  std::vector<std::uint64_t> last_tx(ports_.size(), 0);
+  std::vector<std::int64_t> last_time(ports_.size(), -1);
+  std::string line;
+  for (const auto& r : port_rows_) {
+    const auto& sel = ports_[r.selected];
+    double util = 0.0;
+    if (last_time[r.selected] >= 0 && r.time_ps > last_time[r.selected]) {
+      const double seconds = static_cast<double>(r.time_ps - last_time[r.selected]) * 1e-12;
+      const double capacity = static_cast<double>(sel.rate_bps) / 8.0 * seconds;
+      if (capacity > 0) util = static_cast<double>(r.tx_bytes - last_tx[r.selected]) / capacity;
+    }
+    last_tx[r.selected] = r.tx_bytes;
+    last_time[r.selected] = r.time_ps;
+    line.clear();
+    fmt::format_to(std::back_inserter(line), "{},{},{},{},{},{:.4f},{},{}\n", r.time_ps,
+                   sel.switch_index, sel.port_index, r.queue_bytes, r.tx_bytes, util,
+                   r.paused ? 1 : 0, r.pause_frames_received);
+    out << line;
+  }
+}
+
+void TimeSeriesRecorder::write_qps_csv(std::ostream& out) const {
+  out << "time_ps,nic,qp,peer,rate_bps,active\n";
+  std::string line;
+  for (const auto& r : qp_rows_) {
+    line.clear();
+    fmt::format_to(std::back_inserter(line), "{},{},{},{},{},{}\n", r.time_ps, r.nic, r.qp, r.peer,
+                   r.rate_bps, r.active ? 1 : 0);
+    out << line;
+  }
+}
+
+void TimeSeriesRecorder::write(const std::filesystem::path& dir) const {
+  {
+    auto out = open_for_writing(dir / "timeseries.csv");
+    write_csv(out);
+  }
+  if (!ports_.empty()) {
+    auto out = open_for_writing(dir / "timeseries_ports.csv");
+    write_ports_csv(out);
+  }
+  if (record_qps_) {
+    auto out = open_for_writing(dir / "timeseries_qps.csv");
+    write_qps_csv(out);
   }
 }
 

@@ -1,16 +1,98 @@
-// Time-series probes: registers the metrics a scenario's "outputs" asks for on a sim::Sampler.
+// Time series of a run: samples the fabric every interval into fabric-wide columns
+// (timeseries.csv), per switch port rows (timeseries_ports.csv) and per QP rows
+// (timeseries_qps.csv), as the scenario's "outputs.timeseries" asks.
 #pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <vector>
 
 #include "models/fabric.hpp"
 #include "scenario/scenario.hpp"
-#include "sim/stats.hpp"
+#include "sim/simulator.hpp"
 #include "sim/time.hpp"
 
 namespace fabricsim::scenario {
 
-// Adds one probe per requested metric to `sampler`. The probes keep references to `fabric`,
-// which must outlive the sampler's run.
-void add_probes(sim::Sampler& sampler, models::Fabric& fabric, const OutputSpec& outputs,
-                sim::Time interval);
+class TimeSeriesRecorder final : public sim::Component {
+ public:
+  // Resolves the port selection against `fabric` (ConfigError naming `source` and the JSON path
+  // for a switch or port that does not exist, or "all" over max_ports). `fabric` must outlive
+  // the recorder. Sampling starts with start().
+  TimeSeriesRecorder(sim::Simulator& sim, models::Fabric& fabric, const OutputSpec& outputs,
+                     const std::string& source);
+
+  // Takes the first sample now, then one every interval while anything else is pending.
+  void start();
+  void on_event(std::uint64_t arg) override;
+
+  // Writes timeseries.csv, and timeseries_ports.csv / timeseries_qps.csv when recorded.
+  void write(const std::filesystem::path& dir) const;
+  void write_csv(std::ostream& out) const;        // time_ps, one column per fabric-wide metric
+  void write_ports_csv(std::ostream& out) const;  // long format, one row per port per sample
+  void write_qps_csv(std::ostream& out) const;    // long format, one row per QP per sample
+
+  // Things the user should know (ports skipped, rows capped), for the results and stderr.
+  const std::vector<std::string>& warnings() const { return warnings_; }
+  std::size_t samples() const { return times_.size(); }
+  const std::vector<std::string>& column_names() const { return names_; }
+  double value(std::size_t sample, std::size_t column) const {
+    return values_[sample * names_.size() + column];
+  }
+  std::size_t port_count() const { return ports_.size(); }
+  std::size_t port_rows() const { return port_rows_.size(); }
+  std::size_t qp_rows() const { return qp_rows_.size(); }
+
+  // Long-format tables stop growing at this many rows each (a warning says so).
+  static constexpr std::size_t kMaxRows = 20'000'000;
+
+ private:
+  struct SelectedPort {
+    const models::Port* port;
+    std::uint64_t rate_bps;
+    std::uint32_t switch_index;
+    std::uint16_t port_index;
+  };
+  struct PortRow {  // one port at one sample
+    std::int64_t time_ps;
+    std::uint64_t queue_bytes;
+    std::uint64_t tx_bytes;  // cumulative
+    std::uint32_t pause_frames_received;
+    std::uint32_t selected;  // index into ports_
+    bool paused;
+  };
+  struct QpRow {  // one QP at one sample
+    std::int64_t time_ps;
+    std::uint64_t rate_bps;
+    std::uint32_t nic;
+    std::uint32_t qp;
+    std::uint32_t peer;
+    bool active;
+  };
+
+  void select_ports(const OutputSpec& outputs, const std::string& source);
+  void add_metric(const std::string& metric);
+  void add_column(std::string name, std::function<double()> probe);
+  void sample();
+
+  models::Fabric& fabric_;
+  sim::Time interval_;
+  bool record_qps_;
+  bool running_ = false;
+  std::vector<const models::Port*> switch_ports_;  // every switch port, for fabric-wide metrics
+  std::vector<std::string> names_;
+  std::vector<std::function<double()>> probes_;  // one call per column per sample
+  std::vector<double> values_;                   // samples x columns, row-major
+  std::vector<sim::Time> times_;
+  std::vector<SelectedPort> ports_;
+  std::vector<PortRow> port_rows_;
+  std::vector<QpRow> qp_rows_;
+  std::vector<std::string> warnings_;
+  bool ports_capped_ = false;
+  bool qps_capped_ = false;
+};
 
 }  // namespace fabricsim::scenario

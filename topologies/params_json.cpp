@@ -49,8 +49,10 @@ const char* type_name(const Json& v) {
 // A JSON number that is a non-negative whole number, as uint64.
 std::uint64_t whole_number(const Json& v, const JsonLocation& at, std::string_view what) {
   if (v.is_number_unsigned()) return v.get<std::uint64_t>();
-  if (v.is_number_integer()) {
-    throw_config_error(at, v, fmt::format("expected a non-negative {}", what));
+  if (v.is_number_integer()) {  // signed: built in code (json(4)) rather than parsed from text
+    const std::int64_t n = v.get<std::int64_t>();
+    if (n < 0) throw_config_error(at, v, fmt::format("expected a non-negative {}", what));
+    return static_cast<std::uint64_t>(n);
   }
   if (v.is_number_float()) {
     const double d = v.get<double>();

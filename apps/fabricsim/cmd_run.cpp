@@ -36,6 +36,10 @@ int run_command(const std::vector<std::string>& args) {
   run_options.out_dir = vm["out"].as<std::string>();
   run_options.progress = !quiet && isatty(STDERR_FILENO) != 0 && isatty(STDOUT_FILENO) != 0;
   const auto results = scenario::run_scenario(scenario, run_options);
+  if (!quiet) {
+    for (const auto& w : results.warnings)
+      std::cerr << "fabricsim: warning: " << w << "\n";
+  }
   if (vm.count("json") != 0U) {
     std::cout << scenario::to_json(results).dump(2) << "\n";
   } else if (!quiet) {
