@@ -150,3 +150,11 @@ TEST_CASE("params docs list name, unit, default and doc", "[params_json]") {
   CHECK_THAT(table, Catch::Contains("switch.ecn.pmax"));
   CHECK_THAT(table, Catch::Contains("32MiB"));
 }
+
+TEST_CASE("counts built in code as signed JSON integers are read like parsed ones", "[params]") {
+  const JsonLocation at{"x.json", "/n"};
+  CHECK(read_count(Json(std::int64_t{7}), at, 100) == 7);
+  CHECK(read_count(Json::parse("7"), at, 100) == 7);
+  CHECK_THROWS_WITH(read_count(Json(std::int64_t{-7}), at, 100),
+                    Catch::Contains("/n") && Catch::Contains("non-negative"));
+}
