@@ -46,38 +46,6 @@ std::uint32_t read_u32(const Json& v, const JsonLocation& at) {
   return static_cast<std::uint32_t>(topologies::read_count(v, at, kMaxCount - 1));
 }
 
-SizeCdf read_cdf(const std::string& path, const JsonLocation& at) {
-  std::ifstream in(path);
-  if (!in) throw_config_error(at, Json(path), "a readable CDF file (cannot open it)");
-  SizeCdf cdf;
-  cdf.source = path;
-  std::string line;
-  int number = 0;
-  double last_p = 0.0;
-  while (std::getline(in, line)) {
-    ++number;
-    const auto hash = line.find('#');
-    if (hash != std::string::npos) line.resize(hash);
-    std::istringstream words(line);
-    double size = 0;
-    double p = 0;
-    if (!(words >> size)) continue;  // blank or comment line
-    if (!(words >> p) || size < 0 || p < last_p || p > 1.0 + 1e-9) {
-      throw topologies::ConfigError(fmt::format(
-          "{}:{}: expected \"SIZE_BYTES CUMULATIVE_PROBABILITY\" with probabilities rising to 1",
-          path, number));
-    }
-    // Files in the percent convention (0..100) are not accepted: say so clearly.
-    cdf.points.emplace_back(size, p);
-    last_p = p;
-  }
-  if (cdf.points.size() < 2 || cdf.points.back().second < 1.0 - 1e-9) {
-    throw topologies::ConfigError(
-        fmt::format("{}: a CDF needs at least two points and must end at probability 1", path));
-  }
-  return cdf;
-}
-
 TrafficSpec parse_traffic(const Json& w, const JsonLocation& at, const std::string& base_dir) {
   TrafficSpec t;
   topologies::check_known_keys(
@@ -112,8 +80,9 @@ TrafficSpec parse_traffic(const Json& w, const JsonLocation& at, const std::stri
     if (file == nullptr)
       throw_config_error(at.child("flow_size").child("cdf"), "missing; expected a CDF file path");
     const auto& rel = topologies::read_string(*file, at.child("flow_size").child("cdf"));
-    t.cdf = read_cdf((std::filesystem::path(base_dir) / rel).string(),
-                     at.child("flow_size").child("cdf"));
+    // Relative to the scenario file's folder, like a topology path.
+    t.cdf = read_size_cdf((std::filesystem::path(base_dir) / rel).lexically_normal().string(),
+                          at.child("flow_size").child("cdf"));
   } else {
     t.flow_size = topologies::read_bytes(*size, at.child("flow_size"), 1ULL << 50, false);
     if (t.flow_size == 0) throw_config_error(at.child("flow_size"), *size, "a size above zero");

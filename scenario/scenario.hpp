@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "scenario/size_cdf.hpp"
 #include "sim/time.hpp"
 #include "topologies/spec.hpp"
 
@@ -22,13 +23,6 @@ struct FlowSpec {
   std::uint32_t dst = 0;
   std::uint64_t bytes = 0;
   sim::Time start;
-};
-
-// A flow-size distribution: (size, cumulative probability) points, probabilities rising to 1;
-// sizes are drawn by inverse transform with linear interpolation between points.
-struct SizeCdf {
-  std::string source;
-  std::vector<std::pair<double, double>> points;
 };
 
 struct TrafficSpec {

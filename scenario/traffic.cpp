@@ -11,21 +11,6 @@
 
 namespace fabricsim::scenario {
 
-std::uint64_t draw_size(const SizeCdf& cdf, sim::Rng& rng) {
-  const double u = rng.uniform();
-  const auto& pts = cdf.points;
-  if (u <= pts.front().second) return static_cast<std::uint64_t>(std::max(1.0, pts.front().first));
-  for (std::size_t i = 1; i < pts.size(); ++i) {
-    if (u <= pts[i].second) {
-      const auto [s0, p0] = pts[i - 1];
-      const auto [s1, p1] = pts[i];
-      const double f = p1 > p0 ? (u - p0) / (p1 - p0) : 1.0;
-      return static_cast<std::uint64_t>(std::max(1.0, std::round(s0 + f * (s1 - s0))));
-    }
-  }
-  return static_cast<std::uint64_t>(std::max(1.0, pts.back().first));
-}
-
 std::vector<FlowSpec> generate_flows(const TrafficSpec& t, std::uint32_t n,
                                      std::uint64_t host_rate_bps, sim::Rng& rng,
                                      const std::string& source) {

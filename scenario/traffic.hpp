@@ -16,7 +16,4 @@ std::vector<FlowSpec> generate_flows(const TrafficSpec& traffic, std::uint32_t e
                                      std::uint64_t host_rate_bps, sim::Rng& rng,
                                      const std::string& source);
 
-// One size drawn from a CDF by inverse transform with linear interpolation.
-std::uint64_t draw_size(const SizeCdf& cdf, sim::Rng& rng);
-
 }  // namespace fabricsim::scenario
