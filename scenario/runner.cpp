@@ -12,9 +12,11 @@
 
 #include "models/fabric.hpp"
 #include "scenario/timeseries.hpp"
+#include "scenario/trace_output.hpp"
 #include "scenario/traffic.hpp"
 #include "sim/simulator.hpp"
 #include "sim/stats.hpp"
+#include "sim/trace.hpp"
 #include "sim/units.hpp"
 #include "topologies/config_error.hpp"
 #include "topologies/fabric_builder.hpp"
@@ -153,6 +155,11 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
     write(dir / "results.json", to_json(r).dump(2) + "\n");
     write(dir / "config.json", resolved_config(s).dump(2) + "\n");
     if (timeseries) timeseries->write(dir);
+    if (s.outputs.trace) {
+      sim::TraceWriter trace((dir / "trace.json").string());
+      write_flow_trace(trace, fabric->flows());
+      trace.close();
+    }
   }
   return r;
 }
