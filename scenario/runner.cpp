@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "models/fabric.hpp"
+#include "scenario/progress.hpp"
 #include "scenario/timeseries.hpp"
 #include "scenario/trace_output.hpp"
 #include "scenario/traffic.hpp"
@@ -105,16 +106,13 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
     timeseries->start();
   }
 
+  std::unique_ptr<ProgressLine> progress;
   if (options.progress) {
-    const auto started = std::chrono::steady_clock::now();
-    sim.set_progress(1'000'000, [started](const sim::Simulator& running) {
-      const double wall =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      std::fprintf(stderr, "\r  simulated %s, %.3g events, %.3g events/s   ",
-                   sim::format_time(running.now()).c_str(),
-                   static_cast<double>(running.events_processed()),
-                   wall > 0 ? static_cast<double>(running.events_processed()) / wall : 0.0);
-      std::fflush(stderr);
+    const std::uint64_t total = r.flows.count;
+    const models::Fabric* fab = fabric.get();
+    progress = std::make_unique<ProgressLine>(sim, s.stop_at, [fab, total]() -> std::string {
+      if (total == 0) return {};
+      return fmt::format("flows {}/{}", fab->flows().size(), total);
     });
   }
   if (s.stop_at == sim::Time::max()) {
@@ -122,7 +120,7 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
   } else {
     sim.run_until(s.stop_at);
   }
-  if (options.progress) std::fputs("\r\033[K", stderr);
+  if (progress) progress->finish();
 
   sim::Histogram fct;
   for (const auto& rec : fabric->flows())
