@@ -132,9 +132,16 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
   r.flows.fct_max_ps = fct.max();
   r.flows.fct_mean_ps = fct.mean();
   const auto c = fabric->counters();
-  r.fabric = {c.packets_delivered, c.packet_hops,    c.drops,
-              c.retransmissions,   c.ecn_marks,      c.cnps,
-              c.pfc_pause_frames,  c.max_queue_bytes};
+  // By name: a positional list silently shifted fields when this type changed (brace elision
+  // into FabricCounters::drops_by_reason moved ECN/PFC/queue counts into drop reasons).
+  r.fabric = {.packets_delivered = c.packets_delivered,
+              .packet_hops = c.packet_hops,
+              .drops = c.drops,
+              .retransmissions = c.retransmissions,
+              .ecn_marks = c.ecn_marks,
+              .cnps = c.cnps,
+              .pfc_pause_frames = c.pfc_pause_frames,
+              .max_queue_bytes = c.max_queue_bytes};
   r.sim_time_ps = sim.now().picoseconds();
   r.events = sim.events_processed();
   r.wall_seconds =

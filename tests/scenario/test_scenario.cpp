@@ -82,6 +82,40 @@ TEST_CASE("an incast runs to completion and the same seed gives identical result
   CHECK(a.flows.fct_max_ps >= static_cast<std::int64_t>(3 * 256'000 * 8 * 10));
 }
 
+TEST_CASE("results report each fabric counter under its own name", "[scenario][regression]") {
+  // A 3:1 incast seen twice: lossless with low thresholds (queueing, ECN, PAUSE, no loss), then
+  // lossy with a tiny queue (drops and retransmissions). A results field filled from the wrong
+  // counter (a positional initialiser once moved ECN/PFC/queue counts into drop reasons) breaks
+  // one of these.
+  json lossless = small_scenario();
+  scenario::apply_override(lossless, "models.switch.pfc.xoff=\"60KB\"", "t.json");
+  scenario::apply_override(lossless, "models.switch.ecn.kmin=\"20KB\"", "t.json");
+  scenario::apply_override(lossless, "models.switch.ecn.kmax=\"80KB\"", "t.json");
+  const auto on = scenario::run_scenario(scenario::parse_scenario(lossless, "t.json", "."));
+  CHECK(on.completed);
+  CHECK(on.fabric.drops == 0);
+  CHECK(on.fabric.retransmissions == 0);
+  CHECK(on.fabric.pfc_pause_frames > 0);
+  CHECK(on.fabric.ecn_marks > 0);
+  CHECK(on.fabric.max_queue_bytes >= 60'000);
+  CHECK(on.fabric.packets_delivered > 3 * 256'000 / 4096);
+  CHECK(on.fabric.packet_hops > on.fabric.packets_delivered);
+  const auto doc = scenario::to_json(on);
+  CHECK(doc["fabric"]["pfc_pause_frames"] == on.fabric.pfc_pause_frames);
+  CHECK(doc["fabric"]["ecn_marks"] == on.fabric.ecn_marks);
+  CHECK(doc["fabric"]["max_queue_bytes"] == on.fabric.max_queue_bytes);
+
+  json lossy = small_scenario();
+  scenario::apply_override(lossy, "models.switch.pfc.enabled=false", "t.json");
+  scenario::apply_override(lossy, "models.switch.queue_limit=\"40KB\"", "t.json");
+  const auto off = scenario::run_scenario(scenario::parse_scenario(lossy, "t.json", "."));
+  CHECK(off.completed);
+  CHECK(off.fabric.drops > 0);
+  CHECK(off.fabric.retransmissions > 0);
+  CHECK(off.fabric.pfc_pause_frames == 0);
+  CHECK(off.fabric.max_queue_bytes <= 40'000);
+}
+
 TEST_CASE("an endpoint outside the topology is a clear error", "[scenario]") {
   json doc = small_scenario();
   doc["workload"] =
