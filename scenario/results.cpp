@@ -18,6 +18,8 @@ nlohmann::json to_json(const Results& r, bool include_measured) {
   doc["events"] = r.events;
   if (include_measured) {
     doc["wall_seconds"] = r.wall_seconds;
+    doc["setup_seconds"] = r.setup_seconds;
+    doc["run_seconds"] = r.run_seconds;
     doc["events_per_second"] =
         r.wall_seconds > 0 ? static_cast<double>(r.events) / r.wall_seconds : 0.0;
     doc["packet_hops_per_second"] =

@@ -57,7 +57,9 @@ struct Results {
   std::uint64_t events = 0;
   bool completed = true;  // false when stop_at cut the workload short
   // Measured, so they differ between runs; everything else is deterministic.
-  double wall_seconds = 0.0;
+  double wall_seconds = 0.0;   // setup + run + results
+  double setup_seconds = 0.0;  // topology graph, routing, fabric build, workload generation
+  double run_seconds = 0.0;    // the event loop alone
   std::uint64_t peak_rss_bytes = 0;
   TopologySummary topology;
   std::vector<CollectiveResult> collectives;

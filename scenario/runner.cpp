@@ -115,11 +115,15 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
       return fmt::format("flows {}/{}", fab->flows().size(), total);
     });
   }
+  const auto run_start = std::chrono::steady_clock::now();
+  r.setup_seconds = std::chrono::duration<double>(run_start - wall_start).count();
   if (s.stop_at == sim::Time::max()) {
     sim.run();
   } else {
     sim.run_until(s.stop_at);
   }
+  r.run_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
   if (progress) progress->finish();
 
   sim::Histogram fct;
@@ -201,9 +205,11 @@ std::string summary_text(const Scenario& s, const Results& r) {
   const double eps = r.wall_seconds > 0 ? static_cast<double>(r.events) / r.wall_seconds : 0;
   const double hps =
       r.wall_seconds > 0 ? static_cast<double>(r.fabric.packet_hops) / r.wall_seconds : 0;
-  out +=
-      fmt::format("speed      {:.3f} s wall, {:.3g} events/s, {:.3g} packet-hops/s, peak RSS {}\n",
-                  r.wall_seconds, eps, hps, sim::format_bytes(r.peak_rss_bytes));
+  out += fmt::format(
+      "speed      {:.3f} s wall ({:.3f} s setup, {:.3f} s run), {:.3g} events/s, {:.3g} "
+      "packet-hops/s, peak RSS {}\n",
+      r.wall_seconds, r.setup_seconds, r.run_seconds, eps, hps,
+      sim::format_bytes(r.peak_rss_bytes));
   return out;
 }
 

@@ -100,7 +100,11 @@ TEST_CASE("results report each fabric counter under its own name", "[scenario][r
   CHECK(on.fabric.max_queue_bytes >= 60'000);
   CHECK(on.fabric.packets_delivered > 3 * 256'000 / 4096);
   CHECK(on.fabric.packet_hops > on.fabric.packets_delivered);
+  CHECK(on.setup_seconds > 0);
+  CHECK(on.run_seconds > 0);
+  CHECK(on.setup_seconds + on.run_seconds <= on.wall_seconds);
   const auto doc = scenario::to_json(on);
+  CHECK(doc["run_seconds"] == on.run_seconds);
   CHECK(doc["fabric"]["pfc_pause_frames"] == on.fabric.pfc_pause_frames);
   CHECK(doc["fabric"]["ecn_marks"] == on.fabric.ecn_marks);
   CHECK(doc["fabric"]["max_queue_bytes"] == on.fabric.max_queue_bytes);

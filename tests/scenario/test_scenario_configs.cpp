@@ -18,9 +18,9 @@ TEST_CASE("every example scenario runs and reports per the results schema", "[co
     const auto r = scenario::run_scenario(s);
     const auto doc = scenario::to_json(r);
     CHECK(doc["schema"] == "fabricsim.results/1");
-    for (const char* key :
-         {"version", "scenario", "seed", "sim_time_ps", "wall_seconds", "events",
-          "events_per_second", "peak_rss_bytes", "topology", "collectives", "flows", "fabric"}) {
+    for (const char* key : {"version", "scenario", "seed", "sim_time_ps", "wall_seconds",
+                            "setup_seconds", "run_seconds", "events", "events_per_second",
+                            "peak_rss_bytes", "topology", "collectives", "flows", "fabric"}) {
       CHECK(doc.contains(key));
     }
     for (const char* key : {"packets_delivered", "packet_hops", "drops", "retransmissions",
