@@ -10,6 +10,7 @@
 
 #include "models/params.hpp"
 #include "topologies/config_error.hpp"
+#include "topologies/json_file.hpp"
 #include "topologies/params_json.hpp"
 
 namespace fabricsim::scenario {
@@ -22,19 +23,17 @@ namespace {
 
 constexpr std::uint64_t kMaxCount = 1ULL << 32;
 
+// A JSON file; when `referenced_from` names where the scenario points at it, a file that cannot
+// be read is reported there.
 Json read_json_file(const std::string& path, const JsonLocation& referenced_from) {
-  std::ifstream in(path);
-  if (!in) {
-    if (referenced_from.file.empty()) {
-      throw topologies::ConfigError(fmt::format("{}: cannot open file", path));
-    }
-    throw_config_error(referenced_from, Json(path), "a readable JSON file (cannot open it)");
+  if (!referenced_from.file.empty() && !topologies::readable_file(path)) {
+    std::error_code ec;
+    throw_config_error(referenced_from, Json(path),
+                       std::filesystem::is_directory(path, ec)
+                           ? "a JSON file (this is a directory)"
+                           : "a readable JSON file (cannot open it)");
   }
-  try {
-    return Json::parse(in);
-  } catch (const Json::parse_error& e) {
-    throw topologies::ConfigError(fmt::format("{}: not valid JSON: {}", path, e.what()));
-  }
+  return topologies::read_json_file(path);
 }
 
 const Json* find(const Json& obj, const char* key) {
@@ -274,9 +273,9 @@ void apply_override(Json& doc, const std::string& assignment, const std::string&
   const std::string text = assignment.substr(eq + 1);
   Json value;
   try {
-    value = Json::parse(text);
-  } catch (const Json::parse_error&) {
-    value = text;
+    value = topologies::parse_json_text(text, "--set " + path);
+  } catch (const topologies::ConfigError&) {
+    value = text;  // not JSON: a string such as 400Gbps
   }
   Json* node = &doc;
   std::string pointer;

@@ -11,6 +11,20 @@
 
 namespace fabricsim::scenario {
 
+std::uint64_t flow_count(const TrafficSpec& t, std::uint32_t n) {
+  switch (t.pattern) {
+    case TrafficPattern::kPermutation:
+      return n;
+    case TrafficPattern::kIncast:
+      return t.incast_senders;
+    case TrafficPattern::kAllToAll:
+      return static_cast<std::uint64_t>(n) * (n - 1);
+    case TrafficPattern::kUniform:
+      return static_cast<std::uint64_t>(n) * t.flows_per_host;
+  }
+  return 0;
+}
+
 std::vector<FlowSpec> generate_flows(const TrafficSpec& t, std::uint32_t n,
                                      std::uint64_t host_rate_bps, sim::Rng& rng,
                                      const std::string& source) {
@@ -20,6 +34,17 @@ std::vector<FlowSpec> generate_flows(const TrafficSpec& t, std::uint32_t n,
     throw topologies::ConfigError(fmt::format(
         "{}: /workload: traffic needs at least two endpoints, the topology has {}", source, n));
   }
+  // Flows are held in memory (24 bytes each): refuse patterns that would not fit.
+  const std::uint64_t count = flow_count(t, n);
+  if (count > kMaxFlows) {
+    const bool per_host = t.pattern == TrafficPattern::kUniform;
+    throw topologies::ConfigError(fmt::format(
+        "{}: /workload/{}: {} on {} endpoints makes {} flows, expected at most {}", source,
+        per_host ? "flows_per_host" : "pattern",
+        per_host ? fmt::format("{} flows per host", t.flows_per_host) : pattern_name(t.pattern), n,
+        count, kMaxFlows));
+  }
+  flows.reserve(count);
   switch (t.pattern) {
     case TrafficPattern::kPermutation: {
       // A random derangement: every host sends to one other host and receives from one.

@@ -8,11 +8,12 @@
 #include <fmt/format.h>
 
 #include "sim/units.hpp"
+#include "topologies/json_file.hpp"
 
 namespace fabricsim::topologies {
 
 void throw_config_error(const JsonLocation& at, const Json& value, std::string_view expectation) {
-  throw ConfigError(fmt::format("{}: {}: {}", at.where(), value.dump(), expectation));
+  throw ConfigError(fmt::format("{}: {}: {}", at.where(), preview(value), expectation));
 }
 
 void throw_config_error(const JsonLocation& at, std::string_view expectation) {

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "topologies/config_error.hpp"
+#include "topologies/json_file.hpp"
 #include "topologies/params_json.hpp"
 
 namespace fabricsim::topologies {
@@ -507,15 +508,7 @@ TopologySpec parse_topology(const Json& doc, const std::string& source) {
 }
 
 TopologySpec load_topology(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw ConfigError(fmt::format("{}: cannot open the topology file", path));
-  Json doc;
-  try {
-    doc = Json::parse(in);
-  } catch (const Json::parse_error& e) {
-    throw ConfigError(fmt::format("{}: not valid JSON: {}", path, e.what()));
-  }
-  return parse_topology(doc, path);
+  return parse_topology(read_json_file(path), path);
 }
 
 Json topology_to_json(const TopologySpec& spec) {

@@ -25,4 +25,27 @@ bool parse_command_line(const std::string& command, const std::string& synopsis,
   return true;
 }
 
+void check_assignments(const std::vector<std::string>& assignments, const char* option) {
+  for (const auto& a : assignments) {
+    const auto eq = a.find('=');
+    const std::string path = a.substr(0, eq);
+    if (eq == std::string::npos || path.empty() || path.front() == '.' || path.back() == '.' ||
+        path.find("..") != std::string::npos) {
+      throw UsageError(fmt::format(
+          "{} \"{}\": expected PATH=VALUE with PATH as dotted keys, e.g. models.link.rate=400Gbps",
+          option, a));
+    }
+  }
+}
+
+std::uint64_t parse_seed(const std::string& text) {
+  const bool digits = !text.empty() && text.size() <= 20 &&
+                      text.find_first_not_of("0123456789") == std::string::npos;
+  if (!digits || (text.size() == 20 && text > "18446744073709551615")) {
+    throw UsageError(
+        fmt::format("--seed \"{}\": expected a whole number from 0 to 18446744073709551615", text));
+  }
+  return std::stoull(text);
+}
+
 }  // namespace fabricsim::cli

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <boost/program_options.hpp>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -26,6 +27,13 @@ bool parse_command_line(const std::string& command, const std::string& synopsis,
                         const std::vector<std::string>& args, po::options_description& options,
                         const po::positional_options_description& positional,
                         po::variables_map& vm);
+
+// Checks that each of `assignments` (given with `option`, e.g. "--set") reads PATH=VALUE with a
+// non-empty PATH; throws UsageError otherwise.
+void check_assignments(const std::vector<std::string>& assignments, const char* option);
+
+// The value of --seed: decimal digits only (Boost would wrap "-1" to 2^64-1); else UsageError.
+std::uint64_t parse_seed(const std::string& text);
 
 // Every subcommand: takes the words after its name, returns the exit code.
 int run_command(const std::vector<std::string>& args);

@@ -9,6 +9,7 @@
 #include "apps/fabricsim/cli.hpp"
 #include "scenario/scenario.hpp"
 #include "topologies/config_error.hpp"
+#include "topologies/json_file.hpp"
 #include "topologies/network_graph.hpp"
 #include "topologies/spec.hpp"
 
@@ -23,14 +24,7 @@ int check_command(const std::vector<std::string>& args) {
   po::variables_map vm;
   if (!parse_command_line("check", "FILE.json", args, options, positional, vm)) return kExitOk;
   const auto path = vm["file"].as<std::string>();
-  std::ifstream in(path);
-  if (!in) throw topologies::ConfigError(fmt::format("{}: cannot open file", path));
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw topologies::ConfigError(fmt::format("{}: not valid JSON: {}", path, e.what()));
-  }
+  nlohmann::json doc = topologies::read_json_file(path);
   // A topology has "kind" at the top; a scenario has "workload".
   if (doc.is_object() && doc.contains("kind") && !doc.contains("workload")) {
     const auto spec = topologies::parse_topology(doc, path);

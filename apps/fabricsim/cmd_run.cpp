@@ -12,13 +12,15 @@ namespace fabricsim::cli {
 
 int run_command(const std::vector<std::string>& args) {
   po::options_description options("run options");
-  options.add_options()("scenario", po::value<std::string>()->required(), "scenario JSON file")(
-      "out", po::value<std::string>()->default_value("out"),
-      "directory for results.json, config.json, timeseries.csv")("seed", po::value<std::uint64_t>(),
-                                                                 "override the scenario's seed")(
-      "set", po::value<std::vector<std::string>>()->composing(),
-      "override a scenario field: a.b.c=VALUE (repeatable)")("quiet,q", "print nothing but errors")(
-      "json", "print results.json on stdout");
+  options.add_options()                                                         //
+      ("scenario", po::value<std::string>()->required(), "scenario JSON file")  //
+      ("out", po::value<std::string>()->default_value("out"),
+       "directory for results.json, config.json, time series CSVs, trace.json")  //
+      ("seed", po::value<std::string>(), "override the scenario's seed")         //
+      ("set", po::value<std::vector<std::string>>()->composing(),
+       "override a scenario field: a.b.c=VALUE (repeatable)")                 //
+      ("quiet,q", "print nothing but errors (no summary, no progress line)")  //
+      ("json", "print results.json on stdout");
   po::positional_options_description positional;
   positional.add("scenario", 1);
   po::variables_map vm;
@@ -28,8 +30,9 @@ int run_command(const std::vector<std::string>& args) {
   }
   std::vector<std::string> overrides;
   if (vm.count("set") != 0U) overrides = vm["set"].as<std::vector<std::string>>();
+  check_assignments(overrides, "--set");
   if (vm.count("seed") != 0U)
-    overrides.push_back(fmt::format("seed={}", vm["seed"].as<std::uint64_t>()));
+    overrides.push_back(fmt::format("seed={}", parse_seed(vm["seed"].as<std::string>())));
   const auto scenario = scenario::load_scenario(vm["scenario"].as<std::string>(), overrides);
   const bool quiet = vm.count("quiet") != 0U;
   scenario::RunOptions run_options;

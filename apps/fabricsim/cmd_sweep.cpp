@@ -29,6 +29,8 @@ Axis parse_axis(const std::string& text) {
   for (;;) {
     const auto comma = text.find(',', begin);
     axis.values.push_back(text.substr(begin, comma == std::string::npos ? comma : comma - begin));
+    if (axis.values.back().empty())
+      throw UsageError(fmt::format("--vary \"{}\": an empty value in the list", text));
     if (comma == std::string::npos) break;
     begin = comma + 1;
   }
@@ -57,6 +59,7 @@ int sweep_command(const std::vector<std::string>& args) {
     axes.push_back(parse_axis(v));
   std::vector<std::string> fixed;
   if (vm.count("set") != 0U) fixed = vm["set"].as<std::vector<std::string>>();
+  check_assignments(fixed, "--set");
   const auto path = vm["scenario"].as<std::string>();
   const auto out = std::filesystem::path(vm["out"].as<std::string>());
   std::filesystem::create_directories(out);

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -50,11 +51,14 @@ int main(int argc, char** argv) {
     if (command == "sweep") return cli::sweep_command(args);
     throw cli::UsageError(fmt::format("unknown command \"{}\"", command));
   } catch (const cli::UsageError& e) {
-    fmt::print(stderr, "fabricsim: {}\n(see fabricsim {} --help)\n", e.what(),
-               command.starts_with("-") ? std::string("") : command);
+    fmt::print(stderr, "fabricsim: {}\n(see fabricsim {}--help)\n", e.what(),
+               command.starts_with("-") ? std::string("") : command + " ");
     return cli::kExitUsage;
   } catch (const topologies::ConfigError& e) {
     fmt::print(stderr, "fabricsim: error: {}\n", e.what());
+    return cli::kExitBadInput;
+  } catch (const std::filesystem::filesystem_error& e) {
+    fmt::print(stderr, "fabricsim: error: \"{}\": {}\n", e.path1().string(), e.code().message());
     return cli::kExitBadInput;
   } catch (const std::exception& e) {
     fmt::print(stderr, "fabricsim: error: {}\n", e.what());
