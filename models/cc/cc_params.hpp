@@ -1,13 +1,17 @@
 // Congestion-control knobs of a NIC ("nic.cc" in scenario JSON), declared once (sim/params.hpp).
 //
-// DCQCN defaults are the "dcqcn" preset of the ns-3 RDMA simulator of HPCC
-// (alibaba-edu/High-Precision-Congestion-Control, simulation/run.py, `args.cc == "dcqcn"`:
-// CC_MODE 1, ALPHA_RESUME_INTERVAL 1 us, RATE_DECREASE_INTERVAL 4 us, CLAMP_TARGET_RATE 0,
-// RP_TIMER 300 us, EWMA_GAIN 1/256, FAST_RECOVERY_TIMES 1, RATE_AI 5 Mb/s and RATE_HAI 50 Mb/s per
+// DCQCN defaults are the "dcqcn_paper" preset of the ns-3 RDMA simulator of HPCC
+// (alibaba-edu/High-Precision-Congestion-Control, simulation/run.py, `args.cc == "dcqcn_paper"`:
+// CC_MODE 1, ALPHA_RESUME_INTERVAL 50 us, RATE_DECREASE_INTERVAL 50 us, CLAMP_TARGET_RATE 0,
+// RP_TIMER 55 us, EWMA_GAIN 1/256, FAST_RECOVERY_TIMES 1, RATE_AI 5 Mb/s and RATE_HAI 50 Mb/s per
 // 25 Gb/s of NIC bandwidth, MIN_RATE 1000 Mb/s; initial alpha 1 as set on the first CNP in
-// simulation/src/point-to-point/model/rdma-hw.cc). That preset mirrors the Mellanox ConnectX
-// firmware defaults (rpg_time_reset, rpg_threshold, rate_reduce_monitor_period, dce_tcp_rtt).
-// It has no byte counter; the DCQCN paper's (Zhu et al., SIGCOMM'15) is 10 MB and may be set.
+// simulation/src/point-to-point/model/rdma-hw.cc). HPCC named these timers after the DCQCN paper
+// (Zhu et al., SIGCOMM'15), whose notification point sends at most one CNP per 50 us, the default
+// of NicParams::cnp_interval: the alpha timer must not be much shorter than the CNP interval, or
+// alpha decays between CNPs and the cuts vanish (models/cc/README.md has the measurements).
+// DcqcnParams::hpcc_dcqcn() is the same simulator's "dcqcn" preset (1 us / 4 us / 300 us, the
+// Mellanox ConnectX firmware timers), for a notification point that sends CNPs every few us.
+// Neither preset has a byte counter; the DCQCN paper's is 10 MB and may be set.
 #pragma once
 
 #include <cstdint>
@@ -22,16 +26,26 @@ enum class CcAlgorithm { kNone, kDcqcn };
 struct DcqcnParams {
   double g = 1.0 / 256.0;
   double initial_alpha = 1.0;
-  sim::Time alpha_timer = sim::Time::us(1);
-  sim::Time rate_increase_timer = sim::Time::us(300);
+  sim::Time alpha_timer = sim::Time::us(50);
+  sim::Time rate_increase_timer = sim::Time::us(55);
   std::uint64_t byte_counter_bytes = 0;  // 0 = no byte counter (the HPCC preset)
   std::uint32_t fast_recovery_stages = 1;
   std::uint64_t rate_ai_bps = 0;   // 0 = auto: 5 Mb/s per 25 Gb/s of line rate (20 Mb/s at 100G)
   std::uint64_t rate_hai_bps = 0;  // 0 = auto: 50 Mb/s per 25 Gb/s (200 Mb/s at 100G)
   std::uint64_t min_rate_bps = 1'000'000'000ULL;
   bool limit_rate_decrease = true;
-  sim::Time rate_decrease_interval = sim::Time::us(4);
+  sim::Time rate_decrease_interval = sim::Time::us(50);
   bool clamp_target_rate = false;
+
+  // The HPCC "dcqcn" preset: these defaults with the Mellanox firmware timers (alpha 1 us, one
+  // cut per 4 us, increase every 300 us). Pair it with nic.cnp_interval = 4 us.
+  static DcqcnParams hpcc_dcqcn() {
+    DcqcnParams p;
+    p.alpha_timer = sim::Time::us(1);
+    p.rate_decrease_interval = sim::Time::us(4);
+    p.rate_increase_timer = sim::Time::us(300);
+    return p;
+  }
 
   template <class V>
   void visit_params(V& v) {

@@ -1,6 +1,7 @@
 // Runs every scenario in configs/scenarios/ and checks its results.json against the schema.
 #include <catch2/catch.hpp>
 
+#include <cstdio>
 #include <filesystem>
 
 #include "scenario/runner.hpp"
@@ -41,4 +42,19 @@ TEST_CASE("the 16:1 incast with PFC pauses instead of dropping", "[configs]") {
   CHECK(on.fabric.drops == 0);
   CHECK(on.fabric.pfc_pause_frames > 0);
   CHECK(on.flows.completed == 16);
+}
+
+TEST_CASE("the shipped 16:1 incast pauses far less with DCQCN than without", "[configs]") {
+  const auto dir = std::filesystem::path(FABRICSIM_SOURCE_DIR) / "configs" / "scenarios";
+  const auto none =
+      scenario::run_scenario(scenario::load_scenario((dir / "incast_16to1_pfc.json").string()));
+  const auto dcqcn =
+      scenario::run_scenario(scenario::load_scenario((dir / "incast_16to1_dcqcn.json").string()));
+  std::printf("incast_16to1: PFC pause frames without CC %llu, with DCQCN %llu\n",
+              static_cast<unsigned long long>(none.fabric.pfc_pause_frames),
+              static_cast<unsigned long long>(dcqcn.fabric.pfc_pause_frames));
+  CHECK(dcqcn.completed);
+  CHECK(dcqcn.fabric.drops == 0);
+  CHECK(dcqcn.fabric.cnps > 0);
+  CHECK(dcqcn.fabric.pfc_pause_frames * 5 <= none.fabric.pfc_pause_frames);
 }

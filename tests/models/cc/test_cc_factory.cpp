@@ -109,20 +109,42 @@ TEST_CASE("cc factory: invalid DCQCN parameters are rejected", "[cc]") {
   CHECK_THROWS_AS(fabricsim::models::make_congestion_control(params, 0), std::invalid_argument);
 }
 
-TEST_CASE("cc params: defaults are the ns-3 HPCC dcqcn preset", "[cc]") {
+TEST_CASE("cc params: defaults are the ns-3 HPCC dcqcn_paper preset", "[cc]") {
   const DcqcnParams p;
-  CHECK(p.g == 1.0 / 256.0);                       // EWMA_GAIN 0.00390625
-  CHECK(p.initial_alpha == 1.0);                   // alpha = 1 on the first CNP
+  CHECK(p.g == 1.0 / 256.0);                        // EWMA_GAIN 0.00390625
+  CHECK(p.initial_alpha == 1.0);                    // alpha = 1 on the first CNP
+  CHECK(p.alpha_timer == Time::us(50));             // ALPHA_RESUME_INTERVAL 50
+  CHECK(p.rate_decrease_interval == Time::us(50));  // RATE_DECREASE_INTERVAL 50
+  CHECK(p.limit_rate_decrease);
+  CHECK(p.rate_increase_timer == Time::us(55));  // RP_TIMER 55
+  CHECK(p.fast_recovery_stages == 1);            // FAST_RECOVERY_TIMES 1
+  CHECK(p.min_rate_bps == 1'000'000'000ULL);     // MIN_RATE 1000Mb/s
+  CHECK_FALSE(p.clamp_target_rate);              // CLAMP_TARGET_RATE 0
+  CHECK(p.byte_counter_bytes == 0);              // no byte counter in the preset
+  CHECK(p.rate_ai_bps == 0);                     // auto: scaled per link speed
+  CHECK(p.rate_hai_bps == 0);
+}
+
+TEST_CASE("cc params: hpcc_dcqcn() is the HPCC dcqcn preset, the defaults with firmware timers",
+          "[cc]") {
+  const DcqcnParams p = DcqcnParams::hpcc_dcqcn();
   CHECK(p.alpha_timer == Time::us(1));             // ALPHA_RESUME_INTERVAL 1
   CHECK(p.rate_decrease_interval == Time::us(4));  // RATE_DECREASE_INTERVAL 4
-  CHECK(p.limit_rate_decrease);
-  CHECK(p.rate_increase_timer == Time::us(300));  // RP_TIMER 300
-  CHECK(p.fast_recovery_stages == 1);             // FAST_RECOVERY_TIMES 1
-  CHECK(p.min_rate_bps == 1'000'000'000ULL);      // MIN_RATE 1000Mb/s
-  CHECK_FALSE(p.clamp_target_rate);               // CLAMP_TARGET_RATE 0
-  CHECK(p.byte_counter_bytes == 0);               // no byte counter in the preset
-  CHECK(p.rate_ai_bps == 0);                      // auto: scaled per link speed
-  CHECK(p.rate_hai_bps == 0);
+  CHECK(p.rate_increase_timer == Time::us(300));   // RP_TIMER 300
+  DcqcnParams same_otherwise = p;
+  const DcqcnParams defaults;
+  same_otherwise.alpha_timer = defaults.alpha_timer;
+  same_otherwise.rate_decrease_interval = defaults.rate_decrease_interval;
+  same_otherwise.rate_increase_timer = defaults.rate_increase_timer;
+  CHECK(same_otherwise.g == defaults.g);
+  CHECK(same_otherwise.initial_alpha == defaults.initial_alpha);
+  CHECK(same_otherwise.fast_recovery_stages == defaults.fast_recovery_stages);
+  CHECK(same_otherwise.min_rate_bps == defaults.min_rate_bps);
+  CHECK(same_otherwise.clamp_target_rate == defaults.clamp_target_rate);
+  CHECK(same_otherwise.byte_counter_bytes == defaults.byte_counter_bytes);
+  CHECK(same_otherwise.rate_ai_bps == defaults.rate_ai_bps);
+  CHECK(same_otherwise.rate_hai_bps == defaults.rate_hai_bps);
+  CHECK(same_otherwise.limit_rate_decrease == defaults.limit_rate_decrease);
 }
 
 TEST_CASE("cc params: every knob is declared once with a doc line", "[cc]") {

@@ -1,6 +1,8 @@
 // Unit tests of the DCQCN reaction point (models/cc/dcqcn.hpp) against hand-computed values:
 // the cut, alpha decay, fast recovery, additive and hyper increase, byte counter, rate floor and
-// ceiling, deferred cuts, and lazy timers equal to timers evaluated at every step.
+// ceiling, deferred cuts, and lazy timers equal to timers evaluated at every step. Most cases use
+// the HPCC "dcqcn" preset's timers (1 us alpha, 4 us decrease, 300 us increase); one checks the
+// default (paper) timers.
 #include <catch2/catch.hpp>
 
 #include <cstdint>
@@ -20,7 +22,7 @@ constexpr std::uint64_t kLine = 100 * kGbps;
 // Two cuts at t = 0 with alpha = 1 and clamping: Rc = 25G, Rt = 50G, counters 0. Rai = 1G and
 // Rhai = 5G make the stage arithmetic exact in whole bits/s.
 DcqcnParams staged_params(std::uint32_t f) {
-  DcqcnParams p;
+  DcqcnParams p = DcqcnParams::hpcc_dcqcn();
   p.fast_recovery_stages = f;
   p.rate_ai_bps = 1 * kGbps;
   p.rate_hai_bps = 5 * kGbps;
@@ -43,7 +45,7 @@ std::uint64_t mbps(double v) {
 }  // namespace
 
 TEST_CASE("dcqcn: starts at line rate and nothing is pending", "[dcqcn]") {
-  Dcqcn cc(DcqcnParams{}, kLine);
+  Dcqcn cc(DcqcnParams::hpcc_dcqcn(), kLine);
   CHECK(cc.rate_bps(Time::zero()) == kLine);
   CHECK(cc.rate_bps(Time::s(1)) == kLine);
   CHECK(cc.next_change(Time::s(1)) == Time::max());
@@ -51,7 +53,7 @@ TEST_CASE("dcqcn: starts at line rate and nothing is pending", "[dcqcn]") {
 }
 
 TEST_CASE("dcqcn: the first cut from line rate with alpha = 1 halves the rate", "[dcqcn]") {
-  Dcqcn cc(DcqcnParams{}, kLine);
+  Dcqcn cc(DcqcnParams::hpcc_dcqcn(), kLine);
   cc.on_cnp(Time::us(10));
   CHECK(cc.rate_bps(Time::us(10)) == 50 * kGbps);
   CHECK(cc.target_rate_bps() == kLine);  // Rt <- Rc before the cut
@@ -63,7 +65,7 @@ TEST_CASE("dcqcn: the first cut from line rate with alpha = 1 halves the rate", 
 }
 
 TEST_CASE("dcqcn: a cut uses alpha, so a later cut with alpha 0.5 keeps 3/4", "[dcqcn]") {
-  DcqcnParams p;
+  DcqcnParams p = DcqcnParams::hpcc_dcqcn();
   p.initial_alpha = 0.5;
   Dcqcn cc(p, kLine);
   cc.on_cnp(Time::us(1));
@@ -73,7 +75,7 @@ TEST_CASE("dcqcn: a cut uses alpha, so a later cut with alpha 0.5 keeps 3/4", "[
 }
 
 TEST_CASE("dcqcn: alpha decays to (1-g)^k over k idle alpha periods", "[dcqcn]") {
-  Dcqcn cc(DcqcnParams{}, kLine);
+  Dcqcn cc(DcqcnParams::hpcc_dcqcn(), kLine);
   cc.on_cnp(Time::us(5));
   REQUIRE(cc.alpha() == 1.0);
   // Expiries at 6, 7, ..., 15 us: ten decays by 255/256.
@@ -85,7 +87,7 @@ TEST_CASE("dcqcn: alpha decays to (1-g)^k over k idle alpha periods", "[dcqcn]")
 }
 
 TEST_CASE("dcqcn: a CNP restarts the alpha timer, so no decay while CNPs keep coming", "[dcqcn]") {
-  DcqcnParams p;
+  DcqcnParams p = DcqcnParams::hpcc_dcqcn();
   p.limit_rate_decrease = false;
   p.initial_alpha = 0.5;
   p.g = 0.5;
@@ -180,7 +182,7 @@ TEST_CASE("dcqcn: a cut resets the increase stages", "[dcqcn]") {
 }
 
 TEST_CASE("dcqcn: the rate is never cut below min_rate", "[dcqcn]") {
-  DcqcnParams p;
+  DcqcnParams p = DcqcnParams::hpcc_dcqcn();
   p.min_rate_bps = 30 * kGbps;
   p.limit_rate_decrease = false;
   Dcqcn cc(p, kLine);
@@ -194,7 +196,7 @@ TEST_CASE("dcqcn: the rate is never cut below min_rate", "[dcqcn]") {
 }
 
 TEST_CASE("dcqcn: recovery stops exactly at the line rate", "[dcqcn]") {
-  Dcqcn cc(DcqcnParams{}, kLine);
+  Dcqcn cc(DcqcnParams::hpcc_dcqcn(), kLine);
   cc.on_cnp(Time::zero());
   // Default F = 1, timer only: T=1 fast recovery (75G), T=2 additive (Rt capped: 87.5G), ...
   CHECK(cc.rate_bps(Time::us(300)) == 75 * kGbps);
@@ -206,19 +208,19 @@ TEST_CASE("dcqcn: recovery stops exactly at the line rate", "[dcqcn]") {
 }
 
 TEST_CASE("dcqcn: Rai and Rhai scale with the line rate as in the HPCC preset", "[dcqcn]") {
-  Dcqcn at100(DcqcnParams{}, kLine);
+  Dcqcn at100(DcqcnParams::hpcc_dcqcn(), kLine);
   CHECK(at100.rate_ai_bps() == 20'000'000);    // 5 Mb/s per 25 Gb/s
   CHECK(at100.rate_hai_bps() == 200'000'000);  // 50 Mb/s per 25 Gb/s
-  Dcqcn at400(DcqcnParams{}, 400 * kGbps);
+  Dcqcn at400(DcqcnParams::hpcc_dcqcn(), 400 * kGbps);
   CHECK(at400.rate_ai_bps() == 80'000'000);
   CHECK(at400.rate_hai_bps() == 800'000'000);
   CHECK(at400.min_rate_bps() == 1 * kGbps);
-  Dcqcn slow(DcqcnParams{}, kGbps / 2);  // min rate never above the line rate
+  Dcqcn slow(DcqcnParams::hpcc_dcqcn(), kGbps / 2);  // min rate never above the line rate
   CHECK(slow.min_rate_bps() == kGbps / 2);
 }
 
 TEST_CASE("dcqcn: with cuts limited, a CNP inside the interval defers the cut", "[dcqcn]") {
-  Dcqcn cc(DcqcnParams{}, kLine);  // 4 us interval
+  Dcqcn cc(DcqcnParams::hpcc_dcqcn(), kLine);  // 4 us interval
   cc.on_cnp(Time::us(10));
   REQUIRE(cc.rate_bps(Time::us(10)) == 50 * kGbps);
   cc.on_cnp(Time::us(11));
@@ -243,7 +245,7 @@ TEST_CASE("dcqcn: with cuts limited, a CNP inside the interval defers the cut", 
 }
 
 TEST_CASE("dcqcn: without the limit every CNP cuts", "[dcqcn]") {
-  DcqcnParams p;
+  DcqcnParams p = DcqcnParams::hpcc_dcqcn();
   p.limit_rate_decrease = false;
   Dcqcn cc(p, kLine);
   cc.on_cnp(Time::us(10));
@@ -253,8 +255,31 @@ TEST_CASE("dcqcn: without the limit every CNP cuts", "[dcqcn]") {
   CHECK(cc.target_rate_bps() == kLine);
 }
 
+TEST_CASE("dcqcn: default (paper) timers with CNPs 50 us apart", "[dcqcn]") {
+  // The defaults: alpha timer 50 us, one cut per 50 us, increase timer 55 us, no clamping.
+  Dcqcn cc(DcqcnParams{}, kLine);
+  cc.on_cnp(Time::zero());
+  CHECK(cc.rate_bps(Time::zero()) == 50 * kGbps);
+  CHECK(cc.next_change(Time::zero()) == Time::us(55));
+  // The next CNP comes at the NP's 50 us interval: alpha decayed once (its expiry at 50 us comes
+  // before the CNP at the same instant), the cut is allowed again, Rt stays at the line rate.
+  cc.on_cnp(Time::us(50));
+  const double keep = 255.0 / 256.0;
+  CHECK(cc.cuts() == 2);
+  CHECK(cc.rate_bps(Time::us(50)) == 25'097'656'250ULL);  // 50G x (1 - keep / 2)
+  CHECK(cc.alpha() == keep * keep + 1.0 / 256.0);
+  CHECK(cc.target_rate_bps() == kLine);
+  CHECK(cc.next_change(Time::us(50)) == Time::us(105));
+  // Fast recovery at 105 us halves the gap to Rt; the additive step at 160 us adds Rai (20 Mb/s,
+  // capped at the line rate) and halves it again.
+  CHECK(cc.rate_bps(Time::us(105)) == 62'548'828'125ULL);
+  CHECK(cc.rate_bps(Time::us(160)) == 81'274'414'063ULL);
+  // Alpha decays by (1 - g) per 50 us without a CNP: expiries at 100 and 150 us.
+  CHECK(cc.alpha() == Approx((keep * keep + 1.0 / 256.0) * keep * keep).epsilon(1e-15));
+}
+
 TEST_CASE("dcqcn: lazy timers give the same trajectory as evaluation at every step", "[dcqcn]") {
-  DcqcnParams p;
+  DcqcnParams p = DcqcnParams::hpcc_dcqcn();
   p.byte_counter_bytes = 300'000;
   p.rate_increase_timer = Time::us(55);
   p.alpha_timer = Time::us(3);
