@@ -27,6 +27,11 @@ class Node {
   virtual void on_dequeue(const Packet& /*packet*/, std::uint16_t /*port*/) {}
   // Port `port` went idle with nothing it may send (end of a PAUSE, or drained after one).
   virtual void on_port_ready(std::uint16_t /*port*/) {}
+  // Bytes per virtual lane this node buffers for packets arriving on `port` over a
+  // credit-based link, advertised to the peer as credits; 0 = the node takes whatever arrives
+  // (the peer's egress is not credit-limited). A node that advertises a buffer must call
+  // port(in_port).return_credits() as it frees what arrived.
+  virtual std::uint64_t ingress_credit_bytes(std::uint16_t /*port*/) const { return 0; }
 };
 
 }  // namespace fabricsim::models

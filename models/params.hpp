@@ -13,11 +13,59 @@ namespace fabricsim::models {
 
 using sim::ParamUnit;
 
+// Link technology. Ethernet links are flow-controlled by PFC (a switch setting); every other
+// type is lossless by credits: an egress sends only while it holds credits for the peer's
+// ingress buffer of the packet's virtual lane (see models/README.md, "Credits").
+enum class LinkType : std::uint8_t { kEthernet, kInfiniband, kNvlink, kPcie };
+inline bool credit_based(LinkType t) {
+  return t != LinkType::kEthernet;
+}
+
+// InfiniBand service level -> virtual lane map (one entry per SL the models use, 0..3).
+struct SlToVlParams {
+  std::uint32_t sl0 = 0;
+  std::uint32_t sl1 = 1;
+  std::uint32_t sl2 = 2;
+  std::uint32_t sl3 = 3;
+  bool operator==(const SlToVlParams&) const = default;
+
+  template <class V>
+  void visit_params(V& v) {
+    v("sl0", sl0, ParamUnit::kCount, "virtual lane of service level 0 (ACK, NACK, CNP)");
+    v("sl1", sl1, ParamUnit::kCount, "virtual lane of service level 1");
+    v("sl2", sl2, ParamUnit::kCount, "virtual lane of service level 2");
+    v("sl3", sl3, ParamUnit::kCount, "virtual lane of service level 3");
+  }
+};
+
+// Weighted round-robin between virtual lanes on credit-based links: while several lanes have
+// packets and credits, lane i gets weight_i / sum(weights) of the link (deficit round robin
+// with a quantum of weight x MTU bytes).
+struct VlArbitrationParams {
+  std::uint32_t vl0 = 1;
+  std::uint32_t vl1 = 1;
+  std::uint32_t vl2 = 1;
+  std::uint32_t vl3 = 1;
+  bool operator==(const VlArbitrationParams&) const = default;
+
+  template <class V>
+  void visit_params(V& v) {
+    v("vl0", vl0, ParamUnit::kCount, "weight of virtual lane 0 (at least 1)");
+    v("vl1", vl1, ParamUnit::kCount, "weight of virtual lane 1 (at least 1)");
+    v("vl2", vl2, ParamUnit::kCount, "weight of virtual lane 2 (at least 1)");
+    v("vl3", vl3, ParamUnit::kCount, "weight of virtual lane 3 (at least 1)");
+  }
+};
+
 struct LinkParams {
   std::uint64_t rate_bps = 100'000'000'000ULL;
   sim::Time delay = sim::Time::us(1);
   std::uint32_t mtu_bytes = 4096;
   double loss_rate = 0.0;
+  LinkType type = LinkType::kEthernet;
+  SlToVlParams sl_to_vl;
+  VlArbitrationParams vl_arbitration;
+  bool operator==(const LinkParams&) const = default;
 
   template <class V>
   void visit_params(V& v) {
@@ -25,6 +73,15 @@ struct LinkParams {
     v("delay", delay, ParamUnit::kTime, "propagation delay of each direction");
     v("mtu", mtu_bytes, ParamUnit::kBytes, "largest payload of one packet");
     v("loss_rate", loss_rate, ParamUnit::kReal, "probability that a packet is lost on the link");
+    v("type", type,
+      sim::Choices<LinkType>{{"ethernet", LinkType::kEthernet},
+                             {"infiniband", LinkType::kInfiniband},
+                             {"nvlink", LinkType::kNvlink},
+                             {"pcie", LinkType::kPcie}},
+      "link technology: ethernet (PFC, lossy or lossless) or a credit-based lossless link");
+    v.nested("sl_to_vl", sl_to_vl, "service level -> virtual lane (credit-based links)");
+    v.nested("vl_arbitration", vl_arbitration,
+             "weighted round-robin between virtual lanes (credit-based links)");
   }
 };
 
@@ -76,6 +133,8 @@ struct SwitchParams {
   EcnParams ecn;
   PfcParams pfc;
   Routing routing = Routing::kEcmp;
+  // 0 = auto: buffer / (ports x priorities).
+  std::uint64_t credit_buffer_bytes = 0;
 
   template <class V>
   void visit_params(V& v) {
@@ -98,6 +157,9 @@ struct SwitchParams {
       sim::Choices<Routing>{
           {"ecmp", Routing::kEcmp}, {"spray", Routing::kSpray}, {"adaptive", Routing::kAdaptive}},
       "how an egress is chosen among equal-cost next hops");
+    v("credit_buffer", credit_buffer_bytes, ParamUnit::kBytes,
+      "ingress buffer per port and virtual lane advertised as credits on credit-based links "
+      "(0 = auto: buffer / (ports x priorities))");
   }
 };
 

@@ -27,13 +27,54 @@ void Port::attach(Node& peer, std::uint16_t peer_port, const LinkParams& link,
   peer_cut_through_ = peer.cut_through();
   mtu_bytes_ = link.mtu_bytes;
   loss_rate_ = link.loss_rate;
+  link_type_ = link.type;
+  credits_.reset();
+  returns_credits_ = false;
+  if (credit_based(link.type)) {
+    const std::array<std::uint32_t, 4> sl{link.sl_to_vl.sl0, link.sl_to_vl.sl1, link.sl_to_vl.sl2,
+                                          link.sl_to_vl.sl3};
+    const std::array<std::uint32_t, 4> weight{link.vl_arbitration.vl0, link.vl_arbitration.vl1,
+                                              link.vl_arbitration.vl2, link.vl_arbitration.vl3};
+    for (std::size_t i = 0; i < 4; ++i) {
+      if (sl[i] >= kMaxPriorities) {
+        throw std::invalid_argument(fmt::format(
+            "sl_to_vl: lane {} of service level {} is not below {}", sl[i], i, kMaxPriorities));
+      }
+      if (weight[i] == 0) {
+        throw std::invalid_argument(fmt::format("vl_arbitration: weight of lane {} is 0", i));
+      }
+      peer_vl_of_[i] = static_cast<std::uint8_t>(sl[i]);
+    }
+    // Our egress is limited by the peer's ingress buffer, if it has one (else by nothing: the
+    // peer takes everything, as a NIC does); lanes share the wire by weight either way.
+    const std::uint64_t buffer = peer.ingress_credit_bytes(peer_port);
+    if (buffer != 0 && buffer < std::uint64_t{link.mtu_bytes} + kMaxCreditHeaderBytes) {
+      throw std::invalid_argument(
+          fmt::format("credit buffer of {} bytes per lane cannot hold one packet of MTU {} "
+                      "(plus headers)",
+                      buffer, link.mtu_bytes));
+    }
+    credits_ = std::make_unique<CreditState>();
+    credits_->limited = buffer != 0;
+    for (std::size_t i = 0; i < kMaxPriorities; ++i) {
+      credits_->credits[i] = buffer != 0 ? buffer : kUnlimitedCredits;
+      credits_->quantum[i] = weight[i] * (link.mtu_bytes + kMaxCreditHeaderBytes);
+      credits_->deficit[i] = credits_->quantum[i];
+      credits_->vl_of[i] = peer_vl_of_[i];
+    }
+    // We hand credits back when our owner frees what arrives on this link.
+    returns_credits_ = owner_->ingress_credit_bytes(index_) != 0;
+    upstream_ = &peer.port(peer_port);
+  }
   if (loss_rate_ > 0.0) {
     loss_rng_ = std::make_unique<sim::Rng>(simulator().make_rng(0x1055'0000'0000ULL + loss_seed));
   }
 }
 
 void Port::enqueue(Packet* packet) {
-  const std::uint32_t prio = std::min<std::uint32_t>(packet->priority, kMaxPriorities - 1);
+  const std::uint32_t prio = credits_ == nullptr
+                                 ? std::min<std::uint32_t>(packet->priority, kMaxPriorities - 1)
+                                 : credits_->vl_of[packet->priority & 3];
   Fifo& q = queues_[prio];
   packet->next = nullptr;
   if (q.tail == nullptr) {
@@ -98,9 +139,13 @@ void Port::kick_at(sim::Time at) {
 }
 
 void Port::on_event(std::uint64_t arg) {
-  if (arg != kKick) {
+  if ((arg & 3) == 0) {
     // Arrival of a packet at the peer: hand it over (ownership passes to the peer).
     peer_->receive(reinterpret_cast<Packet*>(arg), peer_port_);
+    return;
+  }
+  if ((arg & 3) == kCredit) [[unlikely]] {
+    on_credits(arg);
     return;
   }
   if (now() == kick_at_) kick_at_ = sim::Time::max();
@@ -122,6 +167,10 @@ void Port::try_start() {
     return;
   }
   if (queued_bytes_ == 0) return;
+  if (credits_ != nullptr) [[unlikely]] {
+    try_start_credits();
+    return;
+  }
   const sim::Time t = now();
   sim::Time resume = sim::Time::max();
   for (std::uint32_t prio = 0; prio < kMaxPriorities; ++prio) {
@@ -162,6 +211,68 @@ void Port::transmit(Packet* packet) {
     schedule_at(t + lead + arrival_offset_, *this, reinterpret_cast<std::uint64_t>(packet));
   }
   if (queued_bytes_ != 0 || control_head_ != nullptr || notify_idle_) kick_at(busy_until_);
+}
+
+// Deficit round robin over the lanes that have a packet and the credits for it. A lane keeps
+// the wire while its deficit covers its head packet; moving on tops the next lane up by its
+// quantum (capped, so that lanes blocked by credits do not hoard turns).
+void Port::try_start_credits() {
+  CreditState& c = *credits_;
+  const sim::Time t = now();
+  for (std::uint32_t visit = 0; visit <= kMaxPriorities; ++visit) {
+    const std::uint8_t vl = c.current;
+    Fifo& q = queues_[vl];
+    if (q.head != nullptr && c.credits[vl] >= q.head->wire_bytes &&
+        c.deficit[vl] >= static_cast<std::int64_t>(q.head->wire_bytes)) {
+      Packet* p = q.head;
+      q.head = p->next;
+      if (q.head == nullptr) q.tail = nullptr;
+      q.bytes -= p->wire_bytes;
+      queued_bytes_ -= p->wire_bytes;
+      c.credits[vl] -= p->wire_bytes;
+      c.deficit[vl] -= p->wire_bytes;
+      c.tx_bytes[vl] += p->wire_bytes;
+      if (c.stalled) {
+        c.stalled = false;
+        c.stall_time += t - c.stalled_since;
+      }
+      owner_->on_dequeue(*p, index_);
+      transmit(p);
+      return;
+    }
+    if (q.head == nullptr) c.deficit[vl] = 0;  // an idle lane banks nothing
+    c.current = static_cast<std::uint8_t>((vl + 1) % kMaxPriorities);
+    std::int64_t& next = c.deficit[c.current];
+    next =
+        std::min<std::int64_t>(next + c.quantum[c.current], 2 * std::int64_t{c.quantum[c.current]});
+  }
+  // Packets wait but no lane has the credits for its head: a credit stall (ended by on_credits).
+  if (!c.stalled) {
+    c.stalled = true;
+    c.stalled_since = t;
+    ++c.stalls;
+  }
+}
+
+void Port::send_credits(std::uint8_t priority, std::uint32_t bytes) {
+  const std::uint64_t arg = (static_cast<std::uint64_t>(bytes) << 8) |
+                            (static_cast<std::uint64_t>(peer_vl_of_[priority & 3]) << 2) | kCredit;
+  schedule_at(now() + delay_, *upstream_, arg);
+}
+
+void Port::on_credits(std::uint64_t arg) {
+  if (credits_ == nullptr || !credits_->limited) return;
+  const auto vl = static_cast<std::uint8_t>((arg >> 2) & 3);
+  credits_->credits[vl] += arg >> 8;
+  if (busy_until_ > now()) return;  // the pending end-of-transmission kick will look again
+  try_start();
+  if (busy_until_ <= now()) owner_->on_port_ready(index_);
+}
+
+sim::Time Port::credit_stall_time() const {
+  if (credits_ == nullptr) return sim::Time::zero();
+  return credits_->stall_time +
+         (credits_->stalled ? now() - credits_->stalled_since : sim::Time::zero());
 }
 
 }  // namespace fabricsim::models

@@ -1,6 +1,9 @@
 // One direction of a full-duplex link: the egress port of a node with its per-priority FIFO
 // queues, serialisation at the link rate, the propagation delay to the peer, and PFC pause
-// state per priority (set by PAUSE frames from the peer).
+// state per priority (set by PAUSE frames from the peer). On credit-based links (InfiniBand,
+// NVLink, PCIe) the queues are virtual lanes: a lane sends only with credits for the peer's
+// ingress buffer of that lane, lanes share the wire by weighted round robin, and the port
+// returns credits to its peer when its owner frees ingress buffer (return_credits).
 //
 // Events: a packet that starts transmission schedules exactly one event, its arrival at the
 // peer (last bit, or first bit for a cut-through peer, plus the peer's pipeline latency). A
@@ -9,6 +12,7 @@
 // transmission). An idle switch hop therefore costs one event per packet.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -36,6 +40,7 @@ class Port final : public sim::Component {
   // Wires this direction to `peer`'s port `peer_port` with the given link parameters.
   void attach(Node& peer, std::uint16_t peer_port, const LinkParams& link, std::uint32_t loss_seed);
   bool connected() const { return peer_ != nullptr; }
+  LinkType link_type() const { return link_type_; }
   // When set (NIC ports), the port calls owner.on_port_ready() at the end of every
   // transmission that leaves it idle, so the owner can pull its next packet just in time.
   void set_notify_idle(bool on) { notify_idle_ = on; }
@@ -52,10 +57,38 @@ class Port final : public sim::Component {
   void pause_until(std::uint8_t priority, sim::Time until);
   bool paused(std::uint8_t priority) const { return paused_until_[priority] > now(); }
 
-  // True when a packet enqueued now at `priority` would start transmission at once.
+  // True when a packet enqueued now at `priority` would start transmission at once, credits
+  // permitting (on a credit-based link it waits here for them: a counted credit stall).
   bool can_send_now(std::uint8_t priority) const {
     return busy_until_ <= now() && queued_bytes_ == 0 && control_head_ == nullptr &&
            !paused(priority);
+  }
+
+  // --- credit-based flow control (credit-based link types only) ---
+  // Credits flow towards this port's egress (the peer's ingress buffer is limited).
+  bool credit_limited() const { return credits_ != nullptr && credits_->limited; }
+  // The owner frees ingress buffer that packets arriving on this port's link held: sends the
+  // credits back to the peer's egress, where they arrive one link delay later. `priority` is
+  // the packet's service level (mapped to the lane it travelled on). No-op unless the owner
+  // advertised an ingress buffer for this port (Node::ingress_credit_bytes).
+  void return_credits(std::uint8_t priority, std::uint32_t bytes) {
+    if (returns_credits_) send_credits(priority, bytes);
+  }
+  bool returns_credits() const { return returns_credits_; }
+  // Bytes the peer's ingress buffer of lane `vl` can still take (0 when not credit-limited).
+  std::uint64_t credits(std::uint8_t vl) const {
+    return credit_limited() ? credits_->credits[vl] : 0;
+  }
+  std::uint8_t vl_of(std::uint8_t priority) const {
+    return credits_ == nullptr ? std::min<std::uint8_t>(priority, kMaxPriorities - 1)
+                               : credits_->vl_of[priority & 3];
+  }
+  // Times the port had packets but no lane with enough credits (a stall), and their total time
+  // (stalls still open count up to now).
+  std::uint64_t credit_stalls() const { return credits_ == nullptr ? 0 : credits_->stalls; }
+  sim::Time credit_stall_time() const;
+  std::uint64_t tx_bytes_on_vl(std::uint8_t vl) const {
+    return credits_ == nullptr ? 0 : credits_->tx_bytes[vl];
   }
   sim::Time busy_until() const { return busy_until_; }
 
@@ -89,9 +122,30 @@ class Port final : public sim::Component {
   };
   static constexpr int kFpShift = 20;
   static constexpr std::uint64_t kFpMask = (1ULL << kFpShift) - 1;
-  static constexpr std::uint64_t kKick = 1;  // event args other than this are Packet pointers
+  static constexpr std::uint64_t kKick = 1;    // event args: kKick, a credit return (low bits
+  static constexpr std::uint64_t kCredit = 2;  // kCredit) or a Packet pointer (64-aligned)
+  static constexpr std::uint32_t kMaxCreditHeaderBytes = 128;  // a credit buffer holds MTU + this
+  static constexpr std::uint64_t kUnlimitedCredits = 1ULL << 62;
+
+  // Egress state of a credit-limited port (allocated only for credit-based links).
+  struct CreditState {
+    std::array<std::uint64_t, kMaxPriorities> credits{};   // per lane, bytes
+    std::array<std::int64_t, kMaxPriorities> deficit{};    // deficit round robin
+    std::array<std::uint32_t, kMaxPriorities> quantum{};   // weight x MTU
+    std::array<std::uint64_t, kMaxPriorities> tx_bytes{};  // per lane
+    std::array<std::uint8_t, 4> vl_of{};                   // service level -> lane
+    std::uint8_t current = 0;                              // lane being served
+    bool limited = false;  // the peer advertised a finite buffer (else credits never run out)
+    bool stalled = false;
+    sim::Time stalled_since;
+    sim::Time stall_time;
+    std::uint64_t stalls = 0;
+  };
 
   void try_start();
+  void try_start_credits();
+  void send_credits(std::uint8_t priority, std::uint32_t bytes);
+  void on_credits(std::uint64_t arg);
   void transmit(Packet* packet);
   void kick_at(sim::Time at);
 
@@ -107,6 +161,8 @@ class Port final : public sim::Component {
   std::uint16_t peer_port_ = 0;
   bool peer_cut_through_ = false;
   bool notify_idle_ = false;
+  bool returns_credits_ = false;
+  LinkType link_type_ = LinkType::kEthernet;
   std::uint32_t mtu_bytes_ = 0;
   std::uint32_t pause_frames_received_ = 0;
   std::array<Fifo, kMaxPriorities> queues_{};
@@ -122,7 +178,10 @@ class Port final : public sim::Component {
   sim::Time delay_;
   std::uint64_t lost_packets_ = 0;
   double loss_rate_ = 0.0;
-  std::unique_ptr<sim::Rng> loss_rng_;  // only for lossy links
+  std::unique_ptr<sim::Rng> loss_rng_;        // only for lossy links
+  std::unique_ptr<CreditState> credits_;      // only for credit-based links into a finite buffer
+  Port* upstream_ = nullptr;                  // the peer's egress that sends to us (credit returns)
+  std::array<std::uint8_t, 4> peer_vl_of_{};  // lane of each service level on our ingress
 };
 
 }  // namespace fabricsim::models

@@ -9,8 +9,7 @@ namespace fabricsim::topologies {
 
 namespace {
 bool same_link(const models::LinkParams& a, const models::LinkParams& b) {
-  return a.rate_bps == b.rate_bps && a.delay == b.delay && a.mtu_bytes == b.mtu_bytes &&
-         a.loss_rate == b.loss_rate;
+  return a == b;  // every field: rate, delay, MTU, loss, type, lanes
 }
 template <class T>
 std::size_t bytes_of(const std::vector<T>& v) {

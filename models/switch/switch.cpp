@@ -64,8 +64,14 @@ Switch::Switch(sim::Simulator& sim, PacketPool& pool, const std::vector<Attachme
   headroom_.assign(ports, 0);
 }
 
+std::uint64_t Switch::ingress_credit_bytes(std::uint16_t /*port*/) const {
+  if (params_.credit_buffer_bytes != 0) return params_.credit_buffer_bytes;
+  return params_.buffer_bytes / (std::max<std::size_t>(ports_.size(), 1) * priorities_);
+}
+
 void Switch::port_attached(std::uint16_t port) {
   const Port& p = ports_[port];
+  if (p.returns_credits()) credit_ports_ = true;
   std::uint64_t headroom = params_.pfc.headroom_bytes;
   if (headroom == 0) {
     // Bytes that may still arrive once we decide to pause: those in our pipeline (latency),
@@ -175,6 +181,13 @@ void Switch::receive(Packet* packet, std::uint16_t in_port) {
 DropReason Switch::admit(const Packet& packet, std::uint16_t in_port, std::uint16_t out_port) {
   const std::uint32_t size = packet.wire_bytes;
   IngressQueue& iq = ingress_[slot(in_port, packet.priority)];
+  if (credit_ports_ && ports_[in_port].returns_credits()) [[unlikely]] {
+    // Lossless by credits: the upstream sent only what our ingress buffer can hold.
+    used_ += size;
+    shared_used_ += size;
+    iq.bytes += size;
+    return DropReason::kCount;
+  }
   if (params_.pfc.enabled) {
     // Lossless: the shared pool while this ingress queue is below XOFF, its headroom after.
     const std::uint64_t capacity =
@@ -215,6 +228,8 @@ void Switch::on_dequeue(const Packet& packet, std::uint16_t /*port*/) {
   shared_used_ -= size - from_headroom;
   used_ -= size;
   iq.bytes -= size;
+  if (credit_ports_) [[unlikely]]
+    ports_[packet.in_port].return_credits(packet.priority, size);
   // RESUME at XON, once the headroom is empty (else a quick re-PAUSE would find it part-full).
   if (iq.paused && iq.headroom == 0 && iq.bytes <= xon_bytes(packet.in_port)) {
     iq.paused = false;

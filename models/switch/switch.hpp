@@ -1,8 +1,10 @@
-// An Ethernet switch: routes each packet to an egress port (ECMP flow hash, per-packet spraying
-// or least-loaded adaptive choice among the group towards the destination's edge switch),
+// A switch: routes each packet to an egress port (ECMP flow hash, per-packet spraying or
+// least-loaded adaptive choice among the group towards the destination's edge switch),
 // admits it into a shared buffer (dynamic threshold, static limit, or PFC headroom when
 // lossless), marks ECN per RED on the egress queue, and sends PFC PAUSE/RESUME upstream per
-// ingress (port, priority).
+// ingress (port, priority). On credit-based ingress links (InfiniBand) it is lossless by
+// credits instead: it advertises credit_buffer bytes per (port, lane), admits every arrival and
+// returns the credits when the packet leaves on its egress.
 #pragma once
 
 #include <array>
@@ -62,6 +64,7 @@ class Switch final : public sim::Component, public Node {
   sim::Time ingress_latency() const override { return params_.latency; }
   bool cut_through() const override { return params_.forwarding == Forwarding::kCutThrough; }
   void on_dequeue(const Packet& packet, std::uint16_t port) override;
+  std::uint64_t ingress_credit_bytes(std::uint16_t port) const override;
 
   void on_event(std::uint64_t arg) override;  // PAUSE refresh timers
 
@@ -125,6 +128,7 @@ class Switch final : public sim::Component, public Node {
   std::uint32_t index_;
   std::uint8_t priorities_;
   std::uint8_t tier_;
+  bool credit_ports_ = false;  // some ingress link is credit-based (returns credits on dequeue)
 };
 
 }  // namespace fabricsim::models
