@@ -40,10 +40,38 @@ Node& Fabric::node(NodeRef ref) {
   return *nics_[ref.index];
 }
 
+void Fabric::add_pcie(EndpointId nic, const GpuParams& gpu) {
+  if (gpu.pcie_rate_bps == 0) return;
+  if (nic >= nics_.size()) throw std::out_of_range(fmt::format("add_pcie: no NIC {}", nic));
+  if (nics_[nic]->port(0).connected() || pcie(nic) != nullptr) {
+    throw std::logic_error(fmt::format("add_pcie: NIC {} is already connected", nic));
+  }
+  if (pcie_.size() <= nic) pcie_.resize(nic + 1);
+  pcie_[nic] = std::make_unique<PcieStage>(*sim_, pool_, gpu.pcie_buffer_bytes);
+  pcie_[nic]->link.type = LinkType::kPcie;
+  pcie_[nic]->link.rate_bps = gpu.pcie_rate_bps;
+  pcie_[nic]->link.delay = gpu.pcie_delay;
+}
+
 void Fabric::connect(NodeRef a, std::uint16_t port_a, NodeRef b, std::uint16_t port_b,
                      const LinkParams& link) {
-  Node& na = node(a);
-  Node& nb = node(b);
+  // A NIC behind a PCIe stage reaches the network through the stage's network side.
+  const auto through_pcie = [this, &link](NodeRef r, std::uint16_t& port) -> Node& {
+    PcieStage* stage = r.kind == NodeRef::Kind::kNic ? pcie(r.index) : nullptr;
+    if (stage == nullptr) return node(r);
+    // Wire NIC <-> stage first, with the network's MTU: the NIC segments to its port's MTU.
+    if (!stage->port(PcieStage::kNicSide).connected()) {
+      stage->link.mtu_bytes = link.mtu_bytes;
+      nics_[r.index]->port(0).attach(*stage, PcieStage::kNicSide, stage->link,
+                                     0x9C1E'0000U + r.index);
+      stage->port(PcieStage::kNicSide)
+          .attach(*nics_[r.index], 0, stage->link, 0x9C1F'0000U + r.index);
+    }
+    port = PcieStage::kNetworkSide;
+    return *stage;
+  };
+  Node& na = through_pcie(a, port_a);
+  Node& nb = through_pcie(b, port_b);
   if (port_a >= na.port_count() || port_b >= nb.port_count()) {
     throw std::out_of_range(fmt::format("connect: port {} or {} does not exist", port_a, port_b));
   }
@@ -104,6 +132,11 @@ FabricCounters Fabric::counters() const {
     c.ecn_marks += s.ecn_marks;
     c.pfc_pause_frames += s.pause_frames;
     c.pfc_resume_frames += s.resume_frames;
+  }
+  for (const auto& stage : pcie_) {
+    if (stage == nullptr) continue;
+    add_port(stage->port(PcieStage::kNicSide));
+    add_port(stage->port(PcieStage::kNetworkSide));
   }
   for (const Nic* n : nics_) {
     add_port(n->port());

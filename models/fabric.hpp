@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "models/attachment.hpp"
+#include "models/gpu/pcie_stage.hpp"
 #include "models/nic/message_observer.hpp"
 #include "models/nic/nic.hpp"
 #include "models/packet.hpp"
@@ -56,6 +57,12 @@ class Fabric {
   // (NICs) 0..N-1 in creation order.
   std::uint32_t add_switch(std::uint16_t ports, const SwitchParams& params, std::uint8_t tier);
   EndpointId add_nic(const NicParams& params);
+  // GPU e is served by NIC e. With gpu.pcie_rate > 0, NIC `nic` reaches the network through a
+  // PCIe stage (models/gpu/pcie_stage.hpp): call after add_nic and before the NIC is connected;
+  // its port is then wired at the PCIe rate to the stage, and connect(NodeRef::nic(nic), 0, ..)
+  // wires the stage's network side instead. No-op when pcie_rate is 0.
+  void add_pcie(EndpointId nic, const GpuParams& gpu);
+  PcieStage* pcie(EndpointId nic) { return nic < pcie_.size() ? pcie_[nic].get() : nullptr; }
   // Full duplex: both directions get `link`. Each port may be connected once.
   void connect(NodeRef a, std::uint16_t port_a, NodeRef b, std::uint16_t port_b,
                const LinkParams& link);
@@ -96,7 +103,8 @@ class Fabric {
   PacketPool pool_;
   std::vector<std::unique_ptr<Switch>> switches_;
   std::vector<std::unique_ptr<Nic>> nic_storage_;
-  std::vector<Nic*> nics_;  // the directory NICs use to find their peers
+  std::vector<std::unique_ptr<PcieStage>> pcie_;  // per NIC, null without a PCIe hop
+  std::vector<Nic*> nics_;                        // the directory NICs use to find their peers
   std::vector<Attachment> attachments_;
   std::vector<std::uint32_t> edge_switches_;
   std::vector<std::uint32_t> edge_index_of_switch_;

@@ -193,4 +193,28 @@ struct NicParams {
   }
 };
 
+// The GPU endpoint (models/gpu/): its PCIe link to its NIC, and the compute figures the
+// collective transport uses (reduction throughput, per-operation launch latency).
+struct GpuParams {
+  std::uint64_t reduce_bandwidth_bps = 12'000'000'000'000ULL;  // 1500 GB/s
+  sim::Time launch_latency = sim::Time::us(5);
+  std::uint64_t pcie_rate_bps = 0;  // 0 = none: the NIC reads and writes GPU memory at line rate
+  sim::Time pcie_delay = sim::Time::ns(500);
+  std::uint64_t pcie_buffer_bytes = 256 * 1024;
+
+  template <class V>
+  void visit_params(V& v) {
+    v("reduce_bandwidth", reduce_bandwidth_bps, ParamUnit::kRate,
+      "throughput of a local reduction (bytes of each input per second)");
+    v("launch_latency", launch_latency, ParamUnit::kTime,
+      "fixed cost of starting one GPU operation");
+    v("pcie_rate", pcie_rate_bps, ParamUnit::kRate,
+      "PCIe rate per direction between the GPU and its NIC, e.g. 64GBps for Gen5 x16 (0 = auto: "
+      "no PCIe hop modelled)");
+    v("pcie_delay", pcie_delay, ParamUnit::kTime, "one-way PCIe latency (DMA) between GPU and NIC");
+    v("pcie_buffer", pcie_buffer_bytes, ParamUnit::kBytes,
+      "NIC buffer per direction and lane between PCIe and the network, advertised as credits");
+  }
+};
+
 }  // namespace fabricsim::models

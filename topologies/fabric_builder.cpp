@@ -31,8 +31,10 @@ std::unique_ptr<models::Fabric> build_fabric(const NetworkGraph& g, const Routes
   for (std::uint32_t s = 0; s < g.switch_count; ++s) {
     fabric->add_switch(static_cast<std::uint16_t>(g.degree(s)), g.switch_params, g.switch_tier[s]);
   }
-  for (std::uint32_t e = 0; e < g.endpoint_count; ++e)
+  for (std::uint32_t e = 0; e < g.endpoint_count; ++e) {
     fabric->add_nic(g.nic_params);
+    fabric->add_pcie(e, g.gpu_params);  // GPU e -> NIC e over PCIe (no-op if pcie_rate is 0)
+  }
   for (std::uint32_t p = 0; p < g.port_count(); ++p) {
     const std::uint32_t q = g.peer_port[p];
     if (q < p) continue;

@@ -99,6 +99,7 @@ NetworkGraph build_graph(const TopologySpec& spec) {
   g.kind = spec.kind;
   g.switch_params = spec.switch_params;
   g.nic_params = spec.nic;
+  g.gpu_params = spec.gpu_params;
   return g;
 }
 

@@ -53,6 +53,7 @@ class NetworkGraph {
   std::vector<models::LinkParams> link_classes;  // deduplicated link parameters
   models::SwitchParams switch_params;
   models::NicParams nic_params;
+  models::GpuParams gpu_params;
   NvlinkDomain nvlink;
 
   std::uint32_t node_count() const { return switch_count + endpoint_count; }

@@ -445,6 +445,22 @@ std::uint64_t TopologySpec::gpu_count() const {
   return 0;
 }
 
+const char* fabric_name(FabricTechnology technology) {
+  return technology == FabricTechnology::kInfiniband ? "infiniband" : "ethernet";
+}
+
+void apply_fabric_defaults(FabricTechnology technology, models::LinkParams& link,
+                           models::SwitchParams& sw, models::NicParams& nic) {
+  if (technology != FabricTechnology::kInfiniband) return;
+  link.type = models::LinkType::kInfiniband;
+  sw.pfc.enabled = false;  // lossless by credits
+  sw.ecn.enabled = false;  // no ECN-driven CNPs without IB congestion control
+  nic.transport = models::NicTransport::kInfiniband;
+  nic.cc.algorithm = models::CcAlgorithm::kNone;
+  nic.header_bytes = 26;  // LRH 8 + BTH 12 + ICRC 4 + VCRC 2
+  nic.ack_bytes = 30;     // + AETH 4
+}
+
 TopologySpec parse_topology(const Json& doc, const std::string& source) {
   TopologySpec spec;
   spec.source = source;
@@ -477,12 +493,22 @@ TopologySpec parse_topology(const Json& doc, const std::string& source) {
                        "unknown kind, expected one of fat_tree, rail_optimized, dragonfly, torus, "
                        "explicit");
   }
+  if (const Json* t = f.get("fabric")) {
+    const std::string& text = read_string(*t, f.at("fabric"));
+    if (text == "infiniband") {
+      spec.fabric = FabricTechnology::kInfiniband;
+    } else if (text != "ethernet") {
+      throw_config_error(f.at("fabric"), *t, "expected ethernet or infiniband");
+    }
+    apply_fabric_defaults(spec.fabric, spec.link, spec.switch_params, spec.nic);
+  }
   // Model defaults first: structural readers copy "link" into their per-level links.
   if (const Json* l = f.get("link")) read_params(*l, spec.link, f.at("link"));
   if (const Json* s = f.get("switch")) read_params(*s, spec.switch_params, f.at("switch"));
   if (const Json* n = f.get("nic")) read_params(*n, spec.nic, f.at("nic"));
   if (const Json* g = f.get("gpu")) {
     require_object(*g, f.at("gpu"));
+    read_params(*g, spec.gpu_params, f.at("gpu"));
     spec.gpu = *g;
   }
   check_models(spec, f.location());
@@ -517,6 +543,7 @@ Json topology_to_json(const TopologySpec& spec) {
   if (!spec.name.empty()) j["name"] = spec.name;
   if (!spec.description.empty()) j["description"] = spec.description;
   j["kind"] = kind_name(spec.kind);
+  j["fabric"] = fabric_name(spec.fabric);
   const auto clos = [&](Json& o) {
     o["tiers"] = spec.clos.tiers;
     o["radix"] = spec.clos.radix;

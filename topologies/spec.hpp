@@ -20,6 +20,16 @@ namespace fabricsim::topologies {
 enum class TopologyKind { kFatTree, kRailOptimized, kDragonfly, kTorus, kExplicit };
 const char* kind_name(TopologyKind kind);
 
+// The scale-out technology, which sets the defaults of the link/switch/nic blocks (explicit
+// fields still win): ethernet = RoCEv2 over PFC-lossless Ethernet with DCQCN (the built-in
+// defaults); infiniband = credit-based links, no PFC, no ECN, IB transport without congestion
+// control, IB headers.
+enum class FabricTechnology { kEthernet, kInfiniband };
+const char* fabric_name(FabricTechnology technology);
+// Applies the defaults of `technology` to the model blocks.
+void apply_fabric_defaults(FabricTechnology technology, models::LinkParams& link,
+                           models::SwitchParams& sw, models::NicParams& nic);
+
 // A multi-tier folded Clos (fat-tree or rail-optimized scale-out). Tier 0 = leaf (edge),
 // 1 = spine (aggregation), 2 = core. Link class per level: 0 host-leaf, 1 leaf-spine,
 // 2 spine-core.
@@ -86,11 +96,13 @@ struct TopologySpec {
   std::string name;
   std::string description;
   TopologyKind kind = TopologyKind::kFatTree;
+  FabricTechnology fabric = FabricTechnology::kEthernet;
 
   models::LinkParams link;
   models::SwitchParams switch_params;
   models::NicParams nic;
-  nlohmann::json gpu = nlohmann::json::object();  // raw "gpu" block, for the GPU model
+  nlohmann::json gpu = nlohmann::json::object();  // raw "gpu" block (as given)
+  models::GpuParams gpu_params;                   // the same block, read (models/gpu)
 
   ClosSpec clos;  // fat_tree and rail_optimized
   FatTreeSpec fat_tree;
