@@ -114,6 +114,57 @@ void Fabric::set_routes(std::uint32_t switch_index, std::vector<std::uint16_t> g
 void Fabric::set_observer(MessageObserver* observer) {
   for (Nic* n : nics_)
     n->set_observer(observer);
+  for (const auto& d : domains_)
+    d->set_observer(observer);
+  observer_ = observer;
+}
+
+void Fabric::set_nvls_observer(NvlsObserver* observer) {
+  for (const auto& d : domains_)
+    d->set_nvls_observer(observer);
+  nvls_observer_ = observer;
+}
+
+std::uint32_t Fabric::add_nvlink_domain(const NvlinkParams& params, std::vector<EndpointId> gpus) {
+  const auto index = static_cast<std::uint32_t>(domains_.size());
+  for (std::uint32_t i = 0; i < gpus.size(); ++i) {
+    const EndpointId g = gpus[i];
+    if (g < domain_of_.size() && domain_of_[g] != kNoDomain) {
+      throw std::logic_error(
+          fmt::format("GPU {} is already in NVLink domain {}", g, domain_of_[g]));
+    }
+    if (domain_of_.size() <= g) {
+      domain_of_.resize(g + 1, kNoDomain);
+      local_of_.resize(g + 1, 0);
+    }
+    domain_of_[g] = index;
+    local_of_[g] = i;
+  }
+  domains_.push_back(std::make_unique<NvlinkDomain>(*sim_, pool_, params, std::move(gpus)));
+  domains_.back()->set_observer(observer_);
+  domains_.back()->set_nvls_observer(nvls_observer_);
+  return index;
+}
+
+MessageId Fabric::send_gpu_message(EndpointId src, EndpointId dst, std::uint64_t bytes,
+                                   std::uint32_t channel, std::uint64_t cookie) {
+  const std::uint32_t d = nvlink_domain_of(src);
+  if (d != kNoDomain && d == nvlink_domain_of(dst)) {
+    return domains_[d]->send_message(local_of_[src], local_of_[dst], bytes, cookie);
+  }
+  if (src >= nics_.size()) {
+    throw std::invalid_argument(
+        fmt::format("GPU {} has no NIC and GPU {} is not in its NVLink domain: no path", src, dst));
+  }
+  return nics_[src]->send_message(dst, bytes, channel, cookie);
+}
+
+void Fabric::post_nvls_allreduce(EndpointId gpu, std::uint64_t bytes, std::uint64_t cookie) {
+  const std::uint32_t d = nvlink_domain_of(gpu);
+  if (d == kNoDomain) {
+    throw std::invalid_argument(fmt::format("NVLS all-reduce: GPU {} has no NVLink domain", gpu));
+  }
+  domains_[d]->post_nvls_allreduce(local_of_[gpu], bytes, cookie);
 }
 
 FabricCounters Fabric::counters() const {
@@ -147,6 +198,21 @@ FabricCounters Fabric::counters() const {
     c.cnps += k.cnps_sent;
     c.bytes_delivered += k.bytes_delivered;
     c.messages_completed += k.messages_sent;
+  }
+  for (const auto& d : domains_) {
+    for (std::uint32_t g = 0; g < d->size(); ++g) {
+      const NvlinkGpu& gpu = d->gpu(g);
+      for (std::uint16_t i = 0; i < gpu.port_count(); ++i)
+        add_port(gpu.port(i));
+    }
+    for (std::uint32_t k = 0; k < d->switch_count(); ++k) {
+      const NvSwitch& chip = d->nvswitch(k);
+      for (std::uint16_t i = 0; i < chip.port_count(); ++i)
+        add_port(chip.port(i));
+    }
+    c.packets_delivered += d->packets_delivered();
+    c.bytes_delivered += d->bytes_delivered();
+    c.messages_completed += d->messages_completed();
   }
   for (const std::uint64_t d : c.drops_by_reason)
     c.drops += d;

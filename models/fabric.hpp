@@ -12,6 +12,7 @@
 #include "models/gpu/pcie_stage.hpp"
 #include "models/nic/message_observer.hpp"
 #include "models/nic/nic.hpp"
+#include "models/nvlink/domain.hpp"
 #include "models/packet.hpp"
 #include "models/params.hpp"
 #include "models/switch/switch.hpp"
@@ -78,12 +79,38 @@ class Fabric {
   void set_routes(std::uint32_t switch_index, std::vector<std::uint16_t> group_of_edge,
                   const std::vector<std::vector<std::uint16_t>>& groups);
 
+  // An NVLink domain (models/nvlink/) over GPUs `gpus` (ids shared with the NICs: GPU e is
+  // served by NIC e); a GPU belongs to at most one domain. Returns the domain's index.
+  std::uint32_t add_nvlink_domain(const NvlinkParams& params, std::vector<EndpointId> gpus);
+
   // Workload side.
-  void set_observer(MessageObserver* observer);  // for every NIC (not owned)
+  // For every NIC and NVLink domain (not owned).
+  void set_observer(MessageObserver* observer);
+  void set_nvls_observer(NvlsObserver* observer);  // for every NVLink domain (not owned)
+  // A message between NICs (the NIC of GPU src to the NIC of GPU dst, through PCIe stages
+  // where the topology has them), whatever the GPUs' NVLink domains.
   MessageId send_message(EndpointId src, EndpointId dst, std::uint64_t bytes, std::uint32_t channel,
                          std::uint64_t cookie) {
     return nics_[src]->send_message(dst, bytes, channel, cookie);
   }
+  // A message from GPU src to GPU dst by the path a GPU would use: over NVLink when both are in
+  // one NVLink domain (`channel` is then not used), else through src's PCIe, NIC and the
+  // network (send_message). Completions: MessageObserver::on_message_received at dst and
+  // on_message_sent at src, with the GPU ids and `cookie`.
+  MessageId send_gpu_message(EndpointId src, EndpointId dst, std::uint64_t bytes,
+                             std::uint32_t channel, std::uint64_t cookie);
+  // The NVLink domain of GPU `gpu` (kNoDomain when none) and the GPU's index in it.
+  static constexpr std::uint32_t kNoDomain = 0xFFFFFFFF;
+  std::uint32_t nvlink_domain_of(EndpointId gpu) const {
+    return gpu < domain_of_.size() ? domain_of_[gpu] : kNoDomain;
+  }
+  std::uint32_t nvlink_local_index(EndpointId gpu) const { return local_of_[gpu]; }
+  std::uint32_t nvlink_domain_count() const { return static_cast<std::uint32_t>(domains_.size()); }
+  NvlinkDomain& nvlink_domain(std::uint32_t index) { return *domains_[index]; }
+  // GPU `gpu` joins the in-switch all-reduce `cookie` of its NVLink domain (every GPU of the
+  // domain posts it with the same size): see NvlinkDomain::post_nvls_allreduce. Completion per
+  // GPU: NvlsObserver::on_nvls_allreduce_done.
+  void post_nvls_allreduce(EndpointId gpu, std::uint64_t bytes, std::uint64_t cookie);
   const std::vector<FlowRecord>& flows() const { return flows_; }
 
   // Accessors and probes.
@@ -104,7 +131,12 @@ class Fabric {
   std::vector<std::unique_ptr<Switch>> switches_;
   std::vector<std::unique_ptr<Nic>> nic_storage_;
   std::vector<std::unique_ptr<PcieStage>> pcie_;  // per NIC, null without a PCIe hop
-  std::vector<Nic*> nics_;                        // the directory NICs use to find their peers
+  std::vector<std::unique_ptr<NvlinkDomain>> domains_;
+  std::vector<std::uint32_t> domain_of_;  // per GPU: its NVLink domain or kNoDomain
+  std::vector<std::uint32_t> local_of_;   // per GPU: its index in the domain
+  MessageObserver* observer_ = nullptr;
+  NvlsObserver* nvls_observer_ = nullptr;
+  std::vector<Nic*> nics_;  // the directory NICs use to find their peers
   std::vector<Attachment> attachments_;
   std::vector<std::uint32_t> edge_switches_;
   std::vector<std::uint32_t> edge_index_of_switch_;

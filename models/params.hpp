@@ -217,4 +217,23 @@ struct GpuParams {
   }
 };
 
+// One NVLink scale-up domain (models/nvlink/): `gpus` GPUs, each with `links` NVLink links
+// spread round-robin over `switches` NVSwitch chips (link i of every GPU goes to chip
+// i % switches). Per-GPU bandwidth per direction = links x link.rate. Lossless by credits.
+struct NvlinkParams {
+  std::uint32_t links = 18;
+  std::uint32_t switches = 4;
+  LinkParams link = [] {
+    LinkParams l;
+    l.type = LinkType::kNvlink;
+    l.rate_bps = 200'000'000'000ULL;  // 25 GB/s per link and direction (NVLink 4)
+    l.delay = sim::Time::ns(50);
+    l.mtu_bytes = 4096;
+    return l;
+  }();
+  sim::Time switch_latency = sim::Time::ns(50);  // NVSwitch pipeline (cut-through)
+  std::uint32_t header_bytes = 16;
+  std::uint64_t credit_buffer_bytes = 64 * 1024;  // NVSwitch ingress per port and lane
+};
+
 }  // namespace fabricsim::models
