@@ -143,7 +143,7 @@ NetworkGraph build_clos(const TopologySpec& spec) {
   g.host_count = rail ? spec.rail.nodes : nics;
   if (rail) {
     g.nvlink = {gpn, spec.rail.nvlink.bandwidth_bps, spec.rail.nvlink.links,
-                spec.rail.nvlink.latency};
+                spec.rail.nvlink.latency, spec.rail.nvlink.switches};
   }
   return g;
 }

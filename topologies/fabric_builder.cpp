@@ -2,7 +2,9 @@
 // an order that makes the Fabric's dense edge indexes equal the routing's.
 #include "topologies/fabric_builder.hpp"
 
+#include <algorithm>
 #include <stdexcept>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -16,6 +18,18 @@ models::NodeRef ref_of(const NetworkGraph& g, std::uint32_t node) {
                            : models::NodeRef::nic(node - g.switch_count);
 }
 }  // namespace
+
+models::NvlinkParams nvlink_params(const NvlinkDomain& nvlink) {
+  models::NvlinkParams p;
+  p.links = nvlink.links;
+  p.switches = nvlink.switches;
+  // The topology gives the per-GPU bandwidth with both directions summed.
+  p.link.rate_bps = nvlink.bandwidth_bps / 2 / std::max<std::uint32_t>(nvlink.links, 1);
+  // GPU -> chip -> GPU: two link delays and the chip's pipeline make up the latency.
+  p.link.delay = nvlink.latency / 3;
+  p.switch_latency = nvlink.latency - p.link.delay * 2;
+  return p;
+}
 
 std::unique_ptr<models::Fabric> build_fabric(const NetworkGraph& g, const Routes& routes,
                                              sim::Simulator& sim) {
@@ -62,6 +76,16 @@ std::unique_ptr<models::Fabric> build_fabric(const NetworkGraph& g, const Routes
   }
   for (std::uint32_t s = 0; s < g.switch_count; ++s) {
     fabric->set_routes(s, routes.switch_group_of_edge(s), routes.switch_groups(s));
+  }
+  if (g.nvlink.switches > 0 && g.nvlink.bandwidth_bps > 0 && g.nvlink.gpus_per_domain > 1) {
+    const models::NvlinkParams nv = nvlink_params(g.nvlink);
+    const std::uint32_t per = g.nvlink.gpus_per_domain;
+    for (std::uint32_t first = 0; first + per <= g.endpoint_count; first += per) {
+      std::vector<models::EndpointId> gpus(per);
+      for (std::uint32_t i = 0; i < per; ++i)
+        gpus[i] = first + i;
+      fabric->add_nvlink_domain(nv, std::move(gpus));
+    }
   }
   return fabric;
 }

@@ -26,6 +26,7 @@ struct NvlinkDomain {
   std::uint64_t bandwidth_bps = 0;    // per GPU; 0 = no NVLink domain
   std::uint32_t links = 0;
   sim::Time latency;
+  std::uint32_t switches = 0;  // NVSwitch chips per domain; 0 = not simulated
 };
 
 class NetworkGraph {

@@ -230,6 +230,16 @@ void parse_rail(Fields& f, TopologySpec& spec) {
       r.nvlink.bandwidth_bps = read_rate(*b, n.at("bandwidth"));
     r.nvlink.links = n.count("links", r.nvlink.links, 1, 1024);
     if (const Json* l = n.get("latency")) r.nvlink.latency = read_time(*l, n.at("latency"));
+    r.nvlink.switches = n.count("switches", 0, 0, 1024);
+    if (r.nvlink.switches > r.nvlink.links) {
+      throw_config_error(
+          n.at("switches"), *n.get("switches"),
+          fmt::format("expected at most one NVSwitch chip per link ({} links)", r.nvlink.links));
+    }
+    if (r.nvlink.switches > 0 && r.gpus_per_node < 2) {
+      throw_config_error(n.at("switches"), *n.get("switches"),
+                         "expected 0: a simulated NVLink domain needs gpus_per_node >= 2");
+    }
     n.finish();
   }
   read_clos(f, spec.clos, spec.link, 2);
@@ -568,7 +578,8 @@ Json topology_to_json(const TopologySpec& spec) {
       j["planes"] = spec.rail.planes;
       j["nvlink"] = {{"bandwidth", exact_rate(spec.rail.nvlink.bandwidth_bps)},
                      {"links", spec.rail.nvlink.links},
-                     {"latency", exact_time(spec.rail.nvlink.latency)}};
+                     {"latency", exact_time(spec.rail.nvlink.latency)},
+                     {"switches", spec.rail.nvlink.switches}};
       clos(j);
       break;
     case TopologyKind::kDragonfly:

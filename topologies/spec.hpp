@@ -51,6 +51,8 @@ struct NvlinkSpec {
   std::uint64_t bandwidth_bps = 7'200'000'000'000ULL;  // per GPU, both directions summed: 900 GB/s
   std::uint32_t links = 18;                            // NVLink links per GPU
   sim::Time latency = sim::Time::ns(150);
+  // NVSwitch chips per domain; 0 = the domain is recorded (stats) but not simulated.
+  std::uint32_t switches = 0;
 };
 
 struct RailOptimizedSpec {

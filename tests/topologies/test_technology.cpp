@@ -72,3 +72,42 @@ TEST_CASE("an IB topology builds credit-limited ports; gpu.pcie_rate inserts PCI
   CHECK(f2->pcie(0) == nullptr);
   CHECK_FALSE(f2->switch_at(0).port(0).credit_limited());
 }
+
+TEST_CASE("rail_optimized nvlink.switches builds one simulated NVLink domain per node") {
+  const auto spec = parse(R"("kind": "rail_optimized", "nodes": 2, "gpus_per_node": 4,
+      "rails": 4, "tiers": 2, "radix": 8,
+      "nvlink": {"bandwidth": "400GBps", "links": 4, "latency": "150ns", "switches": 2})");
+  const auto g = build_graph(spec);
+  sim::Simulator sim(1);
+  auto fabric = build_fabric(g, compute_routes(g), sim);
+  REQUIRE(fabric->nvlink_domain_count() == 2);
+  CHECK(fabric->nvlink_domain_of(5) == 1);
+  CHECK(fabric->nvlink_local_index(5) == 1);
+  const auto& p = fabric->nvlink_domain(0).params();
+  CHECK(p.link.rate_bps == 400'000'000'000ULL);  // 400 GB/s both ways = 200 GB/s over 4 links
+  CHECK(p.switches == 2);
+  CHECK(p.link.delay * 2 + p.switch_latency == sim::Time::ns(150));
+  // Without "switches" the domain is only recorded.
+  const auto plain = parse(R"("kind": "rail_optimized", "nodes": 2, "gpus_per_node": 4,
+      "rails": 4, "tiers": 2, "radix": 8)");
+  const auto g2 = build_graph(plain);
+  CHECK(build_fabric(g2, compute_routes(g2), sim)->nvlink_domain_count() == 0);
+  CHECK_THROWS_WITH(parse(R"("kind": "rail_optimized", "nodes": 2, "gpus_per_node": 4,
+      "rails": 4, "tiers": 2, "radix": 8, "nvlink": {"links": 4, "switches": 5})"),
+                    Catch::Contains("/nvlink/switches") && Catch::Contains("at most one"));
+}
+
+TEST_CASE("the IB and NVL72 example topologies build credit-based fabrics and NVLink domains") {
+  const std::string dir = std::string(FABRICSIM_SOURCE_DIR) + "/configs/topologies/";
+  const auto ib = load_topology(dir + "ib_rail_optimized_1024.json");
+  CHECK(ib.fabric == FabricTechnology::kInfiniband);
+  const auto nvl = load_topology(dir + "nvl72_rack.json");
+  const auto g = build_graph(nvl);
+  sim::Simulator sim(1);
+  auto fabric = build_fabric(g, compute_routes(g), sim);
+  REQUIRE(fabric->nvlink_domain_count() == 1);
+  const auto& d = fabric->nvlink_domain(0);
+  CHECK(d.size() == 72);
+  CHECK(d.switch_count() == 18);
+  CHECK(d.params().link.rate_bps * 18 / 8 == 900'000'000'000ULL);  // 900 GB/s per direction
+}
