@@ -176,3 +176,27 @@ TEST_CASE("NVLink: in-switch all-reduce beats the ring by the predicted factor")
   CHECK(t_ring / t_nvls == Approx(predicted).epsilon(0.05));
   CHECK(t_ring / t_nvls > 1.6);
 }
+
+TEST_CASE("NVLink runs are deterministic: same setup, same event fingerprint") {
+  const auto run = [] {
+    sim::Simulator sim(7);
+    sim.enable_fingerprint(true);
+    Fabric f(sim);
+    f.add_nvlink_domain(hgx_h100(), gpus(8));
+    NvlsDone nvls;
+    f.set_nvls_observer(&nvls);
+    test::RecordingObserver obs;
+    f.set_observer(&obs);
+    for (EndpointId g = 0; g < 8; ++g) {
+      f.post_nvls_allreduce(g, 1ULL << 20, 5);
+      f.send_gpu_message(g, (g + 3) % 8, 300'000, 0, g);
+    }
+    sim.run();
+    return std::pair{sim.fingerprint(), f.counters()};
+  };
+  const auto a = run();
+  const auto b = run();
+  CHECK(a.first == b.first);
+  CHECK(a.second == b.second);
+  CHECK(a.second.bytes_delivered == 8 * 300'000 + 8 * (1ULL << 20));
+}

@@ -2,6 +2,8 @@
 // GPU's PCIe hop, and the errors for unknown values.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "topologies/fabric_builder.hpp"
 #include "topologies/params_json.hpp"
 #include "topologies/routing.hpp"
@@ -110,4 +112,37 @@ TEST_CASE("the IB and NVL72 example topologies build credit-based fabrics and NV
   CHECK(d.size() == 72);
   CHECK(d.switch_count() == 18);
   CHECK(d.params().link.rate_bps * 18 / 8 == 900'000'000'000ULL);  // 900 GB/s per direction
+}
+
+namespace {
+struct LastDone : models::NvlsObserver {
+  void on_nvls_allreduce_done(models::EndpointId, std::uint64_t, sim::Time t) override {
+    last = std::max(last, t);
+    ++count;
+  }
+  sim::Time last = sim::Time::zero();
+  std::uint32_t count = 0;
+};
+}  // namespace
+
+TEST_CASE("NVL72: the in-switch all-reduce of 72 GPUs runs at 900 GB/s per GPU") {
+  const auto spec =
+      load_topology(std::string(FABRICSIM_SOURCE_DIR) + "/configs/topologies/nvl72_rack.json");
+  const auto g = build_graph(spec);
+  sim::Simulator sim(1);
+  auto fabric = build_fabric(g, compute_routes(g), sim);
+  LastDone done;
+  fabric->set_nvls_observer(&done);
+  constexpr std::uint64_t kBytes = 8ULL << 20;
+  for (models::EndpointId gpu = 0; gpu < 72; ++gpu)
+    fabric->post_nvls_allreduce(gpu, kBytes, 1);
+  sim.run();
+  REQUIRE(done.count == 72);
+  const auto& p = fabric->nvlink_domain(0).params();
+  const double payload =
+      static_cast<double>(p.link.mtu_bytes) / (p.link.mtu_bytes + p.header_bytes);
+  const double seconds = static_cast<double>(kBytes) / (900e9 * payload);
+  INFO("NVLS all-reduce " << done.last.seconds() * 1e6 << " us, S/B " << seconds * 1e6 << " us");
+  CHECK(done.last.seconds() == Approx(seconds).epsilon(0.05));
+  CHECK(fabric->counters().drops == 0);
 }
