@@ -146,3 +146,46 @@ TEST_CASE("NVL72: the in-switch all-reduce of 72 GPUs runs at 900 GB/s per GPU")
   CHECK(done.last.seconds() == Approx(seconds).epsilon(0.05));
   CHECK(fabric->counters().drops == 0);
 }
+
+TEST_CASE("send_gpu_message: NVLink inside a node, PCIe + NIC + InfiniBand between nodes") {
+  const auto spec = load_topology(std::string(FABRICSIM_SOURCE_DIR) +
+                                  "/configs/topologies/ib_rail_optimized_1024.json");
+  const auto g = build_graph(spec);
+  sim::Simulator sim(1);
+  auto fabric = build_fabric(g, compute_routes(g), sim);
+  struct Seen : models::MessageObserver {
+    void on_message_sent(models::EndpointId src, std::uint64_t cookie, sim::Time) override {
+      sent.push_back({src, cookie});
+    }
+    void on_message_received(models::EndpointId dst, models::EndpointId src, std::uint64_t cookie,
+                             std::uint64_t bytes, sim::Time t) override {
+      received.push_back({dst, src, cookie, bytes, t});
+    }
+    struct Rx {
+      models::EndpointId dst, src;
+      std::uint64_t cookie, bytes;
+      sim::Time t;
+    };
+    std::vector<std::pair<models::EndpointId, std::uint64_t>> sent;
+    std::vector<Rx> received;
+  } seen;
+  fabric->set_observer(&seen);
+  constexpr std::uint64_t kBytes = 4ULL << 20;
+  fabric->send_gpu_message(0, 1, kBytes, 0, 11);  // same node: NVLink
+  fabric->send_gpu_message(0, 8, kBytes, 0, 22);  // next node, same rail: IB
+  sim.run();
+  REQUIRE(seen.received.size() == 2);
+  REQUIRE(seen.sent.size() == 2);
+  const auto& nv = seen.received[0].cookie == 11 ? seen.received[0] : seen.received[1];
+  const auto& ib = seen.received[0].cookie == 22 ? seen.received[0] : seen.received[1];
+  CHECK((nv.dst == 1 && nv.src == 0 && nv.bytes == kBytes));
+  CHECK((ib.dst == 8 && ib.src == 0 && ib.bytes == kBytes));
+  CHECK(fabric->nvlink_domain(0).bytes_delivered() == kBytes);
+  CHECK(fabric->nic(8).counters().bytes_delivered == kBytes);
+  CHECK(fabric->nic(1).counters().bytes_delivered == 0);
+  // NVLink at 450 GB/s, the NIC at 400 Gb/s (its PCIe, 64 GB/s, is faster).
+  CHECK(nv.t.seconds() < 1.05 * kBytes / 450e9 + 1e-6);
+  CHECK(ib.t.seconds() > kBytes * 8.0 / 400e9);
+  CHECK(ib.t.seconds() < 1.1 * kBytes * 8.0 / 400e9 + 5e-6);
+  CHECK(fabric->counters().drops == 0);
+}
