@@ -11,6 +11,9 @@
 #include <memory>
 
 #include "models/fabric.hpp"
+#include "models/gpu_params.hpp"
+#include "scenario/collective_run.hpp"
+#include "scenario/collective_workload.hpp"
 #include "scenario/progress.hpp"
 #include "scenario/timeseries.hpp"
 #include "scenario/trace_output.hpp"
@@ -22,7 +25,9 @@
 #include "topologies/config_error.hpp"
 #include "topologies/fabric_builder.hpp"
 #include "topologies/network_graph.hpp"
+#include "topologies/params_json.hpp"
 #include "topologies/routing.hpp"
+#include "workloads/transports/sim/sim_transport.hpp"
 
 namespace fabricsim::scenario {
 namespace {
@@ -52,6 +57,13 @@ class FlowStarter : public sim::Component {
   std::size_t next_ = 0;
 };
 
+// Consecutive ranks that share a node, for hierarchical algorithms: the topology's GPUs per
+// node when the collective spans every GPU in order, else 1 (no node structure assumed).
+std::int32_t ranks_per_node(const topologies::TopologySpec& topology, const CollectiveSpec& c) {
+  if (!c.ranks.empty() || topology.kind != topologies::TopologyKind::kRailOptimized) return 1;
+  return static_cast<std::int32_t>(std::max<std::uint32_t>(1, topology.rail.gpus_per_node));
+}
+
 }  // namespace
 
 Results run_scenario(const Scenario& s, const RunOptions& options) {
@@ -71,6 +83,8 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
   r.topology.links = graph.link_count();
 
   std::vector<FlowSpec> flows;
+  std::unique_ptr<workloads::SimNetwork> network;  // before the collective that uses it
+  std::unique_ptr<CollectiveRun> collective;
   if (s.workload.kind == WorkloadKind::kTraffic) {
     sim::Rng rng = sim.make_rng(0x7EAFF1C);
     const std::uint64_t host_rate =
@@ -90,10 +104,18 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
       }
     }
   } else {
-    throw topologies::ConfigError(
-        fmt::format("{}: /workload/kind: \"collective\": collectives on the simulated fabric need "
-                    "the sim transport, which this build does not have yet",
-                    s.source));
+    const topologies::JsonLocation at{s.source, "/workload"};
+    models::GpuParams gpu;
+    topologies::read_params(s.topology.gpu, gpu, {s.topology.source, "/gpu"});
+    network = std::make_unique<workloads::SimNetwork>(*fabric, gpu);
+    const auto gpus = collective_gpus(s.workload.collective, graph.endpoint_count, at);
+    const auto nranks = static_cast<std::int32_t>(gpus.size());
+    const std::int32_t per_node = ranks_per_node(s.topology, s.workload.collective);
+    const auto request = collective_request(s.workload.collective, nranks,
+                                            nranks % per_node == 0 ? per_node : 1, at);
+    collective = std::make_unique<CollectiveRun>(*network, generate_schedule(request, at), gpus,
+                                                 s.workload.collective.iterations, 1);
+    collective->start_at(sim::Time::zero());
   }
   r.flows.count = flows.size();
   for (const auto& f : flows)
@@ -126,11 +148,19 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
   if (progress) progress->finish();
 
+  if (collective) {
+    r.collectives = collective_results(*collective);
+    r.completed = collective->done();
+    if (!r.completed && options.progress) {
+      std::fprintf(stderr, "collective unfinished at %s:\n%s",
+                   sim::format_time(sim.now()).c_str(), collective->describe_pending(4).c_str());
+    }
+  }
   sim::Histogram fct;
   for (const auto& rec : fabric->flows())
     fct.add((rec.end - rec.start).picoseconds());
   r.flows.completed = fct.count();
-  r.completed = r.flows.completed == r.flows.count;
+  if (!collective) r.completed = r.flows.completed == r.flows.count;
   r.flows.fct_p50_ps = fct.percentile(50);
   r.flows.fct_p99_ps = fct.percentile(99);
   r.flows.fct_max_ps = fct.max();

@@ -1,6 +1,8 @@
 // Scenario JSON parsing and validation (see scenario.hpp).
 #include "scenario/scenario.hpp"
 
+#include "models/gpu_params.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -251,6 +253,10 @@ void merge_models(const Json& models, const JsonLocation& at, Json& topology) {
   if (const Json* v = find(models, "nic")) {
     models::NicParams scratch;
     topologies::read_params(*v, scratch, at.child("nic"));
+  }
+  if (const Json* v = find(models, "gpu")) {
+    models::GpuParams scratch;
+    topologies::read_params(*v, scratch, at.child("gpu"));
   }
   for (const char* block : {"link", "switch", "nic", "gpu"}) {
     if (const Json* v = find(models, block)) {

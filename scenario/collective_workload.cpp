@@ -1,0 +1,98 @@
+// The scenario's collective workload (see collective_workload.hpp).
+#include "scenario/collective_workload.hpp"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+#include "topologies/config_error.hpp"
+#include "workloads/metrics.hpp"
+
+namespace fabricsim::scenario {
+
+using topologies::ConfigError;
+using topologies::JsonLocation;
+
+std::vector<std::uint32_t> collective_gpus(const CollectiveSpec& spec, std::uint64_t gpu_count,
+                                           const JsonLocation& at) {
+  std::vector<std::uint32_t> gpus;
+  if (spec.ranks.empty()) {
+    gpus.resize(gpu_count);
+    for (std::uint64_t g = 0; g < gpu_count; ++g)
+      gpus[g] = static_cast<std::uint32_t>(g);
+    return gpus;
+  }
+  std::vector<bool> seen(gpu_count, false);
+  for (std::size_t i = 0; i < spec.ranks.size(); ++i) {
+    const std::uint32_t g = spec.ranks[i];
+    if (g >= gpu_count) {
+      topologies::throw_config_error(at.child("ranks").index(i), g,
+                                     fmt::format("a GPU id below {} (the topology's GPUs)",
+                                                 gpu_count));
+    }
+    if (seen[g]) topologies::throw_config_error(at.child("ranks").index(i), g, "each GPU once");
+    seen[g] = true;
+  }
+  return spec.ranks;
+}
+
+workloads::CollectiveRequest collective_request(const CollectiveSpec& spec, std::int32_t nranks,
+                                                std::int32_t ranks_per_node,
+                                                const JsonLocation& at) {
+  workloads::CollectiveRequest request;
+  try {
+    request.op = workloads::parse_collective_op(spec.op);
+  } catch (const std::invalid_argument& e) {
+    topologies::throw_config_error(at.child("op"), spec.op, e.what());
+  }
+  request.algorithm = spec.algorithm;
+  request.nranks = nranks;
+  request.dtype = workloads::parse_dtype(spec.dtype);
+  const std::uint64_t element = workloads::dtype_size(request.dtype);
+  const std::uint64_t unit =
+      request.op == workloads::CollectiveOp::kAllToAll ? element * static_cast<std::uint64_t>(nranks)
+                                                       : element;
+  if (spec.bytes % unit != 0) {
+    topologies::throw_config_error(
+        at.child("size"), spec.bytes,
+        fmt::format("a multiple of {} bytes ({}{})", unit, spec.dtype,
+                    unit != element ? " elements x ranks" : " elements"));
+  }
+  request.count = spec.bytes / unit;
+  request.channels = spec.channels;
+  request.slice_bytes = spec.slice_bytes;
+  request.ranks_per_node = ranks_per_node;
+  return request;
+}
+
+workloads::Schedule generate_schedule(const workloads::CollectiveRequest& request,
+                                      const JsonLocation& at) {
+  try {
+    return workloads::generate(request);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(fmt::format("{}: {} {}: {}", at.where(), request.algorithm,
+                                  workloads::to_string(request.op), e.what()));
+  }
+}
+
+std::vector<CollectiveResult> collective_results(const CollectiveRun& run) {
+  const auto& schedule = run.schedule();
+  const std::uint64_t bytes = workloads::collective_bytes(schedule);
+  std::vector<CollectiveResult> out;
+  for (std::size_t i = 0; i < run.iteration_ends().size(); ++i) {
+    CollectiveResult c;
+    c.op = std::string(workloads::to_string(schedule.op));
+    c.algorithm = schedule.algorithm;
+    c.bytes = bytes;
+    c.ranks = static_cast<std::uint32_t>(schedule.nranks);
+    c.iteration = static_cast<std::uint32_t>(i);
+    c.time_ps = (run.iteration_ends()[i] - run.iteration_starts()[i]).picoseconds();
+    const double seconds = static_cast<double>(c.time_ps) * 1e-12;
+    c.algbw_GBps = workloads::algbw_GBps(bytes, seconds);
+    c.busbw_GBps = workloads::busbw_GBps(schedule.op, schedule.nranks, bytes, seconds);
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace fabricsim::scenario

@@ -1,0 +1,34 @@
+// The scenario's collective workload made concrete: which GPUs take part, the Schedule the
+// collective library generates for them, and the results.json entries of a finished run.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "scenario/collective_run.hpp"
+#include "scenario/results.hpp"
+#include "scenario/scenario.hpp"
+#include "workloads/algorithms/registry.hpp"
+
+namespace fabricsim::scenario {
+
+// The GPUs of the collective, in rank order: spec.ranks, or every GPU 0..gpu_count-1.
+// Throws ConfigError (at `at`/ranks) for an id out of range or listed twice.
+std::vector<std::uint32_t> collective_gpus(const CollectiveSpec& spec, std::uint64_t gpu_count,
+                                           const topologies::JsonLocation& at);
+
+// The collective library's request: `size` is the nccl-tests size (the larger per-rank
+// buffer; all-to-all: the whole per-rank vector). ranks_per_node groups consecutive ranks for
+// hierarchical algorithms. Throws ConfigError (at `at`) for an unknown op/algorithm pair, a
+// size not a multiple of the element size, or a bad combination, naming the valid choices.
+workloads::CollectiveRequest collective_request(const CollectiveSpec& spec, std::int32_t nranks,
+                                                std::int32_t ranks_per_node,
+                                                const topologies::JsonLocation& at);
+workloads::Schedule generate_schedule(const workloads::CollectiveRequest& request,
+                                      const topologies::JsonLocation& at);
+
+// One results.json entry per finished iteration (time, algbw and busbw per nccl-tests).
+std::vector<CollectiveResult> collective_results(const CollectiveRun& run);
+
+}  // namespace fabricsim::scenario
