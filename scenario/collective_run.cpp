@@ -23,7 +23,9 @@ CollectiveRun::CollectiveRun(workloads::SimNetwork& network, workloads::Schedule
   }
 }
 
-void CollectiveRun::start_at(sim::Time at) { schedule_at(at, *this, 0); }
+void CollectiveRun::start_at(sim::Time at) {
+  schedule_at(at, *this, 0);
+}
 
 // Starts an iteration: every rank launches its kernel, then posts its first ops.
 void CollectiveRun::on_event(std::uint64_t arg) {

@@ -31,8 +31,7 @@ class CollectiveRun final : public sim::Component, public workloads::ExecutorObs
   // `network` must outlive this. `gpus[r]` is the GPU of schedule rank r. `tag_space` must
   // differ from that of every collective that may overlap this one on the same GPUs.
   CollectiveRun(workloads::SimNetwork& network, workloads::Schedule schedule,
-                std::vector<std::uint32_t> gpus, std::uint32_t iterations,
-                std::uint16_t tag_space);
+                std::vector<std::uint32_t> gpus, std::uint32_t iterations, std::uint16_t tag_space);
   CollectiveRun(const CollectiveRun&) = delete;
   CollectiveRun& operator=(const CollectiveRun&) = delete;
 

@@ -26,9 +26,9 @@ std::vector<std::uint32_t> collective_gpus(const CollectiveSpec& spec, std::uint
   for (std::size_t i = 0; i < spec.ranks.size(); ++i) {
     const std::uint32_t g = spec.ranks[i];
     if (g >= gpu_count) {
-      topologies::throw_config_error(at.child("ranks").index(i), g,
-                                     fmt::format("a GPU id below {} (the topology's GPUs)",
-                                                 gpu_count));
+      topologies::throw_config_error(
+          at.child("ranks").index(i), g,
+          fmt::format("a GPU id below {} (the topology's GPUs)", gpu_count));
     }
     if (seen[g]) topologies::throw_config_error(at.child("ranks").index(i), g, "each GPU once");
     seen[g] = true;
@@ -49,9 +49,9 @@ workloads::CollectiveRequest collective_request(const CollectiveSpec& spec, std:
   request.nranks = nranks;
   request.dtype = workloads::parse_dtype(spec.dtype);
   const std::uint64_t element = workloads::dtype_size(request.dtype);
-  const std::uint64_t unit =
-      request.op == workloads::CollectiveOp::kAllToAll ? element * static_cast<std::uint64_t>(nranks)
-                                                       : element;
+  const std::uint64_t unit = request.op == workloads::CollectiveOp::kAllToAll
+                                 ? element * static_cast<std::uint64_t>(nranks)
+                                 : element;
   if (spec.bytes % unit != 0) {
     topologies::throw_config_error(
         at.child("size"), spec.bytes,

@@ -108,6 +108,11 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
     models::GpuParams gpu;
     topologies::read_params(s.topology.gpu, gpu, {s.topology.source, "/gpu"});
     network = std::make_unique<workloads::SimNetwork>(*fabric, gpu);
+    if (graph.nvlink.bandwidth_bps > 0 && graph.nvlink.gpus_per_domain > 1) {
+      // The topology states NVLink bandwidth with both directions summed.
+      network->set_nvlink(
+          {graph.nvlink.gpus_per_domain, graph.nvlink.bandwidth_bps / 2, graph.nvlink.latency});
+    }
     const auto gpus = collective_gpus(s.workload.collective, graph.endpoint_count, at);
     const auto nranks = static_cast<std::int32_t>(gpus.size());
     const std::int32_t per_node = ranks_per_node(s.topology, s.workload.collective);
@@ -152,8 +157,8 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
     r.collectives = collective_results(*collective);
     r.completed = collective->done();
     if (!r.completed && options.progress) {
-      std::fprintf(stderr, "collective unfinished at %s:\n%s",
-                   sim::format_time(sim.now()).c_str(), collective->describe_pending(4).c_str());
+      std::fprintf(stderr, "collective unfinished at %s:\n%s", sim::format_time(sim.now()).c_str(),
+                   collective->describe_pending(4).c_str());
     }
   }
   sim::Histogram fct;

@@ -156,8 +156,11 @@ CollectiveSpec parse_collective(const Json& w, const JsonLocation& at) {
   if (const Json* v = find(w, "channels")) c.channels = read_u32(*v, at.child("channels"));
   if (c.channels == 0 || c.channels > 64)
     throw_config_error(at.child("channels"), Json(c.channels), "1 to 64 channels");
-  if (const Json* v = find(w, "slice"))
-    c.slice_bytes = topologies::read_bytes(*v, at.child("slice"), 1ULL << 40, false);
+  if (const Json* v = find(w, "slice")) {
+    c.slice_bytes = v->is_string() && v->get<std::string>() == "none"
+                        ? 0
+                        : topologies::read_bytes(*v, at.child("slice"), 1ULL << 40, false);
+  }
   if (const Json* v = find(w, "iterations")) c.iterations = read_u32(*v, at.child("iterations"));
   if (c.iterations == 0) throw_config_error(at.child("iterations"), Json(0), "at least 1");
   if (const Json* v = find(w, "dtype")) {
@@ -396,6 +399,21 @@ Json resolved_config(const Scenario& s) {
   j["seed"] = s.seed;
   j["topology"] = topologies::topology_to_json(s.topology);
   j.erase("models");  // merged into the resolved topology
+  models::GpuParams gpu;
+  topologies::read_params(s.topology.gpu, gpu, {s.topology.source, "/gpu"});
+  j["topology"]["gpu"] = topologies::write_params(gpu);
+  if (s.workload.kind == WorkloadKind::kCollective) {
+    const CollectiveSpec& c = s.workload.collective;
+    Json& w = j["workload"];
+    w["op"] = c.op;
+    w["algorithm"] = c.algorithm;
+    w["size"] = topologies::exact_bytes(c.bytes);
+    w["ranks"] = c.ranks.empty() ? Json("all") : Json(c.ranks);
+    w["channels"] = c.channels;
+    w["slice"] = c.slice_bytes == 0 ? Json("none") : topologies::exact_bytes(c.slice_bytes);
+    w["iterations"] = c.iterations;
+    w["dtype"] = c.dtype;
+  }
   return j;
 }
 

@@ -42,7 +42,8 @@ struct CollectiveSpec {
   std::uint64_t bytes = 0;
   std::vector<std::uint32_t> ranks;  // GPU ids; empty = all
   std::uint32_t channels = 1;
-  std::uint64_t slice_bytes = 0;  // 0 = the algorithm's default
+  // Largest message before the algorithm pipelines in slices (NCCL-like); 0 ("none"): never.
+  std::uint64_t slice_bytes = 1ULL << 20;
   std::uint32_t iterations = 1;
   std::string dtype = "float32";
 };

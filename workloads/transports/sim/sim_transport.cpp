@@ -17,7 +17,10 @@ constexpr std::uint64_t kOwnCookie = std::uint64_t{1} << 63;
 // Event argument: kind in the high half, slab index in the low half.
 constexpr std::uint64_t kCompletionEvent = 0;
 constexpr std::uint64_t kStartEvent = 1;
-std::uint64_t event_arg(std::uint64_t kind, std::uint32_t index) { return kind << 32 | index; }
+constexpr std::uint64_t kNvlinkArrivalEvent = 2;
+std::uint64_t event_arg(std::uint64_t kind, std::uint32_t index) {
+  return kind << 32 | index;
+}
 
 sim::Time transfer_time(std::uint64_t bytes, std::uint64_t rate_bps) {
   if (rate_bps == 0) return sim::Time::zero();
@@ -26,11 +29,34 @@ sim::Time transfer_time(std::uint64_t bytes, std::uint64_t rate_bps) {
 
 }  // namespace
 
-std::size_t SimNetwork::MatchKeyHash::operator()(const MatchKey& k) const noexcept {
+std::size_t SimNetwork::StreamKeyHash::operator()(const StreamKey& k) const noexcept {
   std::uint64_t h = (static_cast<std::uint64_t>(k.src) << 32 | k.dst) * 0x9E3779B97F4A7C15ULL;
-  h ^= k.tag + 0x632BE59BD9B4E019ULL + (h << 6) + (h >> 2);
-  return static_cast<std::size_t>(h ^ (h >> 31));
+  h ^= (k.tag_high >> kTagSpaceShift) * 0xC2B2AE3D27D4EB4FULL;
+  return static_cast<std::size_t>(h ^ (h >> 29));
 }
+
+SimNetwork::Stream& SimNetwork::stream(models::EndpointId src, models::EndpointId dst,
+                                       std::uint64_t tag) {
+  const StreamKey key{src, dst, tag & ~((std::uint64_t{1} << kTagSequenceBits) - 1)};
+  const auto [it, inserted] =
+      stream_of_.try_emplace(key, static_cast<std::uint32_t>(streams_.size()));
+  if (inserted) streams_.emplace_back();
+  return streams_[it->second];
+}
+
+namespace {
+// Drops the consumed prefix of a FIFO kept in a vector once it is half the vector.
+template <class T>
+void compact(std::vector<T>& fifo, std::uint32_t& head) {
+  if (head == fifo.size()) {
+    fifo.clear();
+    head = 0;
+  } else if (head > 64 && head * 2 > fifo.size()) {
+    fifo.erase(fifo.begin(), fifo.begin() + head);
+    head = 0;
+  }
+}
+}  // namespace
 
 SimNetwork::SimNetwork(models::Fabric& fabric, const models::GpuParams& gpu)
     : Component(fabric.simulator()),
@@ -40,7 +66,9 @@ SimNetwork::SimNetwork(models::Fabric& fabric, const models::GpuParams& gpu)
   fabric.set_observer(this);
 }
 
-SimNetwork::~SimNetwork() { fabric_->set_observer(nullptr); }
+SimNetwork::~SimNetwork() {
+  fabric_->set_observer(nullptr);
+}
 
 std::uint32_t SimNetwork::new_message() {
   if (!free_messages_.empty()) {
@@ -73,7 +101,8 @@ void SimNetwork::complete_at(sim::Time at, CompletionListener& listener, std::ui
 void SimNetwork::post_send(models::EndpointId src, models::EndpointId dst, std::uint64_t bytes,
                            std::uint64_t tag, CompletionListener& listener, std::uint64_t cookie) {
   if (src == dst) {
-    throw std::logic_error(fmt::format("sim transport: GPU {} sends to itself (tag {:#x})", src, tag));
+    throw std::logic_error(
+        fmt::format("sim transport: GPU {} sends to itself (tag {:#x})", src, tag));
   }
   const std::uint32_t index = new_message();
   messages_[index] = Message{src, dst, tag, bytes, &listener, cookie, false, false};
@@ -84,27 +113,55 @@ void SimNetwork::post_send(models::EndpointId src, models::EndpointId dst, std::
   }
 }
 
+void SimNetwork::set_nvlink(const NvlinkModel& nvlink) {
+  if (nvlink.gpus_per_domain == 0) throw std::invalid_argument("NVLink domains of 0 GPUs");
+  nvlink_ = nvlink;
+  nvlink_tx_free_at_.assign(engine_free_at_.size(), sim::Time::zero());
+  nvlink_rx_free_at_.assign(engine_free_at_.size(), sim::Time::zero());
+}
+
 void SimNetwork::start_message(std::uint32_t index) {
   const Message& m = messages_[index];
   ++counters_.messages;
   counters_.bytes_sent += m.bytes;
+  if (nvlink_.gpus_per_domain > 1 &&
+      m.src / nvlink_.gpus_per_domain == m.dst / nvlink_.gpus_per_domain) {
+    start_nvlink(index);
+    return;
+  }
   fabric_->send_message(m.src, m.dst, m.bytes, tag_channel(m.tag), kOwnCookie | index);
+}
+
+void SimNetwork::start_nvlink(std::uint32_t index) {
+  const Message& m = messages_[index];
+  ++counters_.nvlink_messages;
+  counters_.nvlink_bytes += m.bytes;
+  const sim::Time start = std::max({now(), nvlink_tx_free_at_[m.src], nvlink_rx_free_at_[m.dst]});
+  const sim::Time drained = start + transfer_time(m.bytes, nvlink_.rate_bps);
+  nvlink_tx_free_at_[m.src] = drained;
+  nvlink_rx_free_at_[m.dst] = drained;
+  schedule_at(drained + nvlink_.latency, *this, event_arg(kNvlinkArrivalEvent, index));
 }
 
 void SimNetwork::post_recv(models::EndpointId dst, models::EndpointId src, std::uint64_t tag,
                            CompletionListener& listener, std::uint64_t cookie) {
-  const MatchKey key{src, dst, tag};
-  const auto it = matching_.find(key);
-  if (it == matching_.end()) {
-    matching_.emplace(key, Match{&listener, cookie});
+  Stream& st = stream(src, dst, tag);
+  const std::uint64_t sequence = tag_sequence(tag);
+  if (st.arrived_head < st.arrived.size()) {
+    if (st.arrived[st.arrived_head] != sequence) {
+      throw std::logic_error(fmt::format(
+          "sim transport: GPU {} posted the receive of message {} from GPU {} (tag {:#x}) "
+          "while message {} waits: receives out of sequence order",
+          dst, sequence, src, tag, st.arrived[st.arrived_head]));
+    }
+    ++st.arrived_head;
+    compact(st.arrived, st.arrived_head);
+    --unmatched_;
+    complete_at(now(), listener, cookie);  // it arrived before the receive was posted
     return;
   }
-  if (it->second.listener != nullptr) {
-    throw std::logic_error(fmt::format(
-        "sim transport: a second receive for GPU {} <- {} with tag {:#x}", dst, src, tag));
-  }
-  matching_.erase(it);  // it arrived before the receive was posted: done now
-  complete_at(now(), listener, cookie);
+  st.posted.push_back(PostedRecv{sequence, &listener, cookie});
+  ++unmatched_;
 }
 
 void SimNetwork::post_compute(models::EndpointId gpu, std::uint64_t bytes, bool reduce,
@@ -136,27 +193,50 @@ void SimNetwork::on_message_sent(models::EndpointId /*src*/, std::uint64_t cooki
 void SimNetwork::on_message_received(models::EndpointId /*dst*/, models::EndpointId /*src*/,
                                      std::uint64_t cookie, std::uint64_t /*bytes*/, sim::Time) {
   if ((cookie & kOwnCookie) == 0) return;
-  const auto index = static_cast<std::uint32_t>(cookie & ~kOwnCookie);
+  arrive(static_cast<std::uint32_t>(cookie & ~kOwnCookie));
+}
+
+// The message has fully arrived: complete its receive, or remember it until one is posted.
+void SimNetwork::arrive(std::uint32_t index) {
   Message& m = messages_[index];
-  const MatchKey key{m.src, m.dst, m.tag};
+  Stream& st = stream(m.src, m.dst, m.tag);
+  const std::uint64_t sequence = tag_sequence(m.tag);
   m.received = true;
   if (m.sent) release_message(index);
-  const auto it = matching_.find(key);
-  if (it == matching_.end()) {
+  if (st.posted_head == st.posted.size()) {
     ++counters_.unexpected_arrivals;
-    matching_.emplace(key, Match{});
+    ++unmatched_;
+    st.arrived.push_back(sequence);
     return;
   }
-  const Match match = it->second;
-  matching_.erase(it);
-  match.listener->on_complete(match.cookie);
+  const PostedRecv recv = st.posted[st.posted_head];
+  if (recv.sequence != sequence) {
+    throw std::logic_error(fmt::format(
+        "sim transport: message {} arrived while the receive of message {} was waiting: "
+        "messages out of sequence order",
+        sequence, recv.sequence));
+  }
+  ++st.posted_head;
+  compact(st.posted, st.posted_head);
+  --unmatched_;
+  recv.listener->on_complete(recv.cookie);
 }
 
 void SimNetwork::on_event(std::uint64_t arg) {
   const auto index = static_cast<std::uint32_t>(arg);
-  if ((arg >> 32) == kStartEvent) {
-    start_message(index);
-    return;
+  switch (arg >> 32) {
+    case kStartEvent:
+      start_message(index);
+      return;
+    case kNvlinkArrivalEvent: {
+      // NVLink writes are done when they land: the sender hears it with the receiver.
+      const std::uint64_t own_cookie = kOwnCookie | index;
+      arrive(index);
+      on_message_sent(messages_[index].src, own_cookie, now());
+      return;
+    }
+    default:
+      break;
   }
   const Completion c = completions_[index];
   free_completions_.push_back(index);

@@ -5,6 +5,11 @@
 // copy first pays the GPU's step latency. Completions arrive as simulator events, never from
 // inside a post call.
 //
+// Inside an NVLink domain (set_nvlink) a send instead crosses the NVSwitch as a fluid
+// transfer: it holds the source GPU's NVLink egress and the destination's ingress for
+// bytes / per-direction bandwidth (first come, first served), then lands after the latency;
+// the NVSwitch itself is non-blocking. Both completions fire when the data has landed.
+//
 // One SimNetwork serves every collective on a Fabric (it is the Fabric's MessageObserver);
 // a SimGroup maps a collective's ranks 0..n-1 onto GPUs (fabric endpoints) and hands out one
 // Transport per rank. Overlapping collectives must use different Executor tag spaces.
@@ -30,7 +35,16 @@ struct SimTransportCounters {
   std::uint64_t reductions = 0;
   std::uint64_t bytes_reduced = 0;  // reduction output bytes
   std::uint64_t copies = 0;
+  std::uint64_t nvlink_messages = 0;
+  std::uint64_t nvlink_bytes = 0;
   std::uint64_t unexpected_arrivals = 0;  // messages that arrived before their receive was posted
+};
+
+// GPUs g and h share a domain when g / gpus_per_domain == h / gpus_per_domain.
+struct NvlinkModel {
+  std::uint32_t gpus_per_domain = 1;  // 1: no NVLink (every send goes through the NICs)
+  std::uint64_t rate_bps = 0;         // per GPU and direction
+  sim::Time latency;
 };
 
 class SimNetwork final : public sim::Component, public models::MessageObserver, public Clock {
@@ -51,11 +65,14 @@ class SimNetwork final : public sim::Component, public models::MessageObserver, 
   void post_compute(models::EndpointId gpu, std::uint64_t bytes, bool reduce,
                     CompletionListener& listener, std::uint64_t cookie);
 
+  // Sends between GPUs of one domain go over NVLink from now on.
+  void set_nvlink(const NvlinkModel& nvlink);
+
   const models::GpuParams& gpu() const { return gpu_; }
   const SimTransportCounters& counters() const { return counters_; }
   // Receives posted and not yet matched, plus arrived messages not yet received (0 when every
   // collective finished cleanly).
-  std::size_t unmatched() const { return matching_.size(); }
+  std::size_t unmatched() const { return unmatched_; }
 
   // Clock
   std::int64_t now_ps() const override { return now().picoseconds(); }
@@ -77,18 +94,29 @@ class SimNetwork final : public sim::Component, public models::MessageObserver, 
     bool sent = false;      // acknowledged at the sender
     bool received = false;  // fully arrived at the receiver
   };
-  struct MatchKey {
+  // Messages of one stream, (src, dst, tag without its sequence), arrive in sequence order
+  // (one RC queue pair, or one NVLink port, per stream) and its receives are posted in the
+  // same order, so matching is two FIFOs: receives posted before their message arrived, and
+  // messages that arrived before their receive was posted.
+  struct StreamKey {
     models::EndpointId src;
     models::EndpointId dst;
-    std::uint64_t tag;
-    bool operator==(const MatchKey&) const = default;
+    std::uint64_t tag_high;  // channel and tag space
+    bool operator==(const StreamKey&) const = default;
   };
-  struct MatchKeyHash {
-    std::size_t operator()(const MatchKey& k) const noexcept;
+  struct StreamKeyHash {
+    std::size_t operator()(const StreamKey& k) const noexcept;
   };
-  struct Match {
-    CompletionListener* listener = nullptr;  // null: the message arrived, no receive yet
-    std::uint64_t cookie = 0;
+  struct PostedRecv {
+    std::uint64_t sequence;
+    CompletionListener* listener;
+    std::uint64_t cookie;
+  };
+  struct Stream {
+    std::vector<PostedRecv> posted;      // FIFO from posted_head
+    std::vector<std::uint64_t> arrived;  // sequences, FIFO from arrived_head
+    std::uint32_t posted_head = 0;
+    std::uint32_t arrived_head = 0;
   };
   struct Completion {
     CompletionListener* listener = nullptr;
@@ -98,6 +126,9 @@ class SimNetwork final : public sim::Component, public models::MessageObserver, 
   std::uint32_t new_message();
   void release_message(std::uint32_t index);
   void start_message(std::uint32_t index);
+  void start_nvlink(std::uint32_t index);
+  void arrive(std::uint32_t index);
+  Stream& stream(models::EndpointId src, models::EndpointId dst, std::uint64_t tag);
   void complete_at(sim::Time at, CompletionListener& listener, std::uint64_t cookie);
 
   models::Fabric* fabric_;
@@ -106,8 +137,13 @@ class SimNetwork final : public sim::Component, public models::MessageObserver, 
   std::vector<std::uint32_t> free_messages_;
   std::vector<Completion> completions_;  // slab of scheduled completions
   std::vector<std::uint32_t> free_completions_;
-  std::unordered_map<MatchKey, Match, MatchKeyHash> matching_;
+  std::unordered_map<StreamKey, std::uint32_t, StreamKeyHash> stream_of_;
+  std::vector<Stream> streams_;
+  std::size_t unmatched_ = 0;
   std::vector<sim::Time> engine_free_at_;  // per GPU: when its compute engine is idle
+  NvlinkModel nvlink_;
+  std::vector<sim::Time> nvlink_tx_free_at_;  // per GPU, when NVLink is on
+  std::vector<sim::Time> nvlink_rx_free_at_;
   SimTransportCounters counters_;
 };
 
