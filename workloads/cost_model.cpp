@@ -36,9 +36,7 @@ double tree_depth(std::int32_t n) {
   return std::floor(log2i(n));
 }
 
-}  // namespace
-
-double predict_seconds(const CostQuery& q, const CostParams& params) {
+double predict_without_acks(const CostQuery& q, const CostParams& params) {
   const double n = q.nranks;
   const double m = static_cast<double>(q.bytes);
   const double s = q.slices < 1 ? 1.0 : static_cast<double>(q.slices);
@@ -121,10 +119,13 @@ double predict_seconds(const CostQuery& q, const CostParams& params) {
         return (n - 1) * t.a + (n - 1 + s - 1) * (m / s) * (t.b + (reduce ? t.g : 0.0));
       }
       if (a == "binomial") {
-        // A rank's children are served concurrently: the latency path is the deepest rank
-        // (floor(log2 n) hops); the root's link carries ceil(log2 n) messages of m.
+        // A rank serves its children concurrently, its link shared fairly between them (as a
+        // NIC round-robins between queue pairs): the root's L = ceil(log2 n) messages all end
+        // at L m beta, then its largest child's L-1, and so on down the deepest path:
+        // L(L+1)/2 messages' time, after floor(log2 n) hops of latency.
+        const double l = ceil_log2(q.nranks);
         return std::floor(log2i(q.nranks)) * t.a +
-               ceil_log2(q.nranks) * m * (t.b + (reduce ? t.g : 0.0));
+               l * (l + 1) / 2 * m * (t.b + (reduce ? t.g : 0.0));
       }
       break;
     }
@@ -133,6 +134,24 @@ double predict_seconds(const CostQuery& q, const CostParams& params) {
       break;
   }
   throw std::invalid_argument("no cost model for " + std::string(to_string(q.op)) + "/" + a);
+}
+
+// Waits for send completions: every rank is done only when its last send is acknowledged, and
+// the halving-doubling all-reduce's doubling phase receives where the halving phase sent from
+// (and a folded rank's hand-back follows the doubling's sends).
+double acknowledgment_waits(const CostQuery& q) {
+  if (q.nranks <= 1) return 0.0;
+  if (q.op == CollectiveOp::kAllReduce && q.algorithm == "halving_doubling") {
+    return floor_pow2(q.nranks) == q.nranks ? 2.0 : 3.0;
+  }
+  return 1.0;
+}
+
+}  // namespace
+
+double predict_seconds(const CostQuery& q, const CostParams& params) {
+  const double time = predict_without_acks(q, params);
+  return time + acknowledgment_waits(q) * params.net.ack_s;
 }
 
 }  // namespace fabricsim::workloads

@@ -15,6 +15,10 @@ struct AlphaBeta {
   double alpha_s = 0;           // per message step
   double beta_s_per_byte = 0;   // 1 / link bandwidth
   double gamma_s_per_byte = 0;  // 1 / reduction bandwidth
+  // One-way latency of an acknowledgment, paid wherever a rank waits for a send to complete
+  // (RDMA reliable connections complete a send when its ACK is back). 0: the classic model,
+  // where a send completes when its data has left.
+  double ack_s = 0;
 };
 
 struct CostQuery {

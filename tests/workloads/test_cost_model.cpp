@@ -58,9 +58,9 @@ TEST_CASE("halving-doubling: log steps, fold-in for non powers of two", "[worklo
 TEST_CASE("latency terms of the small-message algorithms", "[workloads][cost]") {
   const CostParams p = params(1e-6, 0, 0);
   CHECK(predict(CollectiveOp::kBroadcast, "binomial", 17, 4, p) == Approx(4e-6));  // floor(log2 17)
-  // The root sends ceil(log2 17) = 5 messages of m over its link.
+  // The deepest path shares its links between 5, 4, 3, 2 and 1 children: 15 messages of m.
   CHECK(predict(CollectiveOp::kReduce, "binomial", 17, 1000, params(1e-6, 1e-9, 1e-9)) ==
-        Approx(4e-6 + 5 * 1000 * 2e-9));
+        Approx(4e-6 + 15 * 1000 * 2e-9));
   CHECK(predict(CollectiveOp::kBroadcast, "ring", 17, 4, p) == Approx(16e-6));
   CHECK(predict(CollectiveOp::kAllToAll, "bruck", 64, 64, p) == Approx(6e-6));
   CHECK(predict(CollectiveOp::kAllToAll, "pairwise", 64, 64, p) == Approx(63e-6));

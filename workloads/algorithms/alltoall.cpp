@@ -30,9 +30,9 @@ void pairwise_like(InstanceBuilder& b, const InstanceSpec& s, bool serialize_ste
       const std::int32_t to = (r + k) % n;
       const std::int32_t from = (r - k + n) % n;
       const DepList deps = serialize_steps ? prev : DepList{};
-      const OpIndex sent = b.send(r, to, bl.at(BufferId::kInput, to), count, deps);
+      b.send(r, to, bl.at(BufferId::kInput, to), count, deps);
       const OpIndex got = b.recv(r, from, bl.at(BufferId::kOutput, from), count, deps);
-      prev = {sent, got};
+      prev = {got};  // the next exchange waits for this one's data, not its acknowledgment
     }
   }
 }

@@ -62,14 +62,19 @@ std::vector<Range> participant_blocks(const Fold& f, const std::vector<Range>& c
 }
 
 // Recursive halving among participants. `cur(x)` locates vector position x of the current
-// data, `acc(x)` where reductions go. Returns the deps of the last step.
+// data, `acc(x)` where reductions go. With wait_for_sends false a step waits for the previous
+// step's reduction only: the regions a step sends are never written again within the phase,
+// so waiting for their acknowledgment (a round trip on RDMA) is not needed. Returns the last
+// reduction plus every send (the next phase may write where they read).
 template <class Cur, class Acc>
 DepList halving(InstanceBuilder& b, const Fold& f, std::int32_t rank,
-                const std::vector<Range>& blocks, DepList prev, Cur cur, Acc acc) {
+                const std::vector<Range>& blocks, DepList prev, Cur cur, Acc acc,
+                bool wait_for_sends) {
   const std::int32_t nr = f.newrank(rank);
   std::int32_t lo = 0;
   std::int32_t hi = f.p2;
   bool first = true;
+  DepList sends;
   for (std::int32_t mask = f.p2 / 2; mask >= 1; mask /= 2) {
     const std::int32_t partner = f.oldrank(nr ^ mask);
     const bool upper = (nr & mask) != 0;
@@ -79,7 +84,8 @@ DepList halving(InstanceBuilder& b, const Fold& f, std::int32_t rank,
     const Loc keep_src = first ? cur(keep.offset) : acc(keep.offset);
     const OpIndex s = b.send(rank, partner, give_loc, give.count, prev);
     const OpIndex r = b.recv_reduce(rank, partner, acc(keep.offset), keep_src, keep.count, prev);
-    prev = {s, r};
+    sends.push_back(s);
+    prev = wait_for_sends ? DepList{s, r} : DepList{r};
     if (upper) {
       lo += mask;
     } else {
@@ -87,12 +93,17 @@ DepList halving(InstanceBuilder& b, const Fold& f, std::int32_t rank,
     }
     first = false;
   }
+  prev.insert(prev.end(), sends.begin(), sends.end());
   return prev;
 }
 
+// Recursive doubling among participants: a step receives into a region no earlier step of
+// the phase sent from, so with wait_for_sends false it waits for the previous receive only.
+// Returns the last receive plus every send.
 DepList doubling(InstanceBuilder& b, const Fold& f, std::int32_t rank,
-                 const std::vector<Range>& blocks, DepList prev) {
+                 const std::vector<Range>& blocks, DepList prev, bool wait_for_sends) {
   const std::int32_t nr = f.newrank(rank);
+  DepList sends;
   for (std::int32_t mask = 1; mask < f.p2; mask *= 2) {
     const std::int32_t partner = nr ^ mask;
     const std::int32_t mine = nr & ~(mask - 1);
@@ -101,8 +112,10 @@ DepList doubling(InstanceBuilder& b, const Fold& f, std::int32_t rank,
     const Range t = span(blocks, theirs, theirs + mask);
     const OpIndex s = b.send(rank, f.oldrank(partner), out(m.offset), m.count, prev);
     const OpIndex r = b.recv(rank, f.oldrank(partner), out(t.offset), t.count, prev);
-    prev = {s, r};
+    sends.push_back(s);
+    prev = wait_for_sends ? DepList{s, r} : DepList{r};
   }
+  prev.insert(prev.end(), sends.begin(), sends.end());
   return prev;
 }
 
@@ -134,8 +147,10 @@ void allreduce_halving_doubling(InstanceBuilder& b, const InstanceSpec& s) {
       prev = {b.recv_reduce(rank, rank - 1, out(region.offset), in(region.offset), region.count)};
     }
     auto cur = [&](std::uint64_t x) { return folded_in ? out(x) : in(x); };
-    prev = halving(b, f, rank, blocks, prev, cur, [](std::uint64_t x) { return out(x); });
-    prev = doubling(b, f, rank, blocks, prev);
+    // The all-reduce's phases overlap on RDMA only if steps do not wait for acknowledgments.
+    prev = halving(
+        b, f, rank, blocks, prev, cur, [](std::uint64_t x) { return out(x); }, false);
+    prev = doubling(b, f, rank, blocks, prev, false);
     if (folded_in) b.send(rank, rank - 1, out(region.offset), region.count, prev);
   }
 }
@@ -171,7 +186,7 @@ void reduce_scatter_halving(InstanceBuilder& b, const InstanceSpec& s) {
       prev = {b.recv_reduce(rank, rank - 1, acc(region.offset), in(region.offset), region.count)};
     }
     auto cur = [&](std::uint64_t x) { return folded_in ? acc(x) : in(x); };
-    prev = halving(b, f, rank, blocks, prev, cur, acc);
+    prev = halving(b, f, rank, blocks, prev, cur, acc, true);
     b.copy(rank, out(local(rank)), acc(mine.offset), mine.count, prev);
     if (folded_in) {
       const Range& theirs = chunks[static_cast<std::size_t>(rank - 1)];
@@ -203,7 +218,7 @@ void allgather_doubling(InstanceBuilder& b, const InstanceSpec& s) {
       prev.push_back(b.recv(rank, rank - 1, out(theirs.offset), theirs.count));
     }
     prev.push_back(b.copy(rank, out(mine.offset), in(local(rank)), mine.count));
-    prev = doubling(b, f, rank, blocks, prev);
+    prev = doubling(b, f, rank, blocks, prev, true);
     if (folded_in) b.send(rank, rank - 1, out(region.offset), region.count, prev);
   }
 }
