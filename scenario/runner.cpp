@@ -57,6 +57,16 @@ class FlowStarter : public sim::Component {
   std::size_t next_ = 0;
 };
 
+// Ends the run when the collective is done (NIC timers may still be pending).
+class StopWhenDone final : public CollectiveRunObserver {
+ public:
+  explicit StopWhenDone(sim::Simulator& sim) : sim_(&sim) {}
+  void on_collective_done(CollectiveRun&) override { sim_->stop(); }
+
+ private:
+  sim::Simulator* sim_;
+};
+
 // Consecutive ranks that share a node, for hierarchical algorithms: the topology's GPUs per
 // node when the collective spans every GPU in order, else 1 (no node structure assumed).
 std::int32_t ranks_per_node(const topologies::TopologySpec& topology, const CollectiveSpec& c) {
@@ -85,6 +95,7 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
   std::vector<FlowSpec> flows;
   std::unique_ptr<workloads::SimNetwork> network;  // before the collective that uses it
   std::unique_ptr<CollectiveRun> collective;
+  StopWhenDone stop_when_done(sim);  // the clock stops at the collective's end, not at timers
   if (s.workload.kind == WorkloadKind::kTraffic) {
     sim::Rng rng = sim.make_rng(0x7EAFF1C);
     const std::uint64_t host_rate =
@@ -120,6 +131,7 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
                                             nranks % per_node == 0 ? per_node : 1, at);
     collective = std::make_unique<CollectiveRun>(*network, generate_schedule(request, at), gpus,
                                                  s.workload.collective.iterations, 1);
+    collective->set_observer(&stop_when_done);
     collective->start_at(sim::Time::zero());
   }
   r.flows.count = flows.size();
@@ -218,13 +230,22 @@ std::string summary_text(const Scenario& s, const Results& r) {
   if (s.workload.kind == WorkloadKind::kTraffic) {
     out += fmt::format(" ({})", pattern_name(s.workload.traffic.pattern));
   }
-  out += fmt::format(": {} flows, {}\n", r.flows.count, sim::format_bytes(r.flows.bytes));
+  if (s.workload.kind == WorkloadKind::kCollective) {
+    const auto& c = s.workload.collective;
+    out += fmt::format(": {} {} of {} on {} GPUs, {} channel(s), {} iteration(s)\n", c.op,
+                       c.algorithm, sim::format_bytes(c.bytes),
+                       r.collectives.empty() ? 0U : r.collectives.front().ranks, c.channels,
+                       c.iterations);
+  } else {
+    out += fmt::format(": {} flows, {}\n", r.flows.count, sim::format_bytes(r.flows.bytes));
+  }
   out += fmt::format("finished   {} simulated{}\n", sim::format_time(sim::Time::ps(r.sim_time_ps)),
                      r.completed ? "" : " (stopped before every flow completed)");
   for (const auto& c : r.collectives) {
-    out += fmt::format("collective {} {} {}: {} , algbw {:.2f} GB/s, busbw {:.2f} GB/s\n", c.op,
-                       c.algorithm, sim::format_bytes(c.bytes),
-                       sim::format_time(sim::Time::ps(c.time_ps)), c.algbw_GBps, c.busbw_GBps);
+    out += fmt::format(
+        "collective {} {} {} (iteration {}): {}, algbw {:.2f} GB/s, busbw {:.2f} GB/s\n", c.op,
+        c.algorithm, sim::format_bytes(c.bytes), c.iteration,
+        sim::format_time(sim::Time::ps(c.time_ps)), c.algbw_GBps, c.busbw_GBps);
   }
   if (r.flows.count > 0) {
     out += fmt::format("flows      {}/{} done, FCT p50 {}, p99 {}, max {}\n", r.flows.completed,

@@ -41,5 +41,6 @@ int topo_command(const std::vector<std::string>& args);
 int check_command(const std::vector<std::string>& args);
 
 int sweep_command(const std::vector<std::string>& args);
+int schedule_command(const std::vector<std::string>& args);
 
 }  // namespace fabricsim::cli

@@ -21,6 +21,7 @@ commands:
   topo TOPOLOGY.json      print a topology's counts, bisection, diameter (--json, --dot)
   sweep SCENARIO.json     run the cross product of --vary a.b=v1,v2 ... (CSV + JSON)
   check FILE.json         validate a scenario or topology file
+  schedule --op OP ...    print a collective's Schedule IR as JSON (--list: algorithms)
 
 fabricsim <command> --help shows the command's options; fabricsim --version the version.
 )";
@@ -49,6 +50,7 @@ int main(int argc, char** argv) {
     if (command == "topo") return cli::topo_command(args);
     if (command == "check") return cli::check_command(args);
     if (command == "sweep") return cli::sweep_command(args);
+    if (command == "schedule") return cli::schedule_command(args);
     throw cli::UsageError(fmt::format("unknown command \"{}\"", command));
   } catch (const cli::UsageError& e) {
     fmt::print(stderr, "fabricsim: {}\n(see fabricsim {}--help)\n", e.what(),

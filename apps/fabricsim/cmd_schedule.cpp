@@ -1,0 +1,112 @@
+// `fabricsim schedule --op OP --algorithm A --ranks N --size BYTES`: prints the Schedule IR the
+// collective library generates, as JSON (every rank, or one with --rank), or with --list the
+// algorithms of each op. The same IR the simulator and the hardware transports execute.
+#include <fmt/format.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "apps/fabricsim/cli.hpp"
+#include "sim/units.hpp"
+#include "workloads/algorithms/registry.hpp"
+#include "workloads/schedule.hpp"
+
+namespace fabricsim::cli {
+namespace {
+
+std::uint64_t parse_size(const std::string& option, const std::string& text) {
+  try {
+    return sim::parse_bytes(text);
+  } catch (const std::exception& e) {
+    throw UsageError(fmt::format("--{} \"{}\": {}", option, text, e.what()));
+  }
+}
+
+void list_algorithms() {
+  for (const auto op : workloads::kAllCollectiveOps) {
+    std::cout << workloads::to_string(op) << ":\n";
+    for (const auto& name : workloads::list_algorithms(op)) {
+      std::cout << fmt::format("  {:20} {}\n", name, workloads::describe_algorithm(op, name));
+    }
+  }
+}
+
+}  // namespace
+
+int schedule_command(const std::vector<std::string>& args) {
+  po::options_description options("schedule options");
+  options.add_options()("op", po::value<std::string>()->default_value("allreduce"),
+                        "allreduce | reduce_scatter | allgather | alltoall | broadcast | reduce | "
+                        "sendrecv")("algorithm", po::value<std::string>()->default_value("ring"),
+                                    "see --list")(
+      "ranks", po::value<std::int32_t>()->default_value(8), "number of ranks")(
+      "size", po::value<std::string>()->default_value("1MiB"),
+      "collective size as nccl-tests counts it (the larger per-rank buffer)")(
+      "dtype", po::value<std::string>()->default_value("float32"), "float32 | int32")(
+      "channels", po::value<std::uint32_t>()->default_value(1), "parallel channels")(
+      "slice", po::value<std::string>()->default_value("0"),
+      "largest message before pipelining in slices (0: none)")(
+      "ranks-per-node", po::value<std::int32_t>()->default_value(1),
+      "ranks sharing a node (hierarchical algorithms)")(
+      "root", po::value<std::int32_t>()->default_value(0), "root of broadcast / reduce")(
+      "rank", po::value<std::int32_t>(), "print only this rank's program")(
+      "list", "list the algorithms of every op and exit");
+  po::positional_options_description positional;
+  po::variables_map vm;
+  if (!parse_command_line("schedule",
+                          "--op allreduce --algorithm ring --ranks 8 --size 1MiB [--rank R]", args,
+                          options, positional, vm)) {
+    return kExitOk;
+  }
+  if (vm.count("list") != 0U) {
+    list_algorithms();
+    return kExitOk;
+  }
+  workloads::CollectiveRequest request;
+  try {
+    request.op = workloads::parse_collective_op(vm["op"].as<std::string>());
+    request.dtype = workloads::parse_dtype(vm["dtype"].as<std::string>());
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  request.algorithm = vm["algorithm"].as<std::string>();
+  request.nranks = vm["ranks"].as<std::int32_t>();
+  if (request.nranks < 1) throw UsageError("--ranks: expected at least 1");
+  const std::uint64_t bytes = parse_size("size", vm["size"].as<std::string>());
+  const std::uint64_t unit =
+      workloads::dtype_size(request.dtype) * (request.op == workloads::CollectiveOp::kAllToAll
+                                                  ? static_cast<std::uint64_t>(request.nranks)
+                                                  : 1U);
+  if (bytes % unit != 0) {
+    throw UsageError(fmt::format("--size {}: expected a multiple of {} bytes", bytes, unit));
+  }
+  request.count = bytes / unit;
+  request.channels = vm["channels"].as<std::uint32_t>();
+  request.slice_bytes = parse_size("slice", vm["slice"].as<std::string>());
+  request.ranks_per_node = vm["ranks-per-node"].as<std::int32_t>();
+  request.root = vm["root"].as<std::int32_t>();
+  workloads::Schedule schedule;
+  try {
+    if (vm.count("rank") != 0U) {
+      const auto rank = vm["rank"].as<std::int32_t>();
+      if (rank < 0 || rank >= request.nranks) {
+        throw UsageError(fmt::format("--rank {}: expected 0..{}", rank, request.nranks - 1));
+      }
+      schedule = workloads::generate_rank(request, rank);
+      nlohmann::json doc = workloads::to_json(schedule);
+      nlohmann::json only = doc["ranks"][static_cast<std::size_t>(rank)];
+      only["rank"] = rank;
+      doc["ranks"] = nlohmann::json::array({only});
+      std::cout << doc.dump(2) << "\n";
+      return kExitOk;
+    }
+    schedule = workloads::generate(request);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  std::cout << workloads::to_json(schedule).dump(2) << "\n";
+  return kExitOk;
+}
+
+}  // namespace fabricsim::cli
