@@ -156,7 +156,7 @@ TEST_CASE("the step latency delays a send's injection", "[sim_transport]") {
   CHECK(arrival[1] - arrival[0] == Time::us(2));
 }
 
-TEST_CASE("inside an NVLink domain a send is a fluid transfer; the GPU's port serialises",
+TEST_CASE("inside an NVLink domain a send is a fluid transfer and the GPU port serialises",
           "[sim_transport]") {
   Rig rig(fat_tree_32());
   rig.network.set_nvlink({4, 8'000'000'000'000ULL, Time::ns(150)});  // 1 TB/s per direction
