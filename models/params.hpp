@@ -197,7 +197,9 @@ struct NicParams {
 // collective transport uses (reduction throughput, per-operation launch latency).
 struct GpuParams {
   std::uint64_t reduce_bandwidth_bps = 12'000'000'000'000ULL;  // 1500 GB/s
+  std::uint64_t copy_bandwidth_bps = 12'000'000'000'000ULL;    // 1500 GB/s
   sim::Time launch_latency = sim::Time::us(5);
+  sim::Time step_latency = sim::Time::zero();
   std::uint64_t pcie_rate_bps = 0;  // 0 = none: the NIC reads and writes GPU memory at line rate
   sim::Time pcie_delay = sim::Time::ns(500);
   std::uint64_t pcie_buffer_bytes = 256 * 1024;
@@ -206,8 +208,12 @@ struct GpuParams {
   void visit_params(V& v) {
     v("reduce_bandwidth", reduce_bandwidth_bps, ParamUnit::kRate,
       "throughput of a local reduction (bytes of each input per second)");
+    v("copy_bandwidth", copy_bandwidth_bps, ParamUnit::kRate,
+      "throughput of a local copy between a GPU's buffers");
     v("launch_latency", launch_latency, ParamUnit::kTime,
-      "fixed cost of starting one GPU operation");
+      "kernel launch: paid once per collective (each iteration) and rank before its first step");
+    v("step_latency", step_latency, ParamUnit::kTime,
+      "per-step overhead: paid by every send, reduction and copy a collective posts");
     v("pcie_rate", pcie_rate_bps, ParamUnit::kRate,
       "PCIe rate per direction between the GPU and its NIC, e.g. 64GBps for Gen5 x16 (0 = auto: "
       "no PCIe hop modelled)");

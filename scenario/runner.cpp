@@ -11,7 +11,7 @@
 #include <memory>
 
 #include "models/fabric.hpp"
-#include "models/gpu_params.hpp"
+#include "models/params.hpp"
 #include "scenario/collective_run.hpp"
 #include "scenario/collective_workload.hpp"
 #include "scenario/progress.hpp"
@@ -116,11 +116,11 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
     }
   } else {
     const topologies::JsonLocation at{s.source, "/workload"};
-    models::GpuParams gpu;
-    topologies::read_params(s.topology.gpu, gpu, {s.topology.source, "/gpu"});
-    network = std::make_unique<workloads::SimNetwork>(*fabric, gpu);
-    if (graph.nvlink.bandwidth_bps > 0 && graph.nvlink.gpus_per_domain > 1) {
-      // The topology states NVLink bandwidth with both directions summed.
+    network = std::make_unique<workloads::SimNetwork>(*fabric, s.topology.gpu_params);
+    if (fabric->nvlink_domain_count() == 0 && graph.nvlink.bandwidth_bps > 0 &&
+        graph.nvlink.gpus_per_domain > 1) {
+      // No simulated NVLink domain: the fluid model of the topology's NVLink. Its bandwidth is
+      // stated with both directions summed.
       network->set_nvlink(
           {graph.nvlink.gpus_per_domain, graph.nvlink.bandwidth_bps / 2, graph.nvlink.latency});
     }

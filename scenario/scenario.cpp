@@ -1,7 +1,7 @@
 // Scenario JSON parsing and validation (see scenario.hpp).
 #include "scenario/scenario.hpp"
 
-#include "models/gpu_params.hpp"
+#include "models/params.hpp"
 
 #include <fmt/format.h>
 
@@ -399,9 +399,7 @@ Json resolved_config(const Scenario& s) {
   j["seed"] = s.seed;
   j["topology"] = topologies::topology_to_json(s.topology);
   j.erase("models");  // merged into the resolved topology
-  models::GpuParams gpu;
-  topologies::read_params(s.topology.gpu, gpu, {s.topology.source, "/gpu"});
-  j["topology"]["gpu"] = topologies::write_params(gpu);
+  j["topology"]["gpu"] = topologies::write_params(s.topology.gpu_params);
   if (s.workload.kind == WorkloadKind::kCollective) {
     const CollectiveSpec& c = s.workload.collective;
     Json& w = j["workload"];

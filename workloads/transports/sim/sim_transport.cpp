@@ -129,7 +129,8 @@ void SimNetwork::start_message(std::uint32_t index) {
     start_nvlink(index);
     return;
   }
-  fabric_->send_message(m.src, m.dst, m.bytes, tag_channel(m.tag), kOwnCookie | index);
+  // NVLink (a simulated domain) or PCIe + NIC + network, as the fabric routes GPU traffic.
+  fabric_->send_gpu_message(m.src, m.dst, m.bytes, tag_channel(m.tag), kOwnCookie | index);
 }
 
 void SimNetwork::start_nvlink(std::uint32_t index) {

@@ -5,8 +5,10 @@
 // copy first pays the GPU's step latency. Completions arrive as simulator events, never from
 // inside a post call.
 //
-// Inside an NVLink domain (set_nvlink) a send instead crosses the NVSwitch as a fluid
-// transfer: it holds the source GPU's NVLink egress and the destination's ingress for
+// Sends go through Fabric::send_gpu_message: over the simulated NVLink domain when the fabric
+// has one (packet level, models/nvlink), else through PCIe, the NIC and the network. Without a
+// simulated domain, an NVLink domain can be given here instead (set_nvlink): a send inside it
+// crosses the NVSwitch as a fluid transfer: it holds the source GPU's NVLink egress and the destination's ingress for
 // bytes / per-direction bandwidth (first come, first served), then lands after the latency;
 // the NVSwitch itself is non-blocking. Both completions fire when the data has landed.
 //
@@ -21,7 +23,7 @@
 #include <vector>
 
 #include "models/fabric.hpp"
-#include "models/gpu_params.hpp"
+#include "models/params.hpp"
 #include "models/nic/message_observer.hpp"
 #include "sim/simulator.hpp"
 #include "workloads/clock.hpp"
