@@ -35,8 +35,20 @@ struct Result {
 };
 
 // leaves x hosts_per_leaf hosts, `spines` spines; host h on leaf h / hosts_per_leaf.
+// Who sends to whom: each host `flow_bytes` to a random permutation partner on another leaf
+// (one QP), or split over `qps` QPs (channels) into host 0 from the hosts of the other leaves
+// (an incast where every sender's QPs are cut by DCQCN and paced).
+struct Traffic {
+  enum class Kind { kPermutation, kIncast } kind = Kind::kPermutation;
+  std::uint32_t qps = 1;      // per sending host (kIncast)
+  std::uint32_t senders = 0;  // kIncast: the first `senders` hosts of leaves 1..
+  std::uint64_t bytes_per_sender = 2'000'000;
+  std::uint64_t dcqcn_min_rate_bps = 0;  // 0 = the default
+};
+
 Result run_leaf_spine(std::uint32_t leaves, std::uint32_t spines, std::uint32_t hosts_per_leaf,
-                      std::uint64_t flow_bytes, CcAlgorithm cc, Routing routing) {
+                      std::uint64_t flow_bytes, CcAlgorithm cc, Routing routing,
+                      const Traffic& traffic = Traffic{}) {
   sim::Simulator sim(1);
   Fabric f(sim);
   LinkParams link;
@@ -44,6 +56,7 @@ Result run_leaf_spine(std::uint32_t leaves, std::uint32_t spines, std::uint32_t 
   sp.routing = routing;
   NicParams np;
   np.cc.algorithm = cc;
+  if (traffic.dcqcn_min_rate_bps != 0) np.cc.dcqcn.min_rate_bps = traffic.dcqcn_min_rate_bps;
   std::vector<std::uint32_t> leaf_ids, spine_ids;
   for (std::uint32_t l = 0; l < leaves; ++l) {
     leaf_ids.push_back(f.add_switch(static_cast<std::uint16_t>(hosts_per_leaf + spines), sp, 0));
@@ -90,8 +103,15 @@ Result run_leaf_spine(std::uint32_t leaves, std::uint32_t spines, std::uint32_t 
       if (!same_leaf(i, perm[j]) && !same_leaf(j, perm[i])) std::swap(perm[i], perm[j]);
     }
   }
-  for (std::uint32_t i = 0; i < hosts; ++i)
-    f.send_message(i, perm[i], flow_bytes, 0, i);
+  if (traffic.kind == Traffic::Kind::kPermutation) {
+    for (std::uint32_t i = 0; i < hosts; ++i)
+      f.send_message(i, perm[i], flow_bytes, 0, i);
+  } else {
+    for (std::uint32_t k = 0; k < traffic.qps; ++k) {
+      for (std::uint32_t i = 0; i < traffic.senders; ++i)
+        f.send_message(hosts_per_leaf + i, 0, flow_bytes / traffic.qps, k, k);
+    }
+  }
   sim.run();
 
   Result r;
@@ -107,18 +127,21 @@ Result run_leaf_spine(std::uint32_t leaves, std::uint32_t spines, std::uint32_t 
 }
 
 void report(benchmark::State& state, std::uint32_t leaves, std::uint32_t spines,
-            std::uint32_t hosts_per_leaf) {
+            std::uint32_t hosts_per_leaf, const Traffic& traffic = Traffic{}) {
   const auto cc = state.range(0) == 0 ? CcAlgorithm::kNone : CcAlgorithm::kDcqcn;
   const auto routing = static_cast<Routing>(state.range(1));
-  constexpr std::uint64_t kFlowBytes = 2'000'000;
+  const std::uint64_t flow_bytes = traffic.bytes_per_sender;
   std::uint64_t hops = 0, events = 0, runs = 0;
   Result last;
   for (auto _ : state) {
-    last = run_leaf_spine(leaves, spines, hosts_per_leaf, kFlowBytes, cc, routing);
+    last = run_leaf_spine(leaves, spines, hosts_per_leaf, flow_bytes, cc, routing, traffic);
     hops += last.counters.packet_hops;
     events += last.events;
     ++runs;
-    if (last.counters.bytes_delivered != std::uint64_t{leaves} * hosts_per_leaf * kFlowBytes) {
+    const std::uint64_t senders = traffic.kind == Traffic::Kind::kPermutation
+                                      ? std::uint64_t{leaves} * hosts_per_leaf
+                                      : traffic.senders;
+    if (last.counters.bytes_delivered != senders * flow_bytes) {
       state.SkipWithError("bytes lost");
     }
   }
@@ -140,6 +163,7 @@ void report(benchmark::State& state, std::uint32_t leaves, std::uint32_t spines,
       sizeof(QueuePair) + (cc == CcAlgorithm::kDcqcn ? sizeof(Dcqcn) : sizeof(void*)) +
       2 * sizeof(std::uint64_t) /* hash-map entry */ + sizeof(QpMessage));
   state.counters["sizeof_Nic"] = sizeof(Nic);
+  state.counters["connections"] = static_cast<double>(last.qps) / 2;  // a QP at each end
   state.counters["retransmissions"] = static_cast<double>(last.counters.retransmissions);
 }
 
@@ -150,6 +174,20 @@ void BM_LeafSpine64(benchmark::State& state) {
 // 1,024 hosts: 32 leaves x 32 hosts, 16 spines (2:1 oversubscribed at the leaves).
 void BM_LeafSpine1024(benchmark::State& state) {
   report(state, 32, 16, 32);
+}
+
+// The NIC's choice among many active, paced QPs: 4 hosts of the 64-host leaf-spine send 32 MB
+// each into host 0, spread over `qps` QPs per sender (range 2). DCQCN's rate floor is lowered to
+// 100 Mb/s so that it, not PFC, shares the bottleneck: each QP is paced below its NIC's line rate
+// and the NIC picks among many QPs of which few are ready.
+void BM_LeafSpine64IncastQps(benchmark::State& state) {
+  Traffic t;
+  t.kind = Traffic::Kind::kIncast;
+  t.qps = static_cast<std::uint32_t>(state.range(2));
+  t.senders = 4;
+  t.bytes_per_sender = 32'000'000;
+  t.dcqcn_min_rate_bps = 100'000'000;
+  report(state, 8, 8, 8, t);
 }
 
 // The reference scenario. Wall time covers the simulation only (the fabric is built before).
@@ -202,6 +240,12 @@ BENCHMARK(BM_LeafSpine1024)
     ->Args({1, static_cast<int>(Routing::kEcmp)})
     ->Unit(benchmark::kMillisecond)
     ->Iterations(1);
+BENCHMARK(BM_LeafSpine64IncastQps)
+    ->ArgNames({"dcqcn", "routing", "qps"})
+    ->Args({1, static_cast<int>(Routing::kEcmp), 1})
+    ->Args({1, static_cast<int>(Routing::kEcmp), 16})
+    ->Args({1, static_cast<int>(Routing::kEcmp), 64})
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_LeafSpine64)
     ->ArgNames({"dcqcn", "routing"})
     ->Args({0, static_cast<int>(Routing::kEcmp)})
