@@ -161,7 +161,8 @@ void report(benchmark::State& state, std::uint32_t leaves, std::uint32_t spines,
   state.counters["sizeof_Packet"] = sizeof(Packet);
   state.counters["bytes_per_qp"] = static_cast<double>(
       sizeof(QueuePair) + (cc == CcAlgorithm::kDcqcn ? sizeof(Dcqcn) : sizeof(void*)) +
-      2 * sizeof(std::uint64_t) /* hash-map entry */ + sizeof(QpMessage));
+      2 * sizeof(std::uint64_t) /* hash-map entry */ + sizeof(QpMessage) +
+      QpScheduler::bytes_per_qp());
   state.counters["sizeof_Nic"] = sizeof(Nic);
   state.counters["connections"] = static_cast<double>(last.qps) / 2;  // a QP at each end
   state.counters["retransmissions"] = static_cast<double>(last.counters.retransmissions);

@@ -92,17 +92,9 @@ MessageId Nic::send_message(EndpointId dst, std::uint64_t bytes, std::uint32_t c
 
 void Nic::activate(std::uint32_t qi) {
   QueuePair& qp = qps_[qi];
-  if (qp.active || !qp.has_data()) return;
-  qp.active = true;
-  active_.push_back(qi);
-}
-
-void Nic::deactivate(std::uint32_t qi) {
-  qps_[qi].active = false;
-  const auto it = std::find(active_.begin(), active_.end(), qi);
-  const auto pos = static_cast<std::size_t>(it - active_.begin());
-  active_.erase(it);
-  if (rr_ > pos) --rr_;
+  if (qp.queued || !qp.has_data()) return;
+  qp.queued = true;
+  sched_.push_ready(qi);
 }
 
 void Nic::wake_at(sim::Time at) {
@@ -112,35 +104,50 @@ void Nic::wake_at(sim::Time at) {
 }
 
 void Nic::try_send() {
-  if (active_.empty() || !port_.can_send_now(data_priority_)) return;
+  if (!port_.can_send_now(data_priority_)) return;
   const sim::Time t = now();
-  sim::Time earliest = sim::Time::max();
-  const std::size_t n = active_.size();
-  if (rr_ >= n) rr_ = 0;
-  for (std::size_t k = 0; k < n; ++k) {
-    std::size_t pos = rr_ + k;
-    if (pos >= n) pos -= n;
-    const std::uint32_t qi = active_[pos];
+  sched_.release_due(t);
+  // The QP served last goes behind every QP that became ready meanwhile (activated, or released
+  // from the paced heap): round-robin among all QPs ready now.
+  if (in_service_ != kNoQp) {
+    sched_.push_ready(in_service_);
+    in_service_ = kNoQp;
+  }
+  // Each QP popped here is sent from, parked until it may be ready, or dropped from the
+  // scheduler (nothing to send, or window-blocked until an ACK re-activates it): O(1) per QP.
+  while (sched_.has_ready()) {
+    const std::uint32_t qi = sched_.pop_ready();
     QueuePair& qp = qps_[qi];
+    if (!qp.has_data()) {
+      qp.queued = false;  // an ACK moved snd_nxt to the end while it waited
+      continue;
+    }
     CongestionControl& cc = *qp.cc;
     if (qp.last_wire != 0) {
       const sim::Time ready = qp.last_send + sim::serialization_time(qp.last_wire, cc.rate_bps(t));
       if (ready > t) {
+        // Look again at its next slot, or earlier when a timer may raise its rate.
         const sim::Time change = cc.next_change(t);
-        earliest = std::min(earliest, change > t ? std::min(ready, change) : ready);
+        sched_.push_paced(qi, change > t ? std::min(ready, change) : ready);
         continue;
       }
     }
     const std::uint64_t window = cc.window_bytes();
     if (window != std::numeric_limits<std::uint64_t>::max() &&
         static_cast<std::uint64_t>(qp.snd_nxt - qp.snd_una) * port_.mtu_bytes() >= window) {
-      continue;  // an ACK will call try_send again
+      qp.queued = false;  // on_ack activates it again
+      continue;
     }
-    rr_ = pos + 1;
     send_one(qi);
+    if (qps_[qi].has_data()) {
+      in_service_ = qi;  // back in the ring at the next try_send
+    } else {
+      qps_[qi].queued = false;
+    }
     return;
   }
-  if (earliest != sim::Time::max()) wake_at(earliest);
+  const sim::Time due = sched_.next_due();
+  if (due != sim::Time::max()) wake_at(due);
 }
 
 std::uint32_t Nic::payload_of(const QpMessage& m, std::uint32_t psn) const {
@@ -180,7 +187,6 @@ void Nic::send_one(std::uint32_t qi) {
   qp.last_wire = p->wire_bytes;
   qp.cc->on_send(t, p->wire_bytes);
   if (!qp.rto_armed) arm_rto(qi, qp.rto_deadline);
-  if (!qp.has_data()) deactivate(qi);
   port_.enqueue(p);
 }
 
@@ -336,6 +342,7 @@ void Nic::on_ack(const Packet& packet, bool nack) {
     if (flow_log_ != nullptr) flow_log_->push_back(FlowRecord{id_, qp.peer, m.bytes, m.posted, t});
     if (observer_ != nullptr) observer_->on_message_sent(id_, m.cookie, t);
   }
+  activate(qi);  // back in the scheduler if the window had blocked it
   try_send();
 }
 

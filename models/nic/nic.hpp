@@ -2,7 +2,7 @@
 // MTU with PSNs, cumulative ACKs (coalesced every ack_every packets and at the end of each
 // message), NACK on out-of-order arrival with go-back-N, an RTO per QP, CNPs from the
 // notification point (at most one per QP per cnp_interval), and round-robin between active QPs,
-// each paced at its congestion control's rate.
+// each paced at its congestion control's rate (QpScheduler: O(1) per packet, O(log n) when paced).
 #pragma once
 
 #include <cstdint>
@@ -13,6 +13,7 @@
 
 #include "models/cc/congestion_control.hpp"
 #include "models/nic/message_observer.hpp"
+#include "models/nic/qp_scheduler.hpp"
 #include "models/nic/queue_pair.hpp"
 #include "models/node.hpp"
 #include "models/packet.hpp"
@@ -87,7 +88,6 @@ class Nic final : public sim::Component, public Node {
   std::uint32_t create_qp(EndpointId peer, std::uint32_t channel);
   std::uint32_t accept_qp(EndpointId peer, std::uint32_t remote_qp, std::uint32_t channel);
   void activate(std::uint32_t qp);
-  void deactivate(std::uint32_t qp);
   void try_send();
   void send_one(std::uint32_t qp);
   void send_control(PacketKind kind, const QueuePair& qp, std::uint32_t psn);
@@ -109,12 +109,13 @@ class Nic final : public sim::Component, public Node {
   std::vector<FlowRecord>* flow_log_ = nullptr;
   CcFactory cc_factory_;
   std::vector<QueuePair> qps_;
-  std::vector<std::uint32_t> active_;  // QPs with data to send, served round-robin
+  static constexpr std::uint32_t kNoQp = 0xFFFFFFFF;
+  QpScheduler sched_;                 // QPs with data to send: round-robin ring + heap of paced QPs
+  std::uint32_t in_service_ = kNoQp;  // sent from last, still queued: re-enters the ring next
   std::unordered_map<std::uint64_t, std::uint32_t> qp_of_peer_;  // (dst << 32 | channel)
   NicCounters counters_;
   sim::Time wake_at_ = sim::Time::max();
   std::uint64_t next_message_ = 0;
-  std::size_t rr_ = 0;
   EndpointId id_;
   std::uint8_t data_priority_;
 };

@@ -43,7 +43,7 @@ struct QueuePair {
   std::uint16_t entropy = 0;
   bool nack_sent = false;  // a NACK for rcv_nxt is outstanding
   bool rto_armed = false;
-  bool active = false;  // in the NIC's round-robin list
+  bool queued = false;  // in the NIC's QpScheduler (ring or paced heap), or the QP in service
 
   bool has_data() const { return snd_nxt < snd_end; }
 };

@@ -1,9 +1,11 @@
 // RoCEv2 NIC: line-rate goodput and FCT on an idle path, go-back-N, RTO, CNP rate limit, ACK
-// coalescing.
+// coalescing, round-robin between QPs, pacing and window limits.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <memory>
 
 #include "tests/models/fabric_test_helpers.hpp"
 
@@ -208,6 +210,67 @@ TEST_CASE("many QPs per NIC are served round-robin") {
   const auto [lo, hi] = std::minmax_element(ends.begin(), ends.end());
   CHECK(*hi - *lo < Time::ns(1000));
   CHECK(f.nic(0).qp_rate_bps(0) == 100'000'000'000ULL);
+}
+
+namespace {
+// A congestion control with a fixed rate and window, for the scheduler tests.
+class FixedCc final : public CongestionControl {
+ public:
+  FixedCc(std::uint64_t rate_bps, std::uint64_t window_bytes)
+      : rate_(rate_bps), window_(window_bytes) {}
+  std::uint64_t rate_bps(Time) override { return rate_; }
+  std::uint64_t window_bytes() const override { return window_; }
+
+ private:
+  std::uint64_t rate_;
+  std::uint64_t window_;
+};
+constexpr std::uint64_t kNoWindow = std::numeric_limits<std::uint64_t>::max();
+}  // namespace
+
+TEST_CASE("a QP paced below line rate leaves the rest of the port to the other QPs") {
+  sim::Simulator sim;
+  Fabric f(sim);
+  test::make_star(f, 4, LinkParams{}, SwitchParams{}, test::nic_without_cc());
+  int created = 0;
+  // The first QP of NIC 0 (to host 1) at 10 Gb/s, the others at line rate.
+  f.nic(0).set_cc_factory([&created](std::uint64_t line) -> std::unique_ptr<CongestionControl> {
+    return std::make_unique<FixedCc>(created++ == 0 ? 10'000'000'000ULL : line, kNoWindow);
+  });
+  test::RecordingObserver obs;
+  f.set_observer(&obs);
+  for (EndpointId dst = 1; dst <= 3; ++dst)
+    f.send_message(0, dst, 100 * 4096, 0, dst);
+  sim.run();
+  REQUIRE(obs.received.size() == 3);
+  const double wire_bits = 100.0 * (4096 + 62) * 8;
+  const auto done_us = [&](EndpointId dst) { return obs.received.at({0, dst}).t.microseconds(); };
+  // 10 Gb/s for the paced QP; the other two share the remaining 90 Gb/s.
+  CHECK(done_us(1) == Approx(wire_bits / 10e9 * 1e6).epsilon(0.02));
+  CHECK(done_us(2) == Approx(wire_bits / 45e9 * 1e6).epsilon(0.05));
+  CHECK(done_us(3) == Approx(wire_bits / 45e9 * 1e6).epsilon(0.05));
+}
+
+TEST_CASE("a window-limited QP waits for ACKs and the ACKs resume it") {
+  sim::Simulator sim;
+  Fabric f(sim);
+  test::make_star(f, 2, LinkParams{}, SwitchParams{}, test::nic_without_cc());
+  f.nic(0).set_cc_factory([](std::uint64_t line) -> std::unique_ptr<CongestionControl> {
+    return std::make_unique<FixedCc>(line, 2 * 4096);  // two packets in flight
+  });
+  test::RecordingObserver obs;
+  f.set_observer(&obs);
+  f.send_message(0, 1, 40 * 4096, 0, 7);
+  sim.run();
+  REQUIRE(obs.received.size() == 1);
+  CHECK(obs.received.begin()->second.bytes == 40 * 4096);
+  CHECK(obs.sent.size() == 1);
+  // Two packets per round trip (~5 us: 2 links each way, a switch, two serialisations), so 20
+  // round trips instead of 40 back-to-back packets (13 us).
+  const double us = obs.received.begin()->second.t.microseconds();
+  CHECK(us > 19 * 4.0);
+  CHECK(us < 20 * 7.0);
+  CHECK(f.nic(0).counters().retransmissions == 0);
 }
 
 TEST_CASE("cut-through forwards after the header: one full serialisation saved per switch") {
