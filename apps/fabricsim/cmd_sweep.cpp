@@ -19,6 +19,29 @@ struct Axis {
   std::vector<std::string> values;
 };
 
+struct CollectiveMean {
+  std::uint64_t bytes = 0;
+  std::int64_t time_ps = 0;
+  double algbw_GBps = 0;
+  double busbw_GBps = 0;
+};
+
+CollectiveMean mean_of(const std::vector<scenario::CollectiveResult>& iterations) {
+  CollectiveMean m;
+  if (iterations.empty()) return m;
+  for (const auto& c : iterations) {
+    m.time_ps += c.time_ps;
+    m.algbw_GBps += c.algbw_GBps;
+    m.busbw_GBps += c.busbw_GBps;
+  }
+  const auto n = static_cast<std::int64_t>(iterations.size());
+  m.bytes = iterations.front().bytes;
+  m.time_ps /= n;
+  m.algbw_GBps /= static_cast<double>(n);
+  m.busbw_GBps /= static_cast<double>(n);
+  return m;
+}
+
 Axis parse_axis(const std::string& text) {
   const auto eq = text.find('=');
   if (eq == std::string::npos || eq == 0 || eq + 1 == text.size()) {
@@ -68,7 +91,8 @@ int sweep_command(const std::vector<std::string>& args) {
   std::ofstream csv(out / "sweep.csv");
   for (const auto& a : axes)
     csv << a.path << ',';
-  csv << "sim_time_ps,completed,fct_p50_ps,fct_p99_ps,fct_max_ps,busbw_GBps,packet_hops,drops,"
+  csv << "sim_time_ps,completed,fct_p50_ps,fct_p99_ps,fct_max_ps,collective_bytes,"
+         "collective_time_ps,algbw_GBps,busbw_GBps,packet_hops,drops,"
          "ecn_marks,pfc_pause_frames,max_queue_bytes\n";
   std::vector<std::size_t> index(axes.size(), 0);
   for (std::size_t point = 0;; ++point) {
@@ -82,24 +106,32 @@ int sweep_command(const std::vector<std::string>& args) {
     scenario::RunOptions run_options;
     run_options.out_dir = (out / fmt::format("point_{}", point)).string();
     const auto r = scenario::run_scenario(scenario, run_options);
-    const double busbw = r.collectives.empty() ? 0.0 : r.collectives.back().busbw_GBps;
+    // A collective's figures are the mean over its iterations (nccl-tests' timed loop).
+    const CollectiveMean coll = mean_of(r.collectives);
     row["results"] = scenario::to_json(r);
     rows.push_back(row);
     for (std::size_t a = 0; a < axes.size(); ++a)
       csv << axes[a].values[index[a]] << ',';
-    csv << fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", r.sim_time_ps, r.completed,
-                       r.flows.fct_p50_ps, r.flows.fct_p99_ps, r.flows.fct_max_ps, busbw,
-                       r.fabric.packet_hops, r.fabric.drops, r.fabric.ecn_marks,
-                       r.fabric.pfc_pause_frames, r.fabric.max_queue_bytes);
+    csv << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", r.sim_time_ps, r.completed,
+                       r.flows.fct_p50_ps, r.flows.fct_p99_ps, r.flows.fct_max_ps, coll.bytes,
+                       coll.time_ps, coll.algbw_GBps, coll.busbw_GBps, r.fabric.packet_hops,
+                       r.fabric.drops, r.fabric.ecn_marks, r.fabric.pfc_pause_frames,
+                       r.fabric.max_queue_bytes);
     if (vm.count("quiet") == 0U) {
       std::string label;
       for (std::size_t a = 0; a < axes.size(); ++a) {
         label += fmt::format("{}{}={}", a == 0 ? "" : " ", axes[a].path, axes[a].values[index[a]]);
       }
-      std::cout << fmt::format("{}: {:.3f} us, FCT p99 {:.3f} us, {} drops, {} pauses\n", label,
-                               static_cast<double>(r.sim_time_ps) * 1e-6,
-                               static_cast<double>(r.flows.fct_p99_ps) * 1e-6, r.fabric.drops,
-                               r.fabric.pfc_pause_frames);
+      if (r.collectives.empty()) {
+        std::cout << fmt::format("{}: {:.3f} us, FCT p99 {:.3f} us, {} drops, {} pauses\n", label,
+                                 static_cast<double>(r.sim_time_ps) * 1e-6,
+                                 static_cast<double>(r.flows.fct_p99_ps) * 1e-6, r.fabric.drops,
+                                 r.fabric.pfc_pause_frames);
+      } else {
+        std::cout << fmt::format(
+            "{}: {:>10} B {:>12.2f} us  algbw {:8.2f} GB/s  busbw {:8.2f} GB/s\n", label,
+            coll.bytes, static_cast<double>(coll.time_ps) * 1e-6, coll.algbw_GBps, coll.busbw_GBps);
+      }
     }
     // Next point of the cross product (the last axis varies fastest).
     bool wrapped_all = true;
