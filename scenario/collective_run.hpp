@@ -49,6 +49,7 @@ class CollectiveRun final : public sim::Component, public workloads::ExecutorObs
   const workloads::Executor& executor(std::int32_t rank) const {
     return *executors_[static_cast<std::size_t>(rank)];
   }
+  std::uint32_t gpu(std::int32_t rank) const { return group_.endpoint(rank); }
   // What unfinished ranks wait for (for "stopped before completion" reports).
   std::string describe_pending(std::size_t max_ranks) const;
 

@@ -28,9 +28,10 @@ std::vector<std::uint32_t> collective_gpus(const CollectiveSpec& spec, std::uint
     if (g >= gpu_count) {
       topologies::throw_config_error(
           at.child("ranks").index(i), g,
-          fmt::format("a GPU id below {} (the topology's GPUs)", gpu_count));
+          fmt::format("expected a GPU id below {} (the topology's GPUs)", gpu_count));
     }
-    if (seen[g]) topologies::throw_config_error(at.child("ranks").index(i), g, "each GPU once");
+    if (seen[g])
+      topologies::throw_config_error(at.child("ranks").index(i), g, "expected each GPU once");
     seen[g] = true;
   }
   return spec.ranks;
@@ -55,7 +56,7 @@ workloads::CollectiveRequest collective_request(const CollectiveSpec& spec, std:
   if (spec.bytes % unit != 0) {
     topologies::throw_config_error(
         at.child("size"), spec.bytes,
-        fmt::format("a multiple of {} bytes ({}{})", unit, spec.dtype,
+        fmt::format("expected a multiple of {} bytes ({}{})", unit, spec.dtype,
                     unit != element ? " elements x ranks" : " elements"));
   }
   request.count = spec.bytes / unit;

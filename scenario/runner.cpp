@@ -13,6 +13,7 @@
 #include "models/fabric.hpp"
 #include "models/params.hpp"
 #include "scenario/collective_run.hpp"
+#include "scenario/collective_trace.hpp"
 #include "scenario/collective_workload.hpp"
 #include "scenario/progress.hpp"
 #include "scenario/timeseries.hpp"
@@ -173,9 +174,12 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
                    collective->describe_pending(4).c_str());
     }
   }
+  // Flows are the traffic workloads' messages; a collective's messages are its steps.
   sim::Histogram fct;
-  for (const auto& rec : fabric->flows())
-    fct.add((rec.end - rec.start).picoseconds());
+  if (!collective) {
+    for (const auto& rec : fabric->flows())
+      fct.add((rec.end - rec.start).picoseconds());
+  }
   r.flows.completed = fct.count();
   if (!collective) r.completed = r.flows.completed == r.flows.count;
   r.flows.fct_p50_ps = fct.percentile(50);
@@ -213,7 +217,11 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
     if (timeseries) timeseries->write(dir);
     if (s.outputs.trace) {
       sim::TraceWriter trace((dir / "trace.json").string());
-      write_flow_trace(trace, fabric->flows());
+      if (collective) {
+        write_collective_trace(trace, *collective);
+      } else {
+        write_flow_trace(trace, fabric->flows());
+      }
       trace.close();
     }
   }
