@@ -64,6 +64,7 @@ TEST_CASE("small collectives land within 10% of the alpha-beta model", "[fidelit
   const double launch_s = 5e-6;
   const double alpha = (static_cast<double>(ping.collectives[0].time_ps) * 1e-12 - launch_s) / 2;
   REQUIRE(alpha > 2e-6);  // two link delays at least
+  WARN(fmt::format("alpha from one ping: {:.3f} us", alpha * 1e6));
 
   workloads::CostParams params;
   params.net.alpha_s = alpha;
