@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "topologies/config_error.hpp"
@@ -35,6 +36,13 @@ std::vector<std::uint32_t> collective_gpus(const CollectiveSpec& spec, std::uint
     seen[g] = true;
   }
   return spec.ranks;
+}
+
+std::int32_t ranks_per_node(const topologies::TopologySpec& topology, const CollectiveSpec& spec,
+                            std::int32_t nranks) {
+  if (!spec.ranks.empty() || topology.kind != topologies::TopologyKind::kRailOptimized) return 1;
+  const auto per_node = static_cast<std::int32_t>(std::max<std::uint32_t>(1, topology.rail.gpus_per_node));
+  return nranks % per_node == 0 ? per_node : 1;
 }
 
 workloads::CollectiveRequest collective_request(const CollectiveSpec& spec, std::int32_t nranks,

@@ -18,6 +18,12 @@ namespace fabricsim::scenario {
 std::vector<std::uint32_t> collective_gpus(const CollectiveSpec& spec, std::uint64_t gpu_count,
                                            const topologies::JsonLocation& at);
 
+// Consecutive ranks that share a node, for hierarchical algorithms: the topology's GPUs per
+// node when the collective spans every GPU of a rail-optimized topology in order and they
+// divide the rank count, else 1 (no node structure assumed).
+std::int32_t ranks_per_node(const topologies::TopologySpec& topology, const CollectiveSpec& spec,
+                            std::int32_t nranks);
+
 // The collective library's request: `size` is the nccl-tests size (the larger per-rank
 // buffer; all-to-all: the whole per-rank vector). ranks_per_node groups consecutive ranks for
 // hierarchical algorithms. Throws ConfigError (at `at`) for an unknown op/algorithm pair, a

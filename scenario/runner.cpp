@@ -68,13 +68,6 @@ class StopWhenDone final : public CollectiveRunObserver {
   sim::Simulator* sim_;
 };
 
-// Consecutive ranks that share a node, for hierarchical algorithms: the topology's GPUs per
-// node when the collective spans every GPU in order, else 1 (no node structure assumed).
-std::int32_t ranks_per_node(const topologies::TopologySpec& topology, const CollectiveSpec& c) {
-  if (!c.ranks.empty() || topology.kind != topologies::TopologyKind::kRailOptimized) return 1;
-  return static_cast<std::int32_t>(std::max<std::uint32_t>(1, topology.rail.gpus_per_node));
-}
-
 }  // namespace
 
 Results run_scenario(const Scenario& s, const RunOptions& options) {
@@ -127,9 +120,9 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
     }
     const auto gpus = collective_gpus(s.workload.collective, graph.endpoint_count, at);
     const auto nranks = static_cast<std::int32_t>(gpus.size());
-    const std::int32_t per_node = ranks_per_node(s.topology, s.workload.collective);
-    const auto request = collective_request(s.workload.collective, nranks,
-                                            nranks % per_node == 0 ? per_node : 1, at);
+    const auto request = collective_request(
+        s.workload.collective, nranks, ranks_per_node(s.topology, s.workload.collective, nranks),
+        at);
     collective = std::make_unique<CollectiveRun>(*network, generate_schedule(request, at), gpus,
                                                  s.workload.collective.iterations, 1);
     collective->set_observer(&stop_when_done);

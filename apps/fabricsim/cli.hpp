@@ -42,5 +42,6 @@ int check_command(const std::vector<std::string>& args);
 
 int sweep_command(const std::vector<std::string>& args);
 int schedule_command(const std::vector<std::string>& args);
+int regress_command(const std::vector<std::string>& args);
 
 }  // namespace fabricsim::cli

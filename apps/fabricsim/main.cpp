@@ -22,6 +22,7 @@ commands:
   sweep SCENARIO.json     run the cross product of --vary a.b=v1,v2 ... (CSV + JSON)
   check FILE.json         validate a scenario or topology file
   schedule --op OP ...    print a collective's Schedule IR as JSON (--list: algorithms)
+  regress SUITE.json      the CI gate: compare a suite's times with --baseline, check data
 
 fabricsim <command> --help shows the command's options; fabricsim --version the version.
 )";
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
     if (command == "check") return cli::check_command(args);
     if (command == "sweep") return cli::sweep_command(args);
     if (command == "schedule") return cli::schedule_command(args);
+    if (command == "regress") return cli::regress_command(args);
     throw cli::UsageError(fmt::format("unknown command \"{}\"", command));
   } catch (const cli::UsageError& e) {
     fmt::print(stderr, "fabricsim: {}\n(see fabricsim {}--help)\n", e.what(),

@@ -77,6 +77,26 @@ const AlgorithmEntry kAlgorithms[] = {
      "each rank sends to rank+1 and receives from rank-1"},
 };
 
+struct Variant {
+  CollectiveOp op;
+  std::string name;
+  std::string base;
+  std::string description;
+  ScheduleTransform transform;
+};
+
+std::vector<Variant>& variants() {
+  static std::vector<Variant> list;
+  return list;
+}
+
+const Variant* find_variant(CollectiveOp op, const std::string& name) {
+  for (const Variant& v : variants()) {
+    if (v.op == op && v.name == name) return &v;
+  }
+  return nullptr;
+}
+
 const AlgorithmEntry* find(CollectiveOp op, const std::string& name) {
   for (const AlgorithmEntry& e : kAlgorithms) {
     if (e.op == op && name == e.name) return &e;
@@ -106,12 +126,36 @@ std::vector<std::string> list_algorithms(CollectiveOp op) {
   for (const AlgorithmEntry& e : kAlgorithms) {
     if (e.op == op) names.emplace_back(e.name);
   }
+  for (const Variant& v : variants()) {
+    if (v.op == op) names.push_back(v.name);
+  }
   return names;
+}
+
+void register_variant(CollectiveOp op, const std::string& name, const std::string& base,
+                      const std::string& description, ScheduleTransform transform) {
+  if (find(op, name) != nullptr) {
+    throw std::invalid_argument("'" + name + "' is a built-in algorithm of " +
+                                std::string(to_string(op)));
+  }
+  if (find(op, base) == nullptr) {
+    throw std::invalid_argument("variant '" + name + "': no built-in algorithm '" + base +
+                                "' for " + std::string(to_string(op)));
+  }
+  for (Variant& v : variants()) {
+    if (v.op == op && v.name == name) {
+      v = Variant{op, name, base, description, transform};
+      return;
+    }
+  }
+  variants().push_back(Variant{op, name, base, description, transform});
 }
 
 std::string describe_algorithm(CollectiveOp op, const std::string& algorithm) {
   const AlgorithmEntry* e = find(op, algorithm);
-  return e ? e->summary : "";
+  if (e != nullptr) return e->summary;
+  const Variant* v = find_variant(op, algorithm);
+  return v != nullptr ? v->description + " (a variant of " + v->base + ")" : "";
 }
 
 namespace {
@@ -169,9 +213,29 @@ Schedule generate_impl(const CollectiveRequest& req, std::int32_t only_rank) {
   return schedule;
 }
 
+// A variant: the base algorithm's whole schedule, transformed (then cut to one rank).
+Schedule generate_variant(const Variant& v, CollectiveRequest request, std::int32_t only_rank) {
+  request.algorithm = v.base;
+  Schedule schedule = generate_impl(request, -1);
+  schedule.algorithm = v.name;
+  v.transform(schedule);
+  if (only_rank >= 0) {
+    for (std::int32_t r = 0; r < schedule.nranks; ++r) {
+      if (r == only_rank) continue;
+      auto& program = schedule.ranks[static_cast<std::size_t>(r)];
+      program.ops.clear();
+      program.deps.clear();
+    }
+  }
+  return schedule;
+}
+
 }  // namespace
 
 Schedule generate(const CollectiveRequest& request) {
+  if (const Variant* v = find_variant(request.op, request.algorithm)) {
+    return generate_variant(*v, request, -1);
+  }
   return generate_impl(request, -1);
 }
 
@@ -179,6 +243,9 @@ Schedule generate_rank(const CollectiveRequest& request, std::int32_t rank) {
   if (rank < 0 || rank >= request.nranks) {
     throw std::invalid_argument("rank " + std::to_string(rank) + " outside [0, " +
                                 std::to_string(request.nranks) + ")");
+  }
+  if (const Variant* v = find_variant(request.op, request.algorithm)) {
+    return generate_variant(*v, request, rank);
   }
   return generate_impl(request, rank);
 }

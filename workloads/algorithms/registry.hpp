@@ -35,6 +35,16 @@ Schedule generate_rank(const CollectiveRequest& request, std::int32_t rank);
 
 std::vector<std::string> list_algorithms(CollectiveOp op);
 
+// A variant: an existing algorithm's Schedule, rewritten by `transform` (which must keep it
+// valid for validate()). For experiments and for tests that need a deliberately slower or
+// broken algorithm (the regression gate's). generate() and generate_rank() of `name` run the
+// base algorithm, set Schedule::algorithm to `name` and apply the transform to the whole
+// schedule. Registering an existing name replaces that variant; a built-in name is an error
+// (std::invalid_argument). Not thread-safe: register before generating concurrently.
+using ScheduleTransform = void (*)(Schedule&);
+void register_variant(CollectiveOp op, const std::string& name, const std::string& base,
+                      const std::string& description, ScheduleTransform transform);
+
 // One line describing an algorithm (for --help and the README); empty if unknown.
 std::string describe_algorithm(CollectiveOp op, const std::string& algorithm);
 

@@ -1,0 +1,58 @@
+// `fabricsim regress SUITE.json --baseline BASELINE.json [--tolerance 0.02] [--update]
+// [--junit FILE] [--jobs N]`: the CI gate for collective algorithms (scenario/regress.hpp).
+// Exit 0 when no point regressed, 1 when one did (or the suite is bad), 2 for bad usage.
+#include <fmt/format.h>
+
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "apps/fabricsim/cli.hpp"
+#include "scenario/regress.hpp"
+
+namespace fabricsim::cli {
+
+int regress_command(const std::vector<std::string>& args) {
+  po::options_description options("regress options");
+  options.add_options()("suite", po::value<std::string>()->required(), "suite JSON file")(
+      "baseline", po::value<std::string>()->required(), "baseline JSON file")(
+      "tolerance", po::value<double>()->default_value(0.02),
+      "relative change of a completion time that still passes (0.02 = 2%)")(
+      "update", "rewrite the baseline from this run (never with wrong data)")(
+      "junit", po::value<std::string>(), "also write JUnit XML to this file")(
+      "jobs,j",
+      po::value<unsigned>()->default_value(std::max(1U, std::thread::hardware_concurrency())),
+      "cases run in parallel")("quiet,q", "print only failures");
+  po::positional_options_description positional;
+  positional.add("suite", 1);
+  po::variables_map vm;
+  if (!parse_command_line("regress",
+                          "SUITE.json --baseline BASELINE.json [--tolerance 0.02] [--update] "
+                          "[--junit FILE] [--jobs N]",
+                          args, options, positional, vm)) {
+    return kExitOk;
+  }
+  scenario::RegressOptions opts;
+  opts.suite_path = vm["suite"].as<std::string>();
+  opts.baseline_path = vm["baseline"].as<std::string>();
+  opts.tolerance = vm["tolerance"].as<double>();
+  if (!(opts.tolerance >= 0 && opts.tolerance < 1)) {
+    throw UsageError(fmt::format("--tolerance {}: expected a fraction in [0, 1)", opts.tolerance));
+  }
+  opts.update = vm.count("update") != 0U;
+  opts.jobs = vm["jobs"].as<unsigned>();
+  if (opts.jobs == 0) throw UsageError("--jobs: expected at least 1");
+  const auto report = scenario::run_regression(opts);
+  if (vm.count("quiet") == 0U || report.exit_code() != 0) {
+    std::cout << scenario::report_table(report);
+  }
+  if (vm.count("junit") != 0U) {
+    const auto path = vm["junit"].as<std::string>();
+    std::ofstream out(path);
+    if (!out) throw std::runtime_error(fmt::format("{}: cannot write the JUnit report", path));
+    out << scenario::junit_xml(report);
+  }
+  return report.exit_code();
+}
+
+}  // namespace fabricsim::cli
