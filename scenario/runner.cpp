@@ -58,16 +58,6 @@ class FlowStarter : public sim::Component {
   std::size_t next_ = 0;
 };
 
-// Ends the run when the collective is done (NIC timers may still be pending).
-class StopWhenDone final : public CollectiveRunObserver {
- public:
-  explicit StopWhenDone(sim::Simulator& sim) : sim_(&sim) {}
-  void on_collective_done(CollectiveRun&) override { sim_->stop(); }
-
- private:
-  sim::Simulator* sim_;
-};
-
 }  // namespace
 
 Results run_scenario(const Scenario& s, const RunOptions& options) {
@@ -89,7 +79,6 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
   std::vector<FlowSpec> flows;
   std::unique_ptr<workloads::SimNetwork> network;  // before the collective that uses it
   std::unique_ptr<CollectiveRun> collective;
-  StopWhenDone stop_when_done(sim);  // the clock stops at the collective's end, not at timers
   if (s.workload.kind == WorkloadKind::kTraffic) {
     sim::Rng rng = sim.make_rng(0x7EAFF1C);
     const std::uint64_t host_rate =
@@ -125,7 +114,6 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
         at);
     collective = std::make_unique<CollectiveRun>(*network, generate_schedule(request, at), gpus,
                                                  s.workload.collective.iterations, 1);
-    collective->set_observer(&stop_when_done);
     collective->start_at(sim::Time::zero());
   }
   r.flows.count = flows.size();
@@ -150,10 +138,17 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
   }
   const auto run_start = std::chrono::steady_clock::now();
   r.setup_seconds = std::chrono::duration<double>(run_start - wall_start).count();
+  // The run ends when the workload is done (NIC and congestion-control timers may still be
+  // pending), at stop_at, or when nothing is left to simulate.
+  const std::size_t flows_expected = r.flows.count;
+  const auto workload_done = [&] {
+    return collective ? collective->done()
+                      : flows_expected > 0 && fabric->flows().size() >= flows_expected;
+  };
   if (s.stop_at == sim::Time::max()) {
-    sim.run();
+    sim.run_until_condition(workload_done);
   } else {
-    sim.run_until(s.stop_at);
+    sim.run_until(s.stop_at, workload_done);
   }
   r.run_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();

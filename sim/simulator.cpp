@@ -22,12 +22,7 @@ bool Simulator::cancel(EventId id) {
 }
 
 StopReason Simulator::run_until(Time t) {
-  const StopReason reason = run_loop(t, [] { return false; });
-  if (reason == StopReason::kTimeLimit || reason == StopReason::kEmpty) {
-    if (now_ < t) now_ = t;
-    return StopReason::kTimeLimit;
-  }
-  return reason;
+  return run_until(t, [] { return false; });
 }
 
 void Simulator::set_progress(std::uint64_t every_events,
