@@ -48,4 +48,19 @@ std::size_t write_collective_trace(sim::TraceWriter& trace, const CollectiveRun&
   return slices;
 }
 
+std::size_t write_phase_trace(sim::TraceWriter& trace, const std::vector<PhaseResult>& phases) {
+  trace.process_name(kCollectiveTracePid, "training step");
+  std::size_t slices = 0;
+  for (std::size_t i = 0; i < phases.size(); ++i) {
+    const PhaseResult& p = phases[i];
+    const auto tid = static_cast<std::uint32_t>(i);
+    trace.thread_name(kCollectiveTracePid, tid, p.name);
+    if (p.start_ps < 0 || p.end_ps < 0) continue;
+    trace.complete(p.name, p.kind, kCollectiveTracePid, tid, sim::Time::ps(p.start_ps),
+                   sim::Time::ps(p.end_ps - p.start_ps));
+    ++slices;
+  }
+  return slices;
+}
+
 }  // namespace fabricsim::scenario

@@ -6,7 +6,10 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <vector>
+
 #include "scenario/collective_run.hpp"
+#include "scenario/results.hpp"
 #include "sim/trace.hpp"
 
 namespace fabricsim::scenario {
@@ -18,5 +21,8 @@ inline constexpr std::int32_t kMaxTracedRanks = 64;
 
 // Returns the number of slices written.
 std::size_t write_collective_trace(sim::TraceWriter& trace, const CollectiveRun& run);
+
+// A training step's phases: process "training step", one thread and slice per phase.
+std::size_t write_phase_trace(sim::TraceWriter& trace, const std::vector<PhaseResult>& phases);
 
 }  // namespace fabricsim::scenario

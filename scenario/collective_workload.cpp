@@ -41,7 +41,8 @@ std::vector<std::uint32_t> collective_gpus(const CollectiveSpec& spec, std::uint
 std::int32_t ranks_per_node(const topologies::TopologySpec& topology, const CollectiveSpec& spec,
                             std::int32_t nranks) {
   if (!spec.ranks.empty() || topology.kind != topologies::TopologyKind::kRailOptimized) return 1;
-  const auto per_node = static_cast<std::int32_t>(std::max<std::uint32_t>(1, topology.rail.gpus_per_node));
+  const auto per_node =
+      static_cast<std::int32_t>(std::max<std::uint32_t>(1, topology.rail.gpus_per_node));
   return nranks % per_node == 0 ? per_node : 1;
 }
 

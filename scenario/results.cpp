@@ -3,6 +3,8 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
+
 #include "scenario/version.hpp"
 
 namespace fabricsim::scenario {
@@ -33,14 +35,32 @@ nlohmann::json to_json(const Results& r, bool include_measured) {
                      {"links", r.topology.links}};
   auto& collectives = doc["collectives"] = nlohmann::json::array();
   for (const auto& c : r.collectives) {
-    collectives.push_back({{"op", c.op},
-                           {"algorithm", c.algorithm},
-                           {"bytes", c.bytes},
-                           {"ranks", c.ranks},
-                           {"iteration", c.iteration},
-                           {"time_ps", c.time_ps},
-                           {"algbw_GBps", c.algbw_GBps},
-                           {"busbw_GBps", c.busbw_GBps}});
+    nlohmann::json entry = {{"op", c.op},
+                            {"algorithm", c.algorithm},
+                            {"bytes", c.bytes},
+                            {"ranks", c.ranks},
+                            {"iteration", c.iteration},
+                            {"time_ps", c.time_ps},
+                            {"algbw_GBps", c.algbw_GBps},
+                            {"busbw_GBps", c.busbw_GBps}};
+    if (!c.phase.empty()) {
+      entry["phase"] = c.phase;
+      entry["groups"] = c.groups;
+    }
+    collectives.push_back(std::move(entry));
+  }
+  if (!r.phases.empty()) {
+    nlohmann::json phases = nlohmann::json::array();
+    std::int64_t end = 0;
+    for (const auto& p : r.phases) {
+      phases.push_back({{"name", p.name},
+                        {"kind", p.kind},
+                        {"groups", p.groups},
+                        {"start_ps", p.start_ps},
+                        {"end_ps", p.end_ps}});
+      end = std::max(end, p.end_ps);
+    }
+    doc["training_step"] = {{"time_ps", end}, {"phases", phases}};
   }
   doc["flows"] = {{"count", r.flows.count},
                   {"completed", r.flows.completed},

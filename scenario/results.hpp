@@ -11,6 +11,8 @@
 namespace fabricsim::scenario {
 
 struct CollectiveResult {
+  std::string phase;         // training steps: the phase's name (empty otherwise)
+  std::uint32_t groups = 1;  // training steps: groups that ran it at once
   std::string op;
   std::string algorithm;
   std::uint64_t bytes = 0;
@@ -19,6 +21,15 @@ struct CollectiveResult {
   std::int64_t time_ps = 0;
   double algbw_GBps = 0.0;
   double busbw_GBps = 0.0;
+};
+
+// One phase of a training step (times -1 when it never started or ended).
+struct PhaseResult {
+  std::string name;
+  std::string kind;  // "compute" or "collective"
+  std::uint32_t groups = 0;
+  std::int64_t start_ps = -1;
+  std::int64_t end_ps = -1;
 };
 
 struct FlowSummary {
@@ -63,6 +74,7 @@ struct Results {
   std::uint64_t peak_rss_bytes = 0;
   TopologySummary topology;
   std::vector<CollectiveResult> collectives;
+  std::vector<PhaseResult> phases;  // training steps only
   FlowSummary flows;
   FabricSummary fabric;
   std::vector<std::string> warnings;  // e.g. a time series skipped for size; also on stderr

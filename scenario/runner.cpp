@@ -19,6 +19,7 @@
 #include "scenario/timeseries.hpp"
 #include "scenario/trace_output.hpp"
 #include "scenario/traffic.hpp"
+#include "scenario/training_step.hpp"
 #include "sim/simulator.hpp"
 #include "sim/stats.hpp"
 #include "sim/trace.hpp"
@@ -79,6 +80,7 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
   std::vector<FlowSpec> flows;
   std::unique_ptr<workloads::SimNetwork> network;  // before the collective that uses it
   std::unique_ptr<CollectiveRun> collective;
+  std::unique_ptr<TrainingStepRun> training;
   if (s.workload.kind == WorkloadKind::kTraffic) {
     sim::Rng rng = sim.make_rng(0x7EAFF1C);
     const std::uint64_t host_rate =
@@ -107,14 +109,20 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
       network->set_nvlink(
           {graph.nvlink.gpus_per_domain, graph.nvlink.bandwidth_bps / 2, graph.nvlink.latency});
     }
-    const auto gpus = collective_gpus(s.workload.collective, graph.endpoint_count, at);
-    const auto nranks = static_cast<std::int32_t>(gpus.size());
-    const auto request = collective_request(
-        s.workload.collective, nranks, ranks_per_node(s.topology, s.workload.collective, nranks),
-        at);
-    collective = std::make_unique<CollectiveRun>(*network, generate_schedule(request, at), gpus,
-                                                 s.workload.collective.iterations, 1);
-    collective->start_at(sim::Time::zero());
+    if (s.workload.kind == WorkloadKind::kTrainingStep) {
+      training = std::make_unique<TrainingStepRun>(*network, s.workload.training, s.topology,
+                                                   graph.endpoint_count, s.source);
+      training->start_at(sim::Time::zero());
+    } else {
+      const auto gpus = collective_gpus(s.workload.collective, graph.endpoint_count, at);
+      const auto nranks = static_cast<std::int32_t>(gpus.size());
+      const auto request =
+          collective_request(s.workload.collective, nranks,
+                             ranks_per_node(s.topology, s.workload.collective, nranks), at);
+      collective = std::make_unique<CollectiveRun>(*network, generate_schedule(request, at), gpus,
+                                                   s.workload.collective.iterations, 1);
+      collective->start_at(sim::Time::zero());
+    }
   }
   r.flows.count = flows.size();
   for (const auto& f : flows)
@@ -142,8 +150,9 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
   // pending), at stop_at, or when nothing is left to simulate.
   const std::size_t flows_expected = r.flows.count;
   const auto workload_done = [&] {
-    return collective ? collective->done()
-                      : flows_expected > 0 && fabric->flows().size() >= flows_expected;
+    if (collective) return collective->done();
+    if (training) return training->done();
+    return flows_expected > 0 && fabric->flows().size() >= flows_expected;
   };
   if (s.stop_at == sim::Time::max()) {
     sim.run_until_condition(workload_done);
@@ -154,6 +163,11 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
   if (progress) progress->finish();
 
+  if (training) {
+    r.collectives = training->collective_results();
+    r.phases = training->phase_results();
+    r.completed = training->done();
+  }
   if (collective) {
     r.collectives = collective_results(*collective);
     r.completed = collective->done();
@@ -164,12 +178,12 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
   }
   // Flows are the traffic workloads' messages; a collective's messages are its steps.
   sim::Histogram fct;
-  if (!collective) {
+  if (!collective && !training) {
     for (const auto& rec : fabric->flows())
       fct.add((rec.end - rec.start).picoseconds());
   }
   r.flows.completed = fct.count();
-  if (!collective) r.completed = r.flows.completed == r.flows.count;
+  if (!collective && !training) r.completed = r.flows.completed == r.flows.count;
   r.flows.fct_p50_ps = fct.percentile(50);
   r.flows.fct_p99_ps = fct.percentile(99);
   r.flows.fct_max_ps = fct.max();
@@ -205,7 +219,9 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
     if (timeseries) timeseries->write(dir);
     if (s.outputs.trace) {
       sim::TraceWriter trace((dir / "trace.json").string());
-      if (collective) {
+      if (training) {
+        write_phase_trace(trace, r.phases);
+      } else if (collective) {
         write_collective_trace(trace, *collective);
       } else {
         write_flow_trace(trace, fabric->flows());
@@ -232,12 +248,27 @@ std::string summary_text(const Scenario& s, const Results& r) {
                        c.algorithm, sim::format_bytes(c.bytes),
                        r.collectives.empty() ? 0U : r.collectives.front().ranks, c.channels,
                        c.iterations);
+  } else if (s.workload.kind == WorkloadKind::kTrainingStep) {
+    out += fmt::format(": {} phases, step time {}\n", r.phases.size(),
+                       sim::format_time(sim::Time::ps(r.sim_time_ps)));
   } else {
     out += fmt::format(": {} flows, {}\n", r.flows.count, sim::format_bytes(r.flows.bytes));
   }
   out += fmt::format("finished   {} simulated{}\n", sim::format_time(sim::Time::ps(r.sim_time_ps)),
-                     r.completed ? "" : " (stopped before every flow completed)");
+                     r.completed ? "" : " (stopped before the workload completed)");
+  for (const auto& p : r.phases) {
+    out += fmt::format("phase      {} ({}{}): {} .. {}\n", p.name, p.kind,
+                       p.kind == "collective" ? fmt::format(", {} group(s)", p.groups) : "",
+                       sim::format_time(sim::Time::ps(std::max<std::int64_t>(p.start_ps, 0))),
+                       sim::format_time(sim::Time::ps(std::max<std::int64_t>(p.end_ps, 0))));
+  }
   for (const auto& c : r.collectives) {
+    if (!c.phase.empty()) {
+      out += fmt::format("collective {}: {} {} {} on {} x {} GPUs: {}, busbw {:.2f} GB/s\n",
+                         c.phase, c.op, c.algorithm, sim::format_bytes(c.bytes), c.groups, c.ranks,
+                         sim::format_time(sim::Time::ps(c.time_ps)), c.busbw_GBps);
+      continue;
+    }
     out += fmt::format(
         "collective {} {} {} (iteration {}): {}, algbw {:.2f} GB/s, busbw {:.2f} GB/s\n", c.op,
         c.algorithm, sim::format_bytes(c.bytes), c.iteration,

@@ -240,6 +240,108 @@ OutputSpec parse_timeseries(const Json& ts, const JsonLocation& ta, OutputSpec o
   return out;
 }
 
+TrainingStepSpec parse_training_step(const Json& w, const JsonLocation& at) {
+  topologies::check_known_keys(w, at, {"kind", "groups", "phases"});
+  TrainingStepSpec t;
+  if (const Json* g = find(w, "groups")) {
+    const JsonLocation ga = at.child("groups");
+    topologies::require_object(*g, ga);
+    for (const auto& [name, value] : g->items()) {
+      const JsonLocation fa = ga.child(name);
+      GroupFamily family;
+      family.name = name;
+      if (value.is_array()) {
+        if (value.empty()) throw_config_error(fa, value, "a non-empty list of GPU id lists");
+        for (std::size_t i = 0; i < value.size(); ++i) {
+          const Json& list = value[i];
+          if (!list.is_array() || list.empty())
+            throw_config_error(fa.index(i), list, "a non-empty list of GPU ids");
+          std::vector<std::uint32_t> ids;
+          for (std::size_t k = 0; k < list.size(); ++k)
+            ids.push_back(read_u32(list[k], fa.index(i).index(k)));
+          family.lists.push_back(std::move(ids));
+        }
+      } else if (value.is_object()) {
+        topologies::check_known_keys(value, fa, {"size", "stride"});
+        if (const Json* v = find(value, "size")) family.size = read_u32(*v, fa.child("size"));
+        if (family.size == 0)
+          throw_config_error(fa.child("size"), value.value("size", Json()), "a group size >= 1");
+        if (const Json* v = find(value, "stride")) family.stride = read_u32(*v, fa.child("stride"));
+        if (family.stride == 0) throw_config_error(fa.child("stride"), 0, "a stride >= 1");
+      } else {
+        throw_config_error(fa, value, "{\"size\": N, \"stride\": S} or a list of GPU id lists");
+      }
+      t.groups.push_back(std::move(family));
+    }
+  }
+  const Json* phases = find(w, "phases");
+  const JsonLocation pa = at.child("phases");
+  if (phases == nullptr || !phases->is_array() || phases->empty()) {
+    throw_config_error(pa, phases != nullptr ? *phases : Json(), "a non-empty list of phases");
+  }
+  for (std::size_t i = 0; i < phases->size(); ++i) {
+    const Json& ph = (*phases)[i];
+    const JsonLocation at_i = pa.index(i);
+    topologies::require_object(ph, at_i);
+    topologies::check_known_keys(ph, at_i, {"name", "compute", "collective", "group", "after"});
+    PhaseSpec phase;
+    phase.name = fmt::format("phase{}", i);
+    if (const Json* v = find(ph, "name"))
+      phase.name = topologies::read_string(*v, at_i.child("name"));
+    for (std::size_t k = 0; k < t.phases.size(); ++k) {
+      if (t.phases[k].name == phase.name)
+        throw_config_error(at_i.child("name"), phase.name, "a name no earlier phase has");
+    }
+    const Json* compute = find(ph, "compute");
+    const Json* collective = find(ph, "collective");
+    if ((compute == nullptr) == (collective == nullptr)) {
+      throw_config_error(at_i, ph,
+                         "a phase with either \"compute\" (a duration) or \"collective\"");
+    }
+    if (compute != nullptr) {
+      phase.compute = true;
+      phase.duration = topologies::read_time(*compute, at_i.child("compute"));
+      if (find(ph, "group") != nullptr)
+        throw_config_error(at_i.child("group"), ph["group"], "no group on a compute phase");
+    } else {
+      const JsonLocation ca = at_i.child("collective");
+      topologies::require_object(*collective, ca);
+      if (find(*collective, "iterations") != nullptr || find(*collective, "kind") != nullptr) {
+        throw_config_error(
+            ca, *collective,
+            "op, algorithm, size, ranks, channels, slice, dtype (a phase runs once)");
+      }
+      phase.collective = parse_collective(*collective, ca);
+      if (const Json* g = find(ph, "group")) {
+        phase.group = topologies::read_string(*g, at_i.child("group"));
+        const bool known = std::any_of(t.groups.begin(), t.groups.end(),
+                                       [&](const GroupFamily& f) { return f.name == phase.group; });
+        if (!known) throw_config_error(at_i.child("group"), *g, "a name from /workload/groups");
+        if (!phase.collective.ranks.empty())
+          throw_config_error(ca.child("ranks"), (*collective)["ranks"], "no ranks with a group");
+      }
+    }
+    if (const Json* a = find(ph, "after")) {
+      if (!a->is_array())
+        throw_config_error(at_i.child("after"), *a, "a list of earlier phase names");
+      for (std::size_t k = 0; k < a->size(); ++k) {
+        const std::string& dep = topologies::read_string((*a)[k], at_i.child("after").index(k));
+        std::size_t found = t.phases.size();
+        for (std::size_t j = 0; j < t.phases.size(); ++j) {
+          if (t.phases[j].name == dep) found = j;
+        }
+        if (found == t.phases.size())
+          throw_config_error(at_i.child("after").index(k), dep, "the name of an earlier phase");
+        phase.after.push_back(found);
+      }
+    } else if (i > 0) {
+      phase.after.push_back(i - 1);  // by default phases run in sequence
+    }
+    t.phases.push_back(std::move(phase));
+  }
+  return t;
+}
+
 // Checks the scenario's "models" block against the parameter declarations (so errors name the
 // scenario file), then merges it into the topology document's default blocks.
 void merge_models(const Json& models, const JsonLocation& at, Json& topology) {
@@ -359,7 +461,8 @@ Scenario parse_scenario(Json doc, const std::string& source, const std::string& 
   topologies::require_object(*w, wa);
   const Json* kind = find(*w, "kind");
   if (kind == nullptr)
-    throw_config_error(wa.child("kind"), "missing; expected traffic, flows or collective");
+    throw_config_error(wa.child("kind"),
+                       "missing; expected traffic, flows, collective or training_step");
   const std::string& k = topologies::read_string(*kind, wa.child("kind"));
   if (k == "traffic") {
     s.workload.kind = WorkloadKind::kTraffic;
@@ -370,8 +473,11 @@ Scenario parse_scenario(Json doc, const std::string& source, const std::string& 
   } else if (k == "collective") {
     s.workload.kind = WorkloadKind::kCollective;
     s.workload.collective = parse_collective(*w, wa);
+  } else if (k == "training_step") {
+    s.workload.kind = WorkloadKind::kTrainingStep;
+    s.workload.training = parse_training_step(*w, wa);
   } else {
-    throw_config_error(wa.child("kind"), *kind, "one of traffic, flows, collective");
+    throw_config_error(wa.child("kind"), *kind, "one of traffic, flows, collective, training_step");
   }
 
   if (const Json* o = find(doc, "outputs")) {
@@ -430,6 +536,8 @@ const char* workload_kind_name(WorkloadKind kind) {
       return "flows";
     case WorkloadKind::kCollective:
       return "collective";
+    case WorkloadKind::kTrainingStep:
+      return "training_step";
   }
   return "?";
 }

@@ -15,7 +15,7 @@
 
 namespace fabricsim::scenario {
 
-enum class WorkloadKind { kTraffic, kFlows, kCollective };
+enum class WorkloadKind { kTraffic, kFlows, kCollective, kTrainingStep };
 enum class TrafficPattern { kPermutation, kIncast, kAllToAll, kUniform };
 
 struct FlowSpec {
@@ -48,11 +48,39 @@ struct CollectiveSpec {
   std::string dtype = "float32";
 };
 
+// A named family of GPU groups for a training step: explicit lists, or groups of `size` GPUs
+// `stride` apart tiling every GPU (stride 1: consecutive blocks such as tensor parallelism
+// inside a node; stride = the TP size: data parallelism across nodes).
+struct GroupFamily {
+  std::string name;
+  std::vector<std::vector<std::uint32_t>> lists;  // explicit groups, when not empty
+  std::uint32_t size = 0;
+  std::uint32_t stride = 1;
+};
+
+// One phase of a training step: a compute gap on every GPU, or a collective run at once on
+// every group of a family (or on `collective.ranks`, or on all GPUs). It starts when every
+// phase in `after` has ended.
+struct PhaseSpec {
+  std::string name;
+  bool compute = false;
+  sim::Time duration;              // compute phases
+  CollectiveSpec collective;       // collective phases (iterations 1)
+  std::string group;               // a GroupFamily name; empty: collective.ranks
+  std::vector<std::size_t> after;  // indices of earlier phases
+};
+
+struct TrainingStepSpec {
+  std::vector<GroupFamily> groups;
+  std::vector<PhaseSpec> phases;
+};
+
 struct WorkloadSpec {
   WorkloadKind kind = WorkloadKind::kTraffic;
   TrafficSpec traffic;
   std::vector<FlowSpec> flows;
   CollectiveSpec collective;
+  TrainingStepSpec training;
 };
 
 // A port selected for the per-port time series: one switch port, or every port of a switch.

@@ -113,3 +113,84 @@ TEST_CASE("bad collective settings name the scenario path and the value", "[coll
     CHECK_THROWS_WITH(run(doc), Catch::Contains(c.message) && Catch::Contains("test.json"));
   }
 }
+
+namespace {
+
+nlohmann::json small_training_step() {
+  return nlohmann::json::parse(R"({
+    "name": "step",
+    "topology": { "kind": "fat_tree", "tiers": 2, "radix": 8, "hosts": 32,
+                  "link": { "rate": "100Gbps", "delay": "1us" } },
+    "workload": { "kind": "training_step",
+      "groups": { "tp": { "size": 4 }, "dp": { "size": 8, "stride": 4 },
+                  "pair": [[0, 31], [5, 6]] },
+      "phases": [
+        { "name": "fwd", "compute": "100us" },
+        { "name": "tp", "group": "tp",
+          "collective": { "op": "allreduce", "algorithm": "ring", "size": "64KiB" } },
+        { "name": "bwd", "compute": "200us" },
+        { "name": "tp2", "group": "tp",
+          "collective": { "op": "allreduce", "algorithm": "ring", "size": "64KiB" } },
+        { "name": "dp", "group": "dp", "after": ["bwd"],
+          "collective": { "op": "allreduce", "algorithm": "ring", "size": "256KiB" } },
+        { "name": "p2p", "group": "pair", "after": [],
+          "collective": { "op": "sendrecv", "algorithm": "direct", "size": "1MiB" } } ] } })");
+}
+
+}  // namespace
+
+TEST_CASE("a training step runs its phases in dependency order on every group", "[training_step]") {
+  const auto r = run(small_training_step());
+  REQUIRE(r.completed);
+  REQUIRE(r.phases.size() == 6);
+  const auto& fwd = r.phases[0];
+  const auto& tp = r.phases[1];
+  const auto& bwd = r.phases[2];
+  const auto& tp2 = r.phases[3];
+  const auto& dp = r.phases[4];
+  const auto& p2p = r.phases[5];
+  CHECK(fwd.start_ps == 0);
+  CHECK(fwd.end_ps == 100'000'000);
+  CHECK(tp.start_ps == fwd.end_ps);
+  CHECK(tp.groups == 8);  // 32 GPUs in blocks of 4
+  CHECK(bwd.start_ps == tp.end_ps);
+  CHECK(bwd.end_ps - bwd.start_ps == 200'000'000);
+  CHECK(tp2.start_ps == bwd.end_ps);
+  CHECK(dp.start_ps == bwd.end_ps);  // overlaps tp2
+  CHECK(dp.groups == 4);             // 4 strided groups of 8
+  CHECK(p2p.start_ps == 0);          // no predecessor: runs beside the forward pass
+  CHECK(p2p.groups == 2);
+  CHECK(r.sim_time_ps == std::max({tp2.end_ps, dp.end_ps, p2p.end_ps}));
+  REQUIRE(r.collectives.size() == 4);
+  CHECK(r.collectives[0].phase == "tp");
+  CHECK(r.collectives[0].time_ps == tp.end_ps - tp.start_ps);
+  CHECK(r.collectives[0].ranks == 4);
+  CHECK(r.collectives[2].phase == "dp");
+  CHECK(r.collectives[2].ranks == 8);
+  const auto doc = scenario::to_json(r);
+  CHECK(doc["training_step"]["time_ps"] == r.sim_time_ps);
+  CHECK(doc["collectives"][2]["groups"] == 4);
+}
+
+TEST_CASE("bad training steps name the scenario path", "[training_step]") {
+  struct Case {
+    const char* pointer;
+    nlohmann::json value;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"/workload/groups/dp/stride", 3, "/workload/groups/dp"},
+      {"/workload/groups/pair/1/1", 0, "/workload/groups/pair/1/1: 0: each GPU in one group"},
+      {"/workload/phases/1/group", "pp", "/workload/phases/1/group: \"pp\""},
+      {"/workload/phases/4/after/0", "later", "/workload/phases/4/after/0"},
+      {"/workload/phases/0/collective", nlohmann::json::object(), "/workload/phases/0"},
+      {"/workload/phases/2/name", "fwd", "/workload/phases/2/name: \"fwd\""},
+      {"/workload/phases", nlohmann::json::array(), "/workload/phases"},
+  };
+  for (const auto& c : cases) {
+    auto doc = small_training_step();
+    doc[nlohmann::json::json_pointer(c.pointer)] = c.value;
+    INFO(c.pointer << " = " << c.value.dump());
+    CHECK_THROWS_WITH(run(doc), Catch::Contains(c.message) && Catch::Contains("test.json"));
+  }
+}

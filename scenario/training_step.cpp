@@ -1,0 +1,171 @@
+// A training step on the simulated fabric (see training_step.hpp).
+#include "scenario/training_step.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "scenario/collective_workload.hpp"
+#include "topologies/config_error.hpp"
+#include "workloads/metrics.hpp"
+
+namespace fabricsim::scenario {
+
+using topologies::JsonLocation;
+
+std::vector<std::vector<std::uint32_t>> resolve_groups(const GroupFamily& family,
+                                                       std::uint64_t gpu_count,
+                                                       const std::string& source) {
+  const JsonLocation at{source, "/workload/groups/" + family.name};
+  std::vector<std::vector<std::uint32_t>> groups = family.lists;
+  if (groups.empty()) {
+    const std::uint64_t block = std::uint64_t{family.size} * family.stride;
+    if (block == 0 || gpu_count % block != 0) {
+      topologies::throw_config_error(
+          at, nlohmann::json{{"size", family.size}, {"stride", family.stride}},
+          fmt::format("size x stride dividing the {} GPUs", gpu_count));
+    }
+    for (std::uint64_t base = 0; base < gpu_count; base += block) {
+      for (std::uint64_t offset = 0; offset < family.stride; ++offset) {
+        std::vector<std::uint32_t> g;
+        for (std::uint64_t k = 0; k < family.size; ++k)
+          g.push_back(static_cast<std::uint32_t>(base + offset + k * family.stride));
+        groups.push_back(std::move(g));
+      }
+    }
+    return groups;
+  }
+  std::vector<bool> seen(gpu_count, false);
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    for (std::size_t k = 0; k < groups[i].size(); ++k) {
+      const std::uint32_t gpu = groups[i][k];
+      if (gpu >= gpu_count) {
+        topologies::throw_config_error(at.index(i).index(k), gpu,
+                                       fmt::format("a GPU id below {}", gpu_count));
+      }
+      if (seen[gpu]) {
+        topologies::throw_config_error(at.index(i).index(k), gpu, "each GPU in one group only");
+      }
+      seen[gpu] = true;
+    }
+  }
+  return groups;
+}
+
+TrainingStepRun::TrainingStepRun(workloads::SimNetwork& network, const TrainingStepSpec& spec,
+                                 const topologies::TopologySpec& topology, std::uint64_t gpu_count,
+                                 const std::string& source)
+    : Component(network.simulator()) {
+  phases_.resize(spec.phases.size());
+  for (std::size_t i = 0; i < spec.phases.size(); ++i) {
+    const PhaseSpec& ps = spec.phases[i];
+    Phase& phase = phases_[i];
+    phase.spec = &ps;
+    phase.waiting_for = ps.after.size();
+    for (const std::size_t dep : ps.after)
+      phases_[dep].dependents.push_back(i);
+    if (ps.compute) continue;
+    const JsonLocation at{source, fmt::format("/workload/phases/{}/collective", i)};
+    std::vector<std::vector<std::uint32_t>> groups;
+    if (ps.group.empty()) {
+      groups.push_back(collective_gpus(ps.collective, gpu_count, at));
+    } else {
+      const auto family = std::find_if(spec.groups.begin(), spec.groups.end(),
+                                       [&](const GroupFamily& f) { return f.name == ps.group; });
+      groups = resolve_groups(*family, gpu_count, source);
+    }
+    for (auto& gpus : groups) {
+      const auto nranks = static_cast<std::int32_t>(gpus.size());
+      // Hierarchical algorithms see a group's GPUs as one node per gpus_per_node run.
+      const auto request = collective_request(ps.collective, nranks,
+                                              ranks_per_node(topology, ps.collective, nranks), at);
+      auto run =
+          std::make_unique<CollectiveRun>(network, generate_schedule(request, at), std::move(gpus),
+                                          1, static_cast<std::uint16_t>(i + 1));
+      run->set_observer(this);
+      phase_of_run_.push_back(i);
+      run_index_.push_back(run.get());
+      phase.runs.push_back(std::move(run));
+    }
+  }
+}
+
+void TrainingStepRun::start_at(sim::Time at) {
+  // Phases without predecessors start at `at`, through a zero-length wait.
+  for (std::size_t i = 0; i < phases_.size(); ++i) {
+    if (phases_[i].waiting_for == 0) schedule_at(at, *this, (std::uint64_t{1} << 32) | i);
+  }
+}
+
+void TrainingStepRun::start_phase(std::size_t index) {
+  Phase& phase = phases_[index];
+  phase.start = now();
+  if (phase.spec->compute) {
+    schedule_in(phase.spec->duration, *this, index);
+    return;
+  }
+  phase.runs_left = phase.runs.size();
+  for (auto& run : phase.runs)
+    run->start_at(now());
+}
+
+void TrainingStepRun::end_phase(std::size_t index) {
+  Phase& phase = phases_[index];
+  phase.end = now();
+  ++phases_done_;
+  for (const std::size_t next : phase.dependents) {
+    if (--phases_[next].waiting_for == 0) start_phase(next);
+  }
+}
+
+void TrainingStepRun::on_event(std::uint64_t arg) {
+  const auto index = static_cast<std::size_t>(arg & 0xFFFFFFFFU);
+  if ((arg >> 32) != 0) {
+    start_phase(index);
+  } else {
+    end_phase(index);  // a compute phase's duration is over
+  }
+}
+
+void TrainingStepRun::on_collective_done(CollectiveRun& run) {
+  const auto it = std::find(run_index_.begin(), run_index_.end(), &run);
+  const std::size_t index = phase_of_run_[static_cast<std::size_t>(it - run_index_.begin())];
+  if (--phases_[index].runs_left == 0) end_phase(index);
+}
+
+std::vector<PhaseResult> TrainingStepRun::phase_results() const {
+  std::vector<PhaseResult> out;
+  for (const Phase& phase : phases_) {
+    PhaseResult p;
+    p.name = phase.spec->name;
+    p.kind = phase.spec->compute ? "compute" : "collective";
+    p.groups = static_cast<std::uint32_t>(phase.runs.size());
+    p.start_ps = phase.start == sim::Time::max() ? -1 : phase.start.picoseconds();
+    p.end_ps = phase.end == sim::Time::max() ? -1 : phase.end.picoseconds();
+    out.push_back(p);
+  }
+  return out;
+}
+
+std::vector<CollectiveResult> TrainingStepRun::collective_results() const {
+  std::vector<CollectiveResult> out;
+  for (const Phase& phase : phases_) {
+    if (phase.spec->compute || phase.runs.empty() || phase.end == sim::Time::max()) continue;
+    const auto& schedule = phase.runs.front()->schedule();
+    CollectiveResult c;
+    c.phase = phase.spec->name;
+    c.groups = static_cast<std::uint32_t>(phase.runs.size());
+    c.op = std::string(workloads::to_string(schedule.op));
+    c.algorithm = schedule.algorithm;
+    c.bytes = workloads::collective_bytes(schedule);
+    c.ranks = static_cast<std::uint32_t>(schedule.nranks);
+    c.time_ps = (phase.end - phase.start).picoseconds();
+    const double seconds = static_cast<double>(c.time_ps) * 1e-12;
+    c.algbw_GBps = workloads::algbw_GBps(c.bytes, seconds);
+    c.busbw_GBps = workloads::busbw_GBps(schedule.op, schedule.nranks, c.bytes, seconds);
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace fabricsim::scenario

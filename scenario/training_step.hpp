@@ -1,0 +1,64 @@
+// A training step on the simulated fabric: phases (compute gaps and collectives on named GPU
+// groups) in the order their "after" lists give. A collective phase runs its collective on
+// every group of its family at once (one CollectiveRun per group, tag space = phase + 1) and
+// ends when the last group ends; a compute phase holds every GPU for its duration.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "scenario/collective_run.hpp"
+#include "scenario/results.hpp"
+#include "scenario/scenario.hpp"
+
+namespace fabricsim::scenario {
+
+// The groups of a family over `gpu_count` GPUs. Throws ConfigError (at /workload/groups/NAME)
+// when the family does not tile the GPUs, names a GPU out of range, or lists one twice.
+std::vector<std::vector<std::uint32_t>> resolve_groups(const GroupFamily& family,
+                                                       std::uint64_t gpu_count,
+                                                       const std::string& source);
+
+class TrainingStepRun final : public sim::Component, public CollectiveRunObserver {
+ public:
+  // Generates every phase's schedules now (bad settings throw ConfigError naming `source`).
+  // `network` must outlive this.
+  TrainingStepRun(workloads::SimNetwork& network, const TrainingStepSpec& spec,
+                  const topologies::TopologySpec& topology, std::uint64_t gpu_count,
+                  const std::string& source);
+  TrainingStepRun(const TrainingStepRun&) = delete;
+  TrainingStepRun& operator=(const TrainingStepRun&) = delete;
+
+  void start_at(sim::Time at);
+  bool done() const { return phases_done_ == phases_.size(); }
+
+  // Per phase: timing, and for collectives one results entry (time = the phase's duration).
+  std::vector<PhaseResult> phase_results() const;
+  std::vector<CollectiveResult> collective_results() const;
+
+  void on_event(std::uint64_t phase) override;  // a compute phase ends
+  void on_collective_done(CollectiveRun& run) override;
+
+ private:
+  struct Phase {
+    const PhaseSpec* spec;
+    std::vector<std::unique_ptr<CollectiveRun>> runs;  // one per group
+    std::vector<std::size_t> dependents;
+    std::size_t waiting_for = 0;  // phases in `after` not ended yet
+    std::size_t runs_left = 0;
+    sim::Time start = sim::Time::max();
+    sim::Time end = sim::Time::max();
+  };
+
+  void start_phase(std::size_t index);
+  void end_phase(std::size_t index);
+
+  std::vector<Phase> phases_;
+  std::vector<std::size_t> phase_of_run_;  // by CollectiveRun order of creation
+  std::vector<const CollectiveRun*> run_index_;
+  std::size_t phases_done_ = 0;
+};
+
+}  // namespace fabricsim::scenario
