@@ -15,6 +15,8 @@ using namespace fabricsim;
 const std::map<std::string, std::vector<std::string>> kTestOverrides = {
     {"allreduce_ring_1024.json", {"workload.size=256KiB"}},
     {"default.json", {"workload.size=4MiB"}},
+    {"allreduce_ib_1024.json", {"workload.size=4MiB"}},
+    {"allreduce_nvl72.json", {"workload.size=8MiB"}},
 };
 
 TEST_CASE("every example scenario runs and reports per the results schema", "[configs]") {
