@@ -43,7 +43,6 @@ void Port::attach(Node& peer, std::uint16_t peer_port, const LinkParams& link,
       if (weight[i] == 0) {
         throw std::invalid_argument(fmt::format("vl_arbitration: weight of lane {} is 0", i));
       }
-      peer_vl_of_[i] = static_cast<std::uint8_t>(sl[i]);
     }
     // Our egress is limited by the peer's ingress buffer, if it has one (else by nothing: the
     // peer takes everything, as a NIC does); lanes share the wire by weight either way.
@@ -60,11 +59,11 @@ void Port::attach(Node& peer, std::uint16_t peer_port, const LinkParams& link,
       credits_->credits[i] = buffer != 0 ? buffer : kUnlimitedCredits;
       credits_->quantum[i] = weight[i] * (link.mtu_bytes + kMaxCreditHeaderBytes);
       credits_->deficit[i] = credits_->quantum[i];
-      credits_->vl_of[i] = peer_vl_of_[i];
+      credits_->vl_of[i] = static_cast<std::uint8_t>(sl[i]);
     }
     // We hand credits back when our owner frees what arrives on this link.
     returns_credits_ = owner_->ingress_credit_bytes(index_) != 0;
-    upstream_ = &peer.port(peer_port);
+    credits_->upstream = &peer.port(peer_port);
   }
   if (loss_rate_ > 0.0) {
     loss_rng_ = std::make_unique<sim::Rng>(simulator().make_rng(0x1055'0000'0000ULL + loss_seed));
@@ -256,8 +255,9 @@ void Port::try_start_credits() {
 
 void Port::send_credits(std::uint8_t priority, std::uint32_t bytes) {
   const std::uint64_t arg = (static_cast<std::uint64_t>(bytes) << 8) |
-                            (static_cast<std::uint64_t>(peer_vl_of_[priority & 3]) << 2) | kCredit;
-  schedule_at(now() + delay_, *upstream_, arg);
+                            (static_cast<std::uint64_t>(credits_->vl_of[priority & 3]) << 2) |
+                            kCredit;
+  schedule_at(now() + delay_, *credits_->upstream, arg);
 }
 
 void Port::on_credits(std::uint64_t arg) {

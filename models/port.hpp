@@ -127,15 +127,17 @@ class Port final : public sim::Component {
   static constexpr std::uint32_t kMaxCreditHeaderBytes = 128;  // a credit buffer holds MTU + this
   static constexpr std::uint64_t kUnlimitedCredits = 1ULL << 62;
 
-  // Egress state of a credit-limited port (allocated only for credit-based links).
+  // Egress state of a port on a credit-based link (allocated only for those). Both directions
+  // of a link share its parameters, so vl_of also tells the lane a packet arrived on.
   struct CreditState {
     std::array<std::uint64_t, kMaxPriorities> credits{};   // per lane, bytes
     std::array<std::int64_t, kMaxPriorities> deficit{};    // deficit round robin
     std::array<std::uint32_t, kMaxPriorities> quantum{};   // weight x MTU
     std::array<std::uint64_t, kMaxPriorities> tx_bytes{};  // per lane
     std::array<std::uint8_t, 4> vl_of{};                   // service level -> lane
-    std::uint8_t current = 0;                              // lane being served
-    bool limited = false;  // the peer advertised a finite buffer (else credits never run out)
+    Port* upstream = nullptr;  // the peer's egress that sends to us (credit returns)
+    std::uint8_t current = 0;  // lane being served
+    bool limited = false;      // the peer advertised a finite buffer (else credits never run out)
     bool stalled = false;
     sim::Time stalled_since;
     sim::Time stall_time;
@@ -178,10 +180,8 @@ class Port final : public sim::Component {
   sim::Time delay_;
   std::uint64_t lost_packets_ = 0;
   double loss_rate_ = 0.0;
-  std::unique_ptr<sim::Rng> loss_rng_;        // only for lossy links
-  std::unique_ptr<CreditState> credits_;      // only for credit-based links into a finite buffer
-  Port* upstream_ = nullptr;                  // the peer's egress that sends to us (credit returns)
-  std::array<std::uint8_t, 4> peer_vl_of_{};  // lane of each service level on our ingress
+  std::unique_ptr<sim::Rng> loss_rng_;    // only for lossy links
+  std::unique_ptr<CreditState> credits_;  // only for credit-based links
 };
 
 }  // namespace fabricsim::models
