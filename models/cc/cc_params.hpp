@@ -21,7 +21,7 @@
 
 namespace fabricsim::models {
 
-enum class CcAlgorithm { kNone, kDcqcn };
+enum class CcAlgorithm { kNone, kDcqcn, kIb };
 
 struct DcqcnParams {
   double g = 1.0 / 256.0;
@@ -74,16 +74,41 @@ struct DcqcnParams {
   }
 };
 
+// InfiniBand congestion control at the source (cc/ib_cc.hpp): BECNs raise the congestion
+// control table index, a timer lowers it; index i sends at line / (1 + i x cct_step).
+// Defaults: tuned on tests/models/test_ib.cpp's 16:1 hot spot at 100 Gb/s with FECN marking
+// from 200 KB (a hot sender sees a BECN only every few us, hence steps of 4).
+struct IbCcParams {
+  std::uint32_t ccti_increase = 4;
+  std::uint32_t ccti_limit = 127;
+  std::uint32_t ccti_min = 0;
+  sim::Time ccti_timer = sim::Time::us(5);
+  double cct_step = 0.25;  // CCTI 60 = a 16th of the line rate
+
+  template <class V>
+  void visit_params(V& v) {
+    v("ccti_increase", ccti_increase, sim::ParamUnit::kCount, "CCTI added per BECN");
+    v("ccti_limit", ccti_limit, sim::ParamUnit::kCount, "largest CCTI (table size - 1)");
+    v("ccti_min", ccti_min, sim::ParamUnit::kCount, "smallest CCTI (the timer stops there)");
+    v("ccti_timer", ccti_timer, sim::ParamUnit::kTime, "the CCTI drops by one per period");
+    v("cct_step", cct_step, sim::ParamUnit::kReal,
+      "inter-packet delay per CCTI, in packet times (rate = line / (1 + CCTI x step))");
+  }
+};
+
 struct CcParams {
   CcAlgorithm algorithm = CcAlgorithm::kDcqcn;
   DcqcnParams dcqcn;
+  IbCcParams ib;
 
   template <class V>
   void visit_params(V& v) {
     v("algorithm", algorithm,
-      sim::Choices<CcAlgorithm>{{"none", CcAlgorithm::kNone}, {"dcqcn", CcAlgorithm::kDcqcn}},
-      "congestion control of each queue pair: none (line rate) or dcqcn");
+      sim::Choices<CcAlgorithm>{
+          {"none", CcAlgorithm::kNone}, {"dcqcn", CcAlgorithm::kDcqcn}, {"ib", CcAlgorithm::kIb}},
+      "congestion control of each queue pair: none (line rate), dcqcn or ib (FECN/BECN, CCT)");
     v.nested("dcqcn", dcqcn, "DCQCN reaction point (Zhu et al., SIGCOMM'15)");
+    v.nested("ib", ib, "InfiniBand congestion control at the source (CCTI, CCT)");
   }
 };
 

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "models/cc/dcqcn.hpp"
+#include "models/cc/ib_cc.hpp"
 #include "models/cc/none.hpp"
 
 namespace fabricsim::models {
@@ -15,6 +16,8 @@ std::unique_ptr<CongestionControl> make_congestion_control(const CcParams& param
       return std::make_unique<None>(line_rate_bps);
     case CcAlgorithm::kDcqcn:
       return std::make_unique<Dcqcn>(params.dcqcn, line_rate_bps);
+    case CcAlgorithm::kIb:
+      return std::make_unique<IbCc>(params.ib, line_rate_bps);
   }
   throw std::invalid_argument("unknown congestion-control algorithm");
 }

@@ -165,6 +165,12 @@ TEST_CASE("cc params: every knob is declared once with a doc line", "[cc]") {
                                           "dcqcn.min_rate",
                                           "dcqcn.limit_rate_decrease",
                                           "dcqcn.rate_decrease_interval",
-                                          "dcqcn.clamp_target_rate"};
+                                          "dcqcn.clamp_target_rate",
+                                          "ib",
+                                          "ib.ccti_increase",
+                                          "ib.ccti_limit",
+                                          "ib.ccti_min",
+                                          "ib.ccti_timer",
+                                          "ib.cct_step"};
   CHECK(v.names == expected);
 }
