@@ -144,6 +144,16 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
       return fmt::format("flows {}/{}", fab->flows().size(), total);
     });
   }
+  bool interrupted = false;
+  if (options.interrupt && !progress) {
+    constexpr std::uint64_t kPollEveryEvents = 100'000;
+    sim.set_progress(kPollEveryEvents, [&](const sim::Simulator&) {
+      if (!interrupted && options.interrupt()) {
+        interrupted = true;
+        sim.stop();
+      }
+    });
+  }
   const auto run_start = std::chrono::steady_clock::now();
   r.setup_seconds = std::chrono::duration<double>(run_start - wall_start).count();
   // The run ends when the workload is done (NIC and congestion-control timers may still be
@@ -162,6 +172,8 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
   r.run_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
   if (progress) progress->finish();
+  if (options.interrupt && !progress) sim.set_progress(0, nullptr);
+  if (interrupted) throw RunInterrupted();
 
   if (training) {
     r.collectives = training->collective_results();

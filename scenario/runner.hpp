@@ -2,6 +2,8 @@
 // and returns the results; optionally writes results.json, config.json and CSV files.
 #pragma once
 
+#include <functional>
+#include <stdexcept>
 #include <string>
 
 #include "scenario/results.hpp"
@@ -12,6 +14,15 @@ namespace fabricsim::scenario {
 struct RunOptions {
   std::string out_dir;    // empty: write nothing
   bool progress = false;  // a progress line on stderr (for terminals)
+  // Polled from the event loop every few hundred thousand events (not per event); returning
+  // true stops the run and run_scenario throws RunInterrupted, writing nothing. Used by the
+  // Python module for Ctrl-C. Ignored when `progress` is on (one progress hook per simulator).
+  std::function<bool()> interrupt;
+};
+
+// Thrown by run_scenario when RunOptions::interrupt asked the run to stop.
+struct RunInterrupted : std::runtime_error {
+  RunInterrupted() : std::runtime_error("run interrupted") {}
 };
 
 Results run_scenario(const Scenario& scenario, const RunOptions& options = {});
