@@ -1,0 +1,24 @@
+"""fabricsim from Python: the simulator's engine (pybind11 module `_fabricsim`) behind an API that
+mirrors the command line and its JSON documents.
+
+    import fabricsim
+    topo = fabricsim.load_topology("configs/topologies/fat_tree_128.json")
+    topo.stats["bisection_bandwidth_bps"]
+    res = fabricsim.Scenario("configs/scenarios/incast_16to1_dcqcn.json").run()
+    res.to_dict()            # == results.json of `fabricsim run`
+    res.timeseries["queue_bytes_max"]
+    rows = fabricsim.sweep("configs/scenarios/allreduce_ring_1024.json",
+                           vary={"workload.size": ["1MiB", "4MiB"]})
+    fabricsim.schedule("allreduce", "ring", ranks=4, bytes="1KiB")
+"""
+from ._fabricsim import ConfigError
+from . import topologies
+from ._results import Results
+from ._scenario import Scenario, sweep
+from ._schedule import algorithms, schedule
+from .topologies import Topology, load_topology
+
+__all__ = [
+    "ConfigError", "Results", "Scenario", "Topology", "algorithms", "load_topology", "schedule",
+    "sweep", "topologies",
+]

@@ -1,0 +1,99 @@
+"""Results of one run: the fields of results.json, the per-collective table and the time
+series (numpy arrays, or pandas DataFrames when pandas is installed)."""
+import copy
+import os
+
+import numpy as np
+
+try:
+    import pandas as _pandas
+except ImportError:  # pandas is optional
+    _pandas = None
+
+# Fields of results.json that are measured (wall time, memory) and so differ between runs.
+MEASURED = ("wall_seconds", "setup_seconds", "run_seconds", "events_per_second",
+            "packet_hops_per_second", "peak_rss_bytes")
+TIMESERIES_FILES = {"timeseries": "timeseries.csv", "timeseries_ports": "timeseries_ports.csv",
+                    "timeseries_qps": "timeseries_qps.csv"}
+
+
+def read_csv(path):
+    """A CSV with a header row as a pandas DataFrame (pandas installed) or a dict of numpy
+    arrays, one per column (integer columns as int64)."""
+    if _pandas is not None:
+        return _pandas.read_csv(path)
+    with open(path, encoding="utf-8") as f:
+        names = f.readline().strip().split(",")
+    data = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2, dtype=np.float64)
+    if data.size == 0:
+        data = np.zeros((0, len(names)))
+    columns = {}
+    for i, name in enumerate(names):
+        col = data[:, i]
+        integral = np.all(np.isfinite(col)) and np.all(col == np.round(col))
+        columns[name] = col.astype(np.int64) if integral and "utilization" not in name else col
+    return columns
+
+
+def table(rows):
+    """A list of dicts as a DataFrame when pandas is installed, else the list itself."""
+    return _pandas.DataFrame(rows) if _pandas is not None else rows
+
+
+class Results:
+    """One run's results. Every top-level field of results.json is an attribute (`sim_time_ps`,
+    `completed`, `flows`, `fabric`, ...); `to_dict()` is results.json itself."""
+
+    def __init__(self, document, reproducible, out_dir=None, series=None):
+        self._doc = document
+        self._reproducible = reproducible
+        self.out_dir = out_dir  # where results.json etc. were written, or None
+        self._series = series or {}
+
+    @classmethod
+    def _from_run(cls, document, reproducible, run_dir, keep_dir):
+        series = {}
+        for attr, name in TIMESERIES_FILES.items():
+            path = os.path.join(run_dir, name)
+            if os.path.exists(path):
+                series[attr] = read_csv(path)
+        return cls(document, reproducible, run_dir if keep_dir else None, series)
+
+    def to_dict(self, include_measured=True):
+        """results.json as a dict; include_measured=False leaves out wall time, rates and
+        memory: the part that is identical for the same scenario and seed."""
+        return copy.deepcopy(self._doc if include_measured else self._reproducible)
+
+    def __getattr__(self, name):
+        doc = self.__dict__.get("_doc", {})
+        if name in doc:
+            return copy.deepcopy(doc[name])
+        raise AttributeError(f"Results has no field {name!r}")
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(self._doc))
+
+    @property
+    def collectives(self):
+        """One row per collective iteration: op, algorithm, bytes, ranks, iteration, time_ps,
+        algbw_GBps, busbw_GBps (a DataFrame when pandas is installed, else a list of dicts)."""
+        return table(copy.deepcopy(self._doc["collectives"]))
+
+    @property
+    def timeseries(self):
+        """timeseries.csv (time_ps and the metric columns), or None when not recorded."""
+        return self._series.get("timeseries")
+
+    @property
+    def timeseries_ports(self):
+        """timeseries_ports.csv (per switch port, long format), or None."""
+        return self._series.get("timeseries_ports")
+
+    @property
+    def timeseries_qps(self):
+        """timeseries_qps.csv (per queue pair, long format), or None."""
+        return self._series.get("timeseries_qps")
+
+    def __repr__(self):
+        return (f"Results(scenario={self._doc['scenario']!r}, sim_time_ps={self._doc['sim_time_ps']}, "
+                f"completed={self._doc['completed']})")

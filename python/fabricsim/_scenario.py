@@ -1,0 +1,182 @@
+"""Scenario (a validated fabricsim.scenario/1 document, from a file or a dict, with --set style
+overrides) and sweep(), the Python form of `fabricsim run` and `fabricsim sweep`."""
+import csv
+import itertools
+import json
+import os
+import tempfile
+
+from . import _fabricsim
+from ._results import Results
+from .topologies import Topology
+
+
+def _override_strings(overrides):
+    """["a.b=v", ...] as given, or {"a.b": value} (non-strings written as JSON)."""
+    if overrides is None:
+        return []
+    if isinstance(overrides, dict):
+        return [f"{k}={_value_text(v)}" for k, v in overrides.items()]
+    if isinstance(overrides, str):
+        raise TypeError("overrides: expected a list of \"a.b=value\" strings or a dict")
+    return [str(o) for o in overrides]
+
+
+def _value_text(value):
+    # A string is taken as the CLI takes it (JSON when it parses, else a string, "400Gbps").
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _plain(doc):
+    """The document with Topology objects replaced by their JSON."""
+    if isinstance(doc, Topology):
+        return doc.document
+    if isinstance(doc, dict):
+        return {k: _plain(v) for k, v in doc.items()}
+    if isinstance(doc, (list, tuple)):
+        return [_plain(v) for v in doc]
+    return doc
+
+
+class Scenario:
+    """A scenario: Scenario("s.json"), Scenario({...}) or Scenario(other, overrides=...).
+    `overrides` are `fabricsim run --set` assignments ("models.link.rate=400Gbps") or a dict
+    {"models.link.rate": "400Gbps"}. A topology given by path inside a dict is resolved
+    against `base_dir` (default: the current directory). Bad input raises ConfigError."""
+
+    def __init__(self, source, overrides=None, *, base_dir=None):
+        extra = _override_strings(overrides)
+        if isinstance(source, Scenario):
+            self._path, self._dict = source._path, source._dict
+            self._base_dir = source._base_dir if base_dir is None else os.fspath(base_dir)
+            self.overrides = source.overrides + extra
+        elif isinstance(source, (str, os.PathLike)):
+            self._path, self._dict, self._base_dir = os.fspath(source), None, None
+            self.overrides = extra
+        elif isinstance(source, dict):
+            self._path, self._dict = None, _plain(source)
+            self._base_dir = os.fspath(base_dir) if base_dir is not None else os.getcwd()
+            self.overrides = extra
+        else:
+            raise TypeError(f"Scenario: expected a path, a dict or a Scenario, got "
+                            f"{type(source).__name__}")
+        if self._path is not None:
+            self._engine = _fabricsim.Scenario.load(self._path, self.overrides)
+        else:
+            self._engine = _fabricsim.Scenario.parse(json.dumps(self._dict), "<dict>",
+                                                     self._base_dir, self.overrides)
+
+    @property
+    def name(self):
+        return self._engine.name
+
+    @property
+    def seed(self):
+        return self._engine.seed
+
+    @property
+    def document(self):
+        """The scenario as given, after the overrides."""
+        return json.loads(self._engine.document())
+
+    @property
+    def config(self):
+        """The resolved configuration (every default filled in): config.json of a run."""
+        return json.loads(self._engine.resolved())
+
+    def with_overrides(self, overrides):
+        """A new Scenario with more overrides applied after this one's."""
+        return Scenario(self, overrides)
+
+    def run(self, out_dir=None):
+        """Runs the simulation (GIL released; Ctrl-C raises KeyboardInterrupt) and returns its
+        Results. With `out_dir`, writes results.json, config.json and the CSVs there as
+        `fabricsim run --out` does; without, they go to a temporary directory that is removed
+        once the time series are read."""
+        if out_dir is not None:
+            out_dir = os.fspath(out_dir)
+            full, reproducible = self._engine.run(out_dir)
+            return Results._from_run(json.loads(full), json.loads(reproducible), out_dir, True)
+        with tempfile.TemporaryDirectory(prefix="fabricsim-") as tmp:
+            full, reproducible = self._engine.run(tmp)
+            return Results._from_run(json.loads(full), json.loads(reproducible), tmp, False)
+
+    def __repr__(self):
+        origin = self._path if self._path is not None else "<dict>"
+        return f"Scenario({origin!r}, name={self.name!r}, overrides={self.overrides!r})"
+
+
+# The columns of `fabricsim sweep`'s sweep.csv after the varied fields.
+SWEEP_COLUMNS = ["sim_time_ps", "completed", "fct_p50_ps", "fct_p99_ps", "fct_max_ps",
+                 "collective_bytes", "collective_time_ps", "algbw_GBps", "busbw_GBps",
+                 "packet_hops", "drops", "ecn_marks", "pfc_pause_frames", "max_queue_bytes"]
+
+
+def sweep_row(results):
+    """The sweep.csv figures of one results.json dict (a collective's are the mean over its
+    iterations, as nccl-tests reports them)."""
+    colls = results["collectives"]
+    n = len(colls)
+    row = {"sim_time_ps": results["sim_time_ps"], "completed": results["completed"],
+           "fct_p50_ps": results["flows"]["fct_ps"]["p50"],
+           "fct_p99_ps": results["flows"]["fct_ps"]["p99"],
+           "fct_max_ps": results["flows"]["fct_ps"]["max"],
+           "collective_bytes": colls[0]["bytes"] if n else 0,
+           "collective_time_ps": sum(c["time_ps"] for c in colls) // n if n else 0,
+           "algbw_GBps": sum(c["algbw_GBps"] for c in colls) / n if n else 0.0,
+           "busbw_GBps": sum(c["busbw_GBps"] for c in colls) / n if n else 0.0}
+    for key in ("packet_hops", "drops", "ecn_marks", "pfc_pause_frames", "max_queue_bytes"):
+        row[key] = results["fabric"][key]
+    return row
+
+
+def sweep(scenario, vary, overrides=None, out_dir=None):
+    """Runs the cross product of `vary` ({"a.b": [v1, v2], ...}; the last field varies
+    fastest) over `scenario` (a Scenario, path or dict) with the fixed `overrides`, as
+    `fabricsim sweep --vary ... --set ...`. Returns one dict per point: the varied fields (as
+    given), the sweep.csv columns, and "results" (the point's results.json). With `out_dir`,
+    writes point_N/ directories, sweep.csv and sweep.json there like the CLI."""
+    if not isinstance(vary, dict) or not vary:
+        raise ValueError("vary: expected a dict {\"a.b\": [values...]} with at least one field")
+    axes = list(vary.items())
+    for path, values in axes:
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__") or not list(values):
+            raise ValueError(f"vary[{path!r}]: expected a non-empty list of values")
+    base = scenario if isinstance(scenario, Scenario) else Scenario(scenario)
+    base = base.with_overrides(_override_strings(overrides))
+    rows = []
+    for point, combo in enumerate(itertools.product(*[list(v) for _, v in axes])):
+        assignments = [f"{path}={_value_text(v)}" for (path, _), v in zip(axes, combo)]
+        point_dir = None if out_dir is None else os.path.join(os.fspath(out_dir), f"point_{point}")
+        results = base.with_overrides(assignments).run(point_dir).to_dict()
+        row = {path: value for (path, _), value in zip(axes, combo)}
+        row.update(sweep_row(results))
+        row["results"] = results
+        rows.append(row)
+    if out_dir is not None:
+        _write_sweep(os.fspath(out_dir), [p for p, _ in axes], rows)
+    return rows
+
+
+def _csv_text(value):
+    # As the CLI (fmt) writes values: true/false, and whole doubles without ".0".
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    return value
+
+
+def _write_sweep(out_dir, axis_paths, rows):
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "sweep.csv"), "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(axis_paths + SWEEP_COLUMNS)
+        for row in rows:
+            values = [row[p] for p in axis_paths] + [row[c] for c in SWEEP_COLUMNS]
+            writer.writerow([_csv_text(v) for v in values])
+    with open(os.path.join(out_dir, "sweep.json"), "w", encoding="utf-8") as f:
+        doc = [{**{p: _value_text(row[p]) for p in axis_paths}, "results": row["results"]}
+               for row in rows]
+        json.dump(doc, f, indent=2)
+        f.write("\n")

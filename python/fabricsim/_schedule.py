@@ -1,0 +1,38 @@
+"""schedule() and algorithms(): the collective library's Schedule IR as Python data, as
+`fabricsim schedule` prints it (workloads/README.md describes the IR)."""
+import json
+
+from . import _fabricsim
+
+
+def _bytes(value, what):
+    if isinstance(value, str):
+        try:
+            return _fabricsim.parse_bytes(value)
+        except Exception as e:  # the parser's message names what is wrong
+            raise ValueError(f"{what} {value!r}: {e}") from None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{what} {value!r}: expected a size in bytes (int or \"1MiB\")")
+    return value
+
+
+def schedule(op="allreduce", algorithm="ring", ranks=8, bytes="1MiB", *, dtype="float32",
+             channels=1, slice=0, ranks_per_node=1, root=0, rank=None):
+    """The Schedule of one collective (dict: "op", "algorithm", "ranks": [programs], ...).
+    `bytes` is nccl-tests' size (int or "1MiB"); `slice` the largest message before
+    pipelining (0: none); `rank` keeps only that rank's program. Bad arguments: ValueError."""
+    return json.loads(_fabricsim.schedule(
+        op, algorithm, int(ranks), _bytes(bytes, "bytes"), dtype, int(channels),
+        _bytes(slice, "slice"), int(ranks_per_node), int(root), -1 if rank is None else int(rank)))
+
+
+def algorithms(op=None):
+    """{op: {algorithm: description}}, or {algorithm: description} for one op."""
+    table = {}
+    for op_name, name, description in _fabricsim.algorithms():
+        table.setdefault(op_name, {})[name] = description
+    if op is None:
+        return table
+    if op not in table:
+        raise ValueError(f"op {op!r}: expected one of {', '.join(table)}")
+    return table[op]

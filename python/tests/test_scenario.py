@@ -1,0 +1,139 @@
+"""Scenario.run against `fabricsim run`: same results.json (less measured fields), config.json
+and time series; overrides as --set; dict scenarios; errors; GIL release and Ctrl-C."""
+import _thread
+import json
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import fabricsim
+from fabricsim._results import MEASURED, read_csv
+
+from conftest import read_json
+
+INCAST = "configs/scenarios/incast_16to1_dcqcn.json"
+
+
+def reproducible(doc):
+    return {k: v for k, v in doc.items() if k not in MEASURED}
+
+
+def test_results_equal_the_cli(root, cli, tmp_path):
+    cli("run", INCAST, "--out", tmp_path / "cli", "--quiet")
+    res = fabricsim.Scenario(root / INCAST).run(out_dir=tmp_path / "py")
+    expected = read_json(tmp_path / "cli/results.json")
+    assert res.to_dict(include_measured=False) == reproducible(expected)
+    assert set(res.to_dict()) == set(expected)
+    assert read_json(tmp_path / "py/config.json") == read_json(tmp_path / "cli/config.json")
+    assert res.out_dir == str(tmp_path / "py")
+    # Fields as attributes, time series as arrays equal to the CLI's CSV.
+    assert res.completed and res.fabric == expected["fabric"]
+    series, cli_series = res.timeseries, read_csv(tmp_path / "cli/timeseries.csv")
+    assert list(series.keys()) == list(cli_series.keys())
+    for column in cli_series:
+        assert np.array_equal(np.asarray(series[column]), np.asarray(cli_series[column]))
+    assert np.asarray(series["time_ps"]).dtype == np.int64
+    assert np.asarray(series["queue_bytes_max"]).max() <= expected["fabric"]["max_queue_bytes"]
+
+
+def test_a_collective_with_overrides_equals_cli_set(root, cli, tmp_path):
+    sets = ["topology=../topologies/fat_tree_128.json", "workload.ranks=[0,1,2,3,8,9,10,11]",
+            "workload.size=1MiB", "workload.iterations=2"]
+    args = [a for s in sets for a in ("--set", s)]
+    cli("run", "configs/scenarios/allreduce_ring_1024.json", *args, "--out", tmp_path, "--quiet")
+    scenario = fabricsim.Scenario(root / "configs/scenarios/allreduce_ring_1024.json",
+                                  overrides=sets)
+    res = scenario.run()
+    assert res.out_dir is None  # temporary, removed
+    assert res.to_dict(False) == reproducible(read_json(tmp_path / "results.json"))
+    table = res.collectives
+    rows = table.to_dict("records") if hasattr(table, "to_dict") else table
+    assert [r["iteration"] for r in rows] == [0, 1]
+    assert all(r["ranks"] == 8 and r["bytes"] == 1 << 20 and r["busbw_GBps"] > 0 for r in rows)
+    assert res.timeseries is None
+
+
+def test_a_dict_and_override_dict_give_the_same_run_as_the_file(root):
+    path = root / INCAST
+    doc = json.loads(path.read_text())
+    doc["topology"] = fabricsim.load_topology(root / "configs/topologies/fat_tree_128.json")
+    from_dict = fabricsim.Scenario(doc, {"workload.flow_size": "2MB", "seed": 5})
+    from_file = fabricsim.Scenario(path, ["workload.flow_size=2MB", "seed=5"])
+    assert from_dict.seed == 5 and from_dict.document["workload"]["flow_size"] == "2MB"
+    assert from_dict.config["workload"] == from_file.config["workload"]
+    assert from_dict.run().to_dict(False) == from_file.run().to_dict(False)
+
+
+def test_same_seed_same_results_other_seed_other_results(root):
+    s = fabricsim.Scenario(root / "configs/scenarios/hadoop_uniform.json",
+                           ["workload.flows_per_host=1", "topology=../topologies/fat_tree_128.json"])
+    a, b = s.run().to_dict(False), s.run().to_dict(False)
+    c = s.with_overrides(["seed=2"]).run().to_dict(False)
+    assert a == b
+    assert c["flows"] != a["flows"]
+
+
+def test_config_errors_name_the_file_the_json_path_and_the_value(root, tmp_path):
+    with pytest.raises(fabricsim.ConfigError) as e:
+        fabricsim.Scenario(root / INCAST, ["workload.flow_size=2XB"])
+    message = str(e.value)
+    assert "incast_16to1_dcqcn.json" in message and "/workload/flow_size" in message
+    assert "2XB" in message
+    with pytest.raises(ValueError, match="/workload/kind"):
+        fabricsim.Scenario({"topology": fabricsim.topologies.fat_tree(8, tiers=2),
+                            "workload": {"kind": "chaos"}})
+    with pytest.raises(fabricsim.ConfigError, match="unknown"):
+        fabricsim.Scenario(root / INCAST, ["models.switch.bogus_key=1"])
+    with pytest.raises(fabricsim.ConfigError, match="nothing.json"):
+        fabricsim.Scenario(tmp_path / "nothing.json")
+    with pytest.raises(TypeError):
+        fabricsim.Scenario(42)
+
+
+def long_scenario():
+    # 16 x 2 GB into one host: minutes of simulation if nothing stops it.
+    return fabricsim.Scenario({
+        "name": "long", "topology": fabricsim.topologies.fat_tree(8, tiers=2, hosts=32),
+        "workload": {"kind": "traffic", "pattern": "incast", "senders": 16, "receiver": 0,
+                     "flow_size": "2GB"}})
+
+
+def test_ctrl_c_stops_a_run_cleanly():
+    scenario = long_scenario()
+    timer = threading.Timer(0.5, _thread.interrupt_main)
+    start = time.monotonic()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        scenario.run()
+    assert time.monotonic() - start < 10
+    timer.join()
+    # The module is still usable afterwards.
+    assert fabricsim.Scenario({"topology": fabricsim.topologies.fat_tree(8, tiers=2, hosts=4),
+                               "workload": {"kind": "flows", "flows": [
+                                   {"src": 0, "dst": 1, "size": "10KB"}]}}).run().completed
+
+
+def test_the_gil_is_released_while_a_run_runs():
+    ticks = []
+    done = threading.Event()
+    took = []
+
+    def run():
+        try:
+            start = time.monotonic()
+            fabricsim.Scenario(long_scenario(), ["stop_at=300ms"]).run()
+            took.append(time.monotonic() - start)
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    while not done.is_set():
+        ticks.append(time.monotonic())
+        time.sleep(0.01)
+    worker.join()
+    # A run that held the GIL would leave the main thread no chance to tick during it.
+    assert took and took[0] > 0.2
+    assert len(ticks) > took[0] / 0.01 / 3

@@ -1,0 +1,43 @@
+"""schedule() and algorithms() against `fabricsim schedule`."""
+import json
+
+import pytest
+
+import fabricsim
+
+
+def test_schedule_equals_the_cli(cli):
+    args = ["--op", "allreduce", "--algorithm", "halving_doubling", "--ranks", "5", "--size", "20"]
+    expected = json.loads(cli("schedule", *args).stdout)
+    assert fabricsim.schedule("allreduce", "halving_doubling", ranks=5, bytes=20) == expected
+    expected = json.loads(cli("schedule", "--op", "allgather", "--ranks", "4", "--size", "1MiB",
+                              "--channels", "2", "--slice", "64KiB", "--rank", "3").stdout)
+    got = fabricsim.schedule("allgather", "ring", 4, "1MiB", channels=2, slice="64KiB", rank=3)
+    assert got == expected and len(got["ranks"]) == 1
+
+
+def test_schedule_is_python_data_to_inspect():
+    s = fabricsim.schedule("allreduce", "ring", ranks=4, bytes="1KiB")
+    assert s["op"] == "allreduce" and s["nranks"] == 4 and len(s["ranks"]) == 4
+    assert s["count"] == 256  # float32 elements
+
+
+def test_bad_schedule_arguments_raise_value_error():
+    with pytest.raises(ValueError, match="no_such_algorithm"):
+        fabricsim.schedule("allreduce", "no_such_algorithm", 4, 1024)
+    with pytest.raises(ValueError, match="multiple of 4"):
+        fabricsim.schedule("allreduce", "ring", 4, 10)
+    with pytest.raises(ValueError, match="rank 4"):
+        fabricsim.schedule("allreduce", "ring", 4, 1024, rank=4)
+    with pytest.raises(ValueError):
+        fabricsim.schedule("allreduce", "ring", 4, "12 apples")
+
+
+def test_algorithms_list_what_the_cli_lists(cli):
+    table = fabricsim.algorithms()
+    listing = cli("schedule", "--list").stdout
+    for op, names in table.items():
+        assert f"{op}:" in listing
+        for name in names:
+            assert f"  {name}" in listing
+    assert {"ring", "double_binary_tree", "halving_doubling", "hierarchical"} <= set(fabricsim.algorithms("allreduce"))
