@@ -12,13 +12,14 @@ mirrors the command line and its JSON documents.
     fabricsim.schedule("allreduce", "ring", ranks=4, bytes="1KiB")
 """
 from ._fabricsim import ConfigError
+ConfigError.__module__ = "fabricsim"  # shown as fabricsim.ConfigError in tracebacks
 from . import topologies
 from ._results import Results
 from ._scenario import Scenario, sweep
-from ._schedule import algorithms, schedule
+from ._schedule import algorithms, parameters, schedule
 from .topologies import Topology, load_topology
 
 __all__ = [
-    "ConfigError", "Results", "Scenario", "Topology", "algorithms", "load_topology", "schedule",
-    "sweep", "topologies",
+    "ConfigError", "Results", "Scenario", "Topology", "algorithms", "load_topology", "parameters",
+    "schedule", "sweep", "topologies",
 ]

@@ -1,14 +1,11 @@
 """Results of one run: the fields of results.json, the per-collective table and the time
-series (numpy arrays, or pandas DataFrames when pandas is installed)."""
+series (dicts of numpy arrays, one per CSV column; pandas DataFrames on request when pandas is
+installed). The types never depend on what is installed, so code runs the same either way."""
 import copy
 import os
 
 import numpy as np
 
-try:
-    import pandas as _pandas
-except ImportError:  # pandas is optional
-    _pandas = None
 
 # Fields of results.json that are measured (wall time, memory) and so differ between runs.
 MEASURED = ("wall_seconds", "setup_seconds", "run_seconds", "events_per_second",
@@ -18,10 +15,8 @@ TIMESERIES_FILES = {"timeseries": "timeseries.csv", "timeseries_ports": "timeser
 
 
 def read_csv(path):
-    """A CSV with a header row as a pandas DataFrame (pandas installed) or a dict of numpy
-    arrays, one per column (integer columns as int64)."""
-    if _pandas is not None:
-        return _pandas.read_csv(path)
+    """A CSV with a header row as a dict of numpy arrays, one per column (whole-number columns
+    as int64, utilisation as float64)."""
     with open(path, encoding="utf-8") as f:
         names = f.readline().strip().split(",")
     data = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2, dtype=np.float64)
@@ -35,9 +30,13 @@ def read_csv(path):
     return columns
 
 
-def table(rows):
-    """A list of dicts as a DataFrame when pandas is installed, else the list itself."""
-    return _pandas.DataFrame(rows) if _pandas is not None else rows
+def _pandas():
+    try:
+        import pandas
+    except ImportError:
+        raise ImportError("Results.dataframe() needs pandas (apt install python3-pandas); "
+                          "the same data is in the dicts of numpy arrays") from None
+    return pandas
 
 
 class Results:
@@ -75,9 +74,9 @@ class Results:
 
     @property
     def collectives(self):
-        """One row per collective iteration: op, algorithm, bytes, ranks, iteration, time_ps,
-        algbw_GBps, busbw_GBps (a DataFrame when pandas is installed, else a list of dicts)."""
-        return table(copy.deepcopy(self._doc["collectives"]))
+        """One dict per collective iteration: op, algorithm, bytes, ranks, iteration, time_ps,
+        algbw_GBps, busbw_GBps (results.json's "collectives")."""
+        return copy.deepcopy(self._doc["collectives"])
 
     @property
     def timeseries(self):
@@ -93,6 +92,18 @@ class Results:
     def timeseries_qps(self):
         """timeseries_qps.csv (per queue pair, long format), or None."""
         return self._series.get("timeseries_qps")
+
+    def dataframe(self, what="timeseries"):
+        """A pandas DataFrame of "timeseries", "timeseries_ports", "timeseries_qps" or
+        "collectives" (needs pandas; None for a time series the run did not record)."""
+        pandas = _pandas()
+        if what == "collectives":
+            return pandas.DataFrame(self._doc["collectives"])
+        if what not in TIMESERIES_FILES:
+            raise ValueError(f"dataframe({what!r}): expected collectives or one of "
+                             f"{', '.join(TIMESERIES_FILES)}")
+        series = self._series.get(what)
+        return None if series is None else pandas.DataFrame(series)
 
     def __repr__(self):
         return (f"Results(scenario={self._doc['scenario']!r}, sim_time_ps={self._doc['sim_time_ps']}, "

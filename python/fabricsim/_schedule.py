@@ -1,5 +1,6 @@
-"""schedule() and algorithms(): the collective library's Schedule IR as Python data, as
-`fabricsim schedule` prints it (workloads/README.md describes the IR)."""
+"""schedule(), algorithms() and parameters(): the collective library's Schedule IR as Python data, as
+`fabricsim schedule` prints it (workloads/README.md describes the IR); the model parameters
+with their units, defaults and docs."""
 import json
 
 from . import _fabricsim
@@ -36,3 +37,11 @@ def algorithms(op=None):
     if op not in table:
         raise ValueError(f"op {op!r}: expected one of {', '.join(table)}")
     return table[op]
+
+
+def parameters(prefix=""):
+    """Every model parameter a topology or a scenario's "models" block accepts, as declared in
+    models/params.hpp: [{"name": "switch.ecn.kmin", "unit": "bytes", "default": ..., "doc": ...}],
+    those whose name starts with `prefix` ("nic.cc.dcqcn.")."""
+    return [{"name": name, "unit": unit, "default": json.loads(default), "doc": doc}
+            for name, unit, default, doc in _fabricsim.parameters() if name.startswith(prefix)]

@@ -9,12 +9,14 @@
 #include <tuple>
 #include <vector>
 
+#include "models/params.hpp"
 #include "scenario/results.hpp"
 #include "scenario/runner.hpp"
 #include "scenario/scenario.hpp"
 #include "sim/units.hpp"
 #include "topologies/config_error.hpp"
 #include "topologies/network_graph.hpp"
+#include "topologies/params_json.hpp"
 #include "topologies/routing.hpp"
 #include "topologies/spec.hpp"
 #include "topologies/stats.hpp"
@@ -175,6 +177,19 @@ PYBIND11_MODULE(_fabricsim, m) {
                          workloads::describe_algorithm(op, name));
       }
     }
+    return out;
+  });
+  // Every model parameter (declared once in models/params.hpp): name, unit, default (JSON), doc.
+  m.def("parameters", [] {
+    std::vector<std::tuple<std::string, std::string, std::string, std::string>> out;
+    auto add = [&out](const std::vector<topologies::ParamDoc>& docs) {
+      for (const auto& d : docs)
+        out.emplace_back(d.name, d.unit, d.default_value.dump(), d.doc);
+    };
+    add(topologies::describe_params<models::LinkParams>("link."));
+    add(topologies::describe_params<models::SwitchParams>("switch."));
+    add(topologies::describe_params<models::NicParams>("nic."));
+    add(topologies::describe_params<models::GpuParams>("gpu."));
     return out;
   });
   m.def("parse_bytes", [](const std::string& text) { return sim::parse_bytes(text); });

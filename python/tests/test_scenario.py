@@ -31,11 +31,15 @@ def test_results_equal_the_cli(root, cli, tmp_path):
     # Fields as attributes, time series as arrays equal to the CLI's CSV.
     assert res.completed and res.fabric == expected["fabric"]
     series, cli_series = res.timeseries, read_csv(tmp_path / "cli/timeseries.csv")
-    assert list(series.keys()) == list(cli_series.keys())
+    assert list(series) == list(cli_series) == ["time_ps", "queue_bytes_max", "queue_bytes_total",
+                                                "link_utilization_mean", "link_utilization_max",
+                                                "pfc_paused_ports"]
     for column in cli_series:
-        assert np.array_equal(np.asarray(series[column]), np.asarray(cli_series[column]))
-    assert np.asarray(series["time_ps"]).dtype == np.int64
-    assert np.asarray(series["queue_bytes_max"]).max() <= expected["fabric"]["max_queue_bytes"]
+        assert np.array_equal(series[column], cli_series[column])
+    assert series["time_ps"].dtype == np.int64 and series["link_utilization_max"].dtype == float
+    assert len(series["time_ps"]) > 100 and np.all(np.diff(series["time_ps"]) > 0)
+    assert series["queue_bytes_max"].max() <= expected["fabric"]["max_queue_bytes"]
+    assert res.timeseries_ports is not None and res.timeseries_qps is None
 
 
 def test_a_collective_with_overrides_equals_cli_set(root, cli, tmp_path):
@@ -48,11 +52,27 @@ def test_a_collective_with_overrides_equals_cli_set(root, cli, tmp_path):
     res = scenario.run()
     assert res.out_dir is None  # temporary, removed
     assert res.to_dict(False) == reproducible(read_json(tmp_path / "results.json"))
-    table = res.collectives
-    rows = table.to_dict("records") if hasattr(table, "to_dict") else table
+    rows = res.collectives
     assert [r["iteration"] for r in rows] == [0, 1]
     assert all(r["ranks"] == 8 and r["bytes"] == 1 << 20 and r["busbw_GBps"] > 0 for r in rows)
     assert res.timeseries is None
+
+
+def test_dataframes_when_pandas_is_installed(root):
+    res = fabricsim.Scenario(root / INCAST, ["workload.flow_size=1MB"]).run()
+    try:
+        import pandas
+    except ImportError:
+        with pytest.raises(ImportError, match="pandas"):
+            res.dataframe()
+        pytest.skip("pandas not installed")
+    frame = res.dataframe("timeseries")
+    assert list(frame.columns) == list(res.timeseries)
+    assert np.array_equal(frame["queue_bytes_max"].to_numpy(), res.timeseries["queue_bytes_max"])
+    assert isinstance(res.dataframe("collectives"), pandas.DataFrame)
+    assert res.dataframe("timeseries_qps") is None
+    with pytest.raises(ValueError, match="expected"):
+        res.dataframe("nothing")
 
 
 def test_a_dict_and_override_dict_give_the_same_run_as_the_file(root):

@@ -41,3 +41,15 @@ def test_algorithms_list_what_the_cli_lists(cli):
         for name in names:
             assert f"  {name}" in listing
     assert {"ring", "double_binary_tree", "halving_doubling", "hierarchical"} <= set(fabricsim.algorithms("allreduce"))
+
+
+def test_parameters_are_the_declared_ones_with_their_defaults(root):
+    params = {p["name"]: p for p in fabricsim.parameters()}
+    assert params["switch.ecn.kmin"]["unit"] == "bytes" and params["switch.ecn.kmin"]["doc"]
+    assert params["nic.cc.dcqcn.alpha_timer"]["default"] == "50us"
+    assert all(p["name"].startswith("link.") for p in fabricsim.parameters("link."))
+    # Every declared parameter is accepted as an override of a scenario's models block.
+    for name in ("link.rate", "switch.ecn.kmax", "nic.cc.dcqcn.rate_increase_timer"):
+        value = params[name]["default"]
+        fabricsim.Scenario(root / "configs/scenarios/incast_16to1_dcqcn.json",
+                           {f"models.{name}": value})
