@@ -123,6 +123,7 @@ TEST_CASE("a slowed algorithm is reported slower and fails the gate", "[regress]
     INFO(p.id << ": " << p.change << " " << p.detail);
     CHECK(p.verdict == Verdict::kSlower);
     CHECK(p.change > 0.02);
+    WARN(p.id << ": the slowed ring is " << 100 * p.change << "% slower");
   }
   const auto xml = scenario::junit_xml(report);
   CHECK(xml.find("failures=\"2\"") != std::string::npos);
