@@ -3,7 +3,7 @@ mirrors the command line and its JSON documents.
 
     import fabricsim
     topo = fabricsim.load_topology("configs/topologies/fat_tree_128.json")
-    topo.stats["bisection_bandwidth_bps"]
+    topo.stats["bisection_bps"]
     res = fabricsim.Scenario("configs/scenarios/incast_16to1_dcqcn.json").run()
     res.to_dict()            # == results.json of `fabricsim run`
     res.timeseries["queue_bytes_max"]

@@ -113,11 +113,11 @@ def test_config_errors_name_the_file_the_json_path_and_the_value(root, tmp_path)
 
 
 def long_scenario():
-    # 16 x 2 GB into one host: minutes of simulation if nothing stops it.
+    # 16 x 8 GB into one host: tens of seconds of wall time if nothing stops it.
     return fabricsim.Scenario({
         "name": "long", "topology": fabricsim.topologies.fat_tree(8, tiers=2, hosts=32),
         "workload": {"kind": "traffic", "pattern": "incast", "senders": 16, "receiver": 0,
-                     "flow_size": "2GB"}})
+                     "flow_size": "8GB"}})
 
 
 def test_ctrl_c_stops_a_run_cleanly():
@@ -157,3 +157,27 @@ def test_the_gil_is_released_while_a_run_runs():
     # A run that held the GIL would leave the main thread no chance to tick during it.
     assert took and took[0] > 0.2
     assert len(ticks) > took[0] / 0.01 / 3
+
+
+def test_a_real_sigint_stops_a_run_in_a_python_process(root):
+    # Ctrl-C as a terminal sends it: SIGINT to a process busy in Scenario.run().
+    import os
+    import signal
+    import subprocess
+    import sys
+    code = ("import fabricsim, sys\n"
+            "s = fabricsim.Scenario({'topology': fabricsim.topologies.fat_tree(8, tiers=2, hosts=32),"
+            " 'workload': {'kind': 'traffic', 'pattern': 'incast', 'senders': 16,"
+            " 'flow_size': '8GB'}})\n"
+            "print('running', flush=True)\n"
+            "try:\n    s.run()\nexcept KeyboardInterrupt:\n    print('interrupted', flush=True)\n"
+            "    sys.exit(7)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ})
+    assert proc.stdout.readline().strip() == "running"
+    time.sleep(0.5)
+    start = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 7 and "interrupted" in out
+    assert time.monotonic() - start < 5
