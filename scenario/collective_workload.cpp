@@ -40,10 +40,24 @@ std::vector<std::uint32_t> collective_gpus(const CollectiveSpec& spec, std::uint
 
 std::int32_t ranks_per_node(const topologies::TopologySpec& topology, const CollectiveSpec& spec,
                             std::int32_t nranks) {
-  if (!spec.ranks.empty() || topology.kind != topologies::TopologyKind::kRailOptimized) return 1;
-  const auto per_node =
-      static_cast<std::int32_t>(std::max<std::uint32_t>(1, topology.rail.gpus_per_node));
-  return nranks % per_node == 0 ? per_node : 1;
+  if (topology.kind != topologies::TopologyKind::kRailOptimized || nranks < 1) return 1;
+  const std::uint32_t gpn = std::max<std::uint32_t>(1, topology.rail.gpus_per_node);
+  if (spec.ranks.empty()) {
+    const auto per_node = static_cast<std::int32_t>(gpn);
+    return nranks % per_node == 0 ? per_node : 1;
+  }
+  // An explicit list: consecutive ranks form nodes when every block of L ranks lies in one
+  // node, L being how many of the first ranks share the first rank's node.
+  const auto node = [gpn](std::uint32_t gpu) { return gpu / gpn; };
+  std::int32_t block = 1;
+  while (block < nranks && node(spec.ranks[static_cast<std::size_t>(block)]) == node(spec.ranks[0]))
+    ++block;
+  if (block == 1 || nranks % block != 0) return 1;
+  for (std::int32_t r = 0; r < nranks; ++r) {
+    const auto first = spec.ranks[static_cast<std::size_t>(r - r % block)];
+    if (node(spec.ranks[static_cast<std::size_t>(r)]) != node(first)) return 1;
+  }
+  return block;
 }
 
 workloads::CollectiveRequest collective_request(const CollectiveSpec& spec, std::int32_t nranks,

@@ -18,9 +18,9 @@ namespace fabricsim::scenario {
 std::vector<std::uint32_t> collective_gpus(const CollectiveSpec& spec, std::uint64_t gpu_count,
                                            const topologies::JsonLocation& at);
 
-// Consecutive ranks that share a node, for hierarchical algorithms: the topology's GPUs per
-// node when the collective spans every GPU of a rail-optimized topology in order and they
-// divide the rank count, else 1 (no node structure assumed).
+// Consecutive ranks that share a node, for hierarchical algorithms (rail-optimized topologies):
+// with every GPU in order, the GPUs per node (when they divide the rank count); with a list,
+// L when every block of L consecutive ranks lies in one node; else 1 (no node structure).
 std::int32_t ranks_per_node(const topologies::TopologySpec& topology, const CollectiveSpec& spec,
                             std::int32_t nranks);
 

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 
+#include "scenario/collective_workload.hpp"
 #include "scenario/runner.hpp"
 #include "scenario/scenario.hpp"
 #include "topologies/config_error.hpp"
@@ -193,4 +194,21 @@ TEST_CASE("bad training steps name the scenario path", "[training_step]") {
     INFO(c.pointer << " = " << c.value.dump());
     CHECK_THROWS_WITH(run(doc), Catch::Contains(c.message) && Catch::Contains("test.json"));
   }
+}
+
+TEST_CASE("hierarchical algorithms find the nodes of an explicit rank list", "[collective]") {
+  topologies::TopologySpec rail;
+  rail.kind = topologies::TopologyKind::kRailOptimized;
+  rail.rail.gpus_per_node = 8;
+  scenario::CollectiveSpec c;
+  CHECK(scenario::ranks_per_node(rail, c, 64) == 8);
+  c.ranks = {8, 9, 10, 11, 24, 25, 26, 27};  // half of node 1, half of node 3
+  CHECK(scenario::ranks_per_node(rail, c, 8) == 4);
+  c.ranks = {0, 8, 16, 24};  // one GPU per node
+  CHECK(scenario::ranks_per_node(rail, c, 4) == 1);
+  c.ranks = {0, 1, 8, 16};  // uneven blocks
+  CHECK(scenario::ranks_per_node(rail, c, 4) == 1);
+  topologies::TopologySpec fat;
+  c.ranks.clear();
+  CHECK(scenario::ranks_per_node(fat, c, 64) == 1);
 }
