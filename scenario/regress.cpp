@@ -319,7 +319,9 @@ RegressReport run_regression(const RegressOptions& options) {
       p.verdict = Verdict::kFaster;
     }
   }
-  for (const auto& [id, b] : baseline) {
+  for (const auto& entry : baseline) {
+    const std::string& id = entry.first;  // (clang 14 cannot capture a structured binding)
+    const BaselinePoint& b = entry.second;
     const bool run = std::any_of(report.points.begin(), report.points.end(),
                                  [&id](const PointResult& p) { return p.id == id; });
     if (run) continue;

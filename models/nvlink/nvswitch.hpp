@@ -27,6 +27,8 @@ class NvSwitch final : public Node {
   NvSwitch(sim::Simulator& sim, PacketPool& pool, NvlinkDomain& domain, std::uint32_t chip,
            const std::vector<std::uint16_t>& ports_of_gpu, const NvlinkParams& params);
 
+  // This chip's index in its domain.
+  std::uint32_t chip() const { return chip_; }
   // Port of this chip attached to link `k` (0-based among GPU g's links to this chip).
   std::uint16_t port_of(std::uint32_t gpu, std::uint32_t k) const {
     return static_cast<std::uint16_t>(first_port_[gpu] + k);
