@@ -12,7 +12,8 @@ CollectiveRun::CollectiveRun(workloads::SimNetwork& network, workloads::Schedule
       network_(&network),
       schedule_(std::move(schedule)),
       group_(network, std::move(gpus)),
-      iterations_(iterations) {
+      iterations_(iterations),
+      tag_space_(tag_space) {
   executors_.reserve(static_cast<std::size_t>(schedule_.nranks));
   for (std::int32_t r = 0; r < schedule_.nranks; ++r) {
     auto executor = std::make_unique<workloads::Executor>(r, schedule_, group_.transport(r),

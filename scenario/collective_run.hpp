@@ -42,6 +42,7 @@ class CollectiveRun final : public sim::Component, public workloads::ExecutorObs
   bool done() const { return iteration_ends_.size() == iterations_; }
   const workloads::Schedule& schedule() const { return schedule_; }
   std::uint32_t iterations() const { return iterations_; }
+  std::uint16_t tag_space() const { return tag_space_; }
   // Start and end of each finished iteration.
   const std::vector<sim::Time>& iteration_starts() const { return iteration_starts_; }
   const std::vector<sim::Time>& iteration_ends() const { return iteration_ends_; }
@@ -63,6 +64,7 @@ class CollectiveRun final : public sim::Component, public workloads::ExecutorObs
   std::vector<std::unique_ptr<workloads::Executor>> executors_;
   CollectiveRunObserver* observer_ = nullptr;
   std::uint32_t iterations_;
+  std::uint16_t tag_space_;
   std::uint32_t ranks_done_ = 0;
   std::vector<sim::Time> iteration_starts_;
   std::vector<sim::Time> iteration_ends_;

@@ -60,9 +60,9 @@ std::int32_t ranks_per_node(const topologies::TopologySpec& topology, const Coll
   return block;
 }
 
-workloads::CollectiveRequest collective_request(const CollectiveSpec& spec, std::int32_t nranks,
-                                                std::int32_t ranks_per_node,
-                                                const JsonLocation& at) {
+workloads::Schedule collective_schedule(const CollectiveSpec& spec, std::int32_t nranks,
+                                        const topologies::TopologySpec& topology,
+                                        const JsonLocation& at) {
   workloads::CollectiveRequest request;
   try {
     request.op = workloads::parse_collective_op(spec.op);
@@ -72,25 +72,18 @@ workloads::CollectiveRequest collective_request(const CollectiveSpec& spec, std:
   request.algorithm = spec.algorithm;
   request.nranks = nranks;
   request.dtype = workloads::parse_dtype(spec.dtype);
-  const std::uint64_t element = workloads::dtype_size(request.dtype);
-  const std::uint64_t unit = request.op == workloads::CollectiveOp::kAllToAll
-                                 ? element * static_cast<std::uint64_t>(nranks)
-                                 : element;
+  const std::uint64_t unit = workloads::size_unit_bytes(request.op, request.dtype, nranks);
   if (spec.bytes % unit != 0) {
     topologies::throw_config_error(
         at.child("size"), spec.bytes,
-        fmt::format("expected a multiple of {} bytes ({}{})", unit, spec.dtype,
-                    unit != element ? " elements x ranks" : " elements"));
+        fmt::format(
+            "expected a multiple of {} bytes ({}{})", unit, spec.dtype,
+            request.op == workloads::CollectiveOp::kAllToAll ? " elements x ranks" : " elements"));
   }
   request.count = spec.bytes / unit;
   request.channels = spec.channels;
   request.slice_bytes = spec.slice_bytes;
-  request.ranks_per_node = ranks_per_node;
-  return request;
-}
-
-workloads::Schedule generate_schedule(const workloads::CollectiveRequest& request,
-                                      const JsonLocation& at) {
+  request.ranks_per_node = ranks_per_node(topology, spec, nranks);
   try {
     return workloads::generate(request);
   } catch (const std::invalid_argument& e) {
@@ -99,22 +92,25 @@ workloads::Schedule generate_schedule(const workloads::CollectiveRequest& reques
   }
 }
 
+CollectiveResult collective_result(const workloads::Schedule& schedule, std::int64_t time_ps) {
+  CollectiveResult c;
+  c.op = std::string(workloads::to_string(schedule.op));
+  c.algorithm = schedule.algorithm;
+  c.bytes = workloads::collective_bytes(schedule);
+  c.ranks = static_cast<std::uint32_t>(schedule.nranks);
+  c.time_ps = time_ps;
+  const double seconds = static_cast<double>(time_ps) * 1e-12;
+  c.algbw_GBps = workloads::algbw_GBps(c.bytes, seconds);
+  c.busbw_GBps = workloads::busbw_GBps(schedule.op, schedule.nranks, c.bytes, seconds);
+  return c;
+}
+
 std::vector<CollectiveResult> collective_results(const CollectiveRun& run) {
-  const auto& schedule = run.schedule();
-  const std::uint64_t bytes = workloads::collective_bytes(schedule);
   std::vector<CollectiveResult> out;
   for (std::size_t i = 0; i < run.iteration_ends().size(); ++i) {
-    CollectiveResult c;
-    c.op = std::string(workloads::to_string(schedule.op));
-    c.algorithm = schedule.algorithm;
-    c.bytes = bytes;
-    c.ranks = static_cast<std::uint32_t>(schedule.nranks);
-    c.iteration = static_cast<std::uint32_t>(i);
-    c.time_ps = (run.iteration_ends()[i] - run.iteration_starts()[i]).picoseconds();
-    const double seconds = static_cast<double>(c.time_ps) * 1e-12;
-    c.algbw_GBps = workloads::algbw_GBps(bytes, seconds);
-    c.busbw_GBps = workloads::busbw_GBps(schedule.op, schedule.nranks, bytes, seconds);
-    out.push_back(c);
+    out.push_back(collective_result(
+        run.schedule(), (run.iteration_ends()[i] - run.iteration_starts()[i]).picoseconds()));
+    out.back().iteration = static_cast<std::uint32_t>(i);
   }
   return out;
 }

@@ -24,15 +24,16 @@ std::vector<std::uint32_t> collective_gpus(const CollectiveSpec& spec, std::uint
 std::int32_t ranks_per_node(const topologies::TopologySpec& topology, const CollectiveSpec& spec,
                             std::int32_t nranks);
 
-// The collective library's request: `size` is the nccl-tests size (the larger per-rank
-// buffer; all-to-all: the whole per-rank vector). ranks_per_node groups consecutive ranks for
-// hierarchical algorithms. Throws ConfigError (at `at`) for an unknown op/algorithm pair, a
-// size not a multiple of the element size, or a bad combination, naming the valid choices.
-workloads::CollectiveRequest collective_request(const CollectiveSpec& spec, std::int32_t nranks,
-                                                std::int32_t ranks_per_node,
-                                                const topologies::JsonLocation& at);
-workloads::Schedule generate_schedule(const workloads::CollectiveRequest& request,
-                                      const topologies::JsonLocation& at);
+// The collective library's Schedule for `spec` on `nranks` ranks: `size` is the nccl-tests
+// size (the larger per-rank buffer; all-to-all: the whole per-rank vector); hierarchical
+// algorithms get ranks_per_node(). Throws ConfigError (at `at`) for an unknown op/algorithm
+// pair, a size not a multiple of its unit, or a bad combination, naming the valid choices.
+workloads::Schedule collective_schedule(const CollectiveSpec& spec, std::int32_t nranks,
+                                        const topologies::TopologySpec& topology,
+                                        const topologies::JsonLocation& at);
+
+// A results.json entry for `schedule` finished in `time_ps` (algbw and busbw per nccl-tests).
+CollectiveResult collective_result(const workloads::Schedule& schedule, std::int64_t time_ps);
 
 // One results.json entry per finished iteration (time, algbw and busbw per nccl-tests).
 std::vector<CollectiveResult> collective_results(const CollectiveRun& run);

@@ -142,11 +142,8 @@ PointResult run_point(const Point& p) {
         out.verdict == Verdict::kOk) {
       const JsonLocation at{p.source, "/collective"};
       const auto gpus = collective_gpus(s.workload.collective, s.topology.gpu_count(), at);
-      const auto nranks = static_cast<std::int32_t>(gpus.size());
-      const auto request =
-          collective_request(s.workload.collective, nranks,
-                             ranks_per_node(s.topology, s.workload.collective, nranks), at);
-      const auto schedule = generate_schedule(request, at);
+      const auto schedule = collective_schedule(
+          s.workload.collective, static_cast<std::int32_t>(gpus.size()), s.topology, at);
       workloads::local::LocalFabric local(schedule, 1);
       local.run();
       const auto check = workloads::local::check_result(schedule, local.inputs(), local.outputs());

@@ -59,6 +59,29 @@ class FlowStarter : public sim::Component {
   std::size_t next_ = 0;
 };
 
+// Ends the run with the workload's last completion, so that NIC and congestion-control timers
+// still pending do not stretch it: the last flow acknowledged, the collective's last
+// iteration, or the training step's last phase. stop_at and an empty queue end it otherwise.
+class StopWhenDone final : public CollectiveRunObserver,
+                           public TrainingStepObserver,
+                           public models::MessageObserver {
+ public:
+  explicit StopWhenDone(sim::Simulator& sim) : sim_(&sim) {}
+  void expect_flows(std::uint64_t count) { flows_left_ = count; }
+
+  void on_collective_done(CollectiveRun&) override { sim_->stop(); }
+  void on_training_step_done(TrainingStepRun&) override { sim_->stop(); }
+  void on_message_sent(models::EndpointId, std::uint64_t, sim::Time) override {
+    if (flows_left_ > 0 && --flows_left_ == 0) sim_->stop();
+  }
+  void on_message_received(models::EndpointId, models::EndpointId, std::uint64_t, std::uint64_t,
+                           sim::Time) override {}
+
+ private:
+  sim::Simulator* sim_;
+  std::uint64_t flows_left_ = 0;
+};
+
 }  // namespace
 
 Results run_scenario(const Scenario& s, const RunOptions& options) {
@@ -81,6 +104,7 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
   std::unique_ptr<workloads::SimNetwork> network;  // before the collective that uses it
   std::unique_ptr<CollectiveRun> collective;
   std::unique_ptr<TrainingStepRun> training;
+  StopWhenDone stop_when_done(sim);
   if (s.workload.kind == WorkloadKind::kTraffic) {
     sim::Rng rng = sim.make_rng(0x7EAFF1C);
     const std::uint64_t host_rate =
@@ -112,21 +136,25 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
     if (s.workload.kind == WorkloadKind::kTrainingStep) {
       training = std::make_unique<TrainingStepRun>(*network, s.workload.training, s.topology,
                                                    graph.endpoint_count, s.source);
+      training->set_observer(&stop_when_done);
       training->start_at(sim::Time::zero());
     } else {
-      const auto gpus = collective_gpus(s.workload.collective, graph.endpoint_count, at);
-      const auto nranks = static_cast<std::int32_t>(gpus.size());
-      const auto request =
-          collective_request(s.workload.collective, nranks,
-                             ranks_per_node(s.topology, s.workload.collective, nranks), at);
-      collective = std::make_unique<CollectiveRun>(*network, generate_schedule(request, at), gpus,
+      auto gpus = collective_gpus(s.workload.collective, graph.endpoint_count, at);
+      auto schedule = collective_schedule(s.workload.collective,
+                                          static_cast<std::int32_t>(gpus.size()), s.topology, at);
+      collective = std::make_unique<CollectiveRun>(*network, std::move(schedule), std::move(gpus),
                                                    s.workload.collective.iterations, 1);
+      collective->set_observer(&stop_when_done);
       collective->start_at(sim::Time::zero());
     }
   }
   r.flows.count = flows.size();
   for (const auto& f : flows)
     r.flows.bytes += f.bytes;
+  if (!network) {
+    stop_when_done.expect_flows(r.flows.count);
+    fabric->set_observer(&stop_when_done);
+  }
   FlowStarter starter(sim, *fabric, std::move(flows));
 
   std::unique_ptr<TimeSeriesRecorder> timeseries;
@@ -156,18 +184,10 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
   }
   const auto run_start = std::chrono::steady_clock::now();
   r.setup_seconds = std::chrono::duration<double>(run_start - wall_start).count();
-  // The run ends when the workload is done (NIC and congestion-control timers may still be
-  // pending), at stop_at, or when nothing is left to simulate.
-  const std::size_t flows_expected = r.flows.count;
-  const auto workload_done = [&] {
-    if (collective) return collective->done();
-    if (training) return training->done();
-    return flows_expected > 0 && fabric->flows().size() >= flows_expected;
-  };
   if (s.stop_at == sim::Time::max()) {
-    sim.run_until_condition(workload_done);
+    sim.run();
   } else {
-    sim.run_until(s.stop_at, workload_done);
+    sim.run_until(s.stop_at);
   }
   r.run_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();

@@ -7,7 +7,6 @@
 
 #include "scenario/collective_workload.hpp"
 #include "topologies/config_error.hpp"
-#include "workloads/metrics.hpp"
 
 namespace fabricsim::scenario {
 
@@ -75,16 +74,13 @@ TrainingStepRun::TrainingStepRun(workloads::SimNetwork& network, const TrainingS
       groups = resolve_groups(*family, gpu_count, source);
     }
     for (auto& gpus : groups) {
-      const auto nranks = static_cast<std::int32_t>(gpus.size());
-      // Hierarchical algorithms see a group's GPUs as one node per gpus_per_node run.
-      const auto request = collective_request(ps.collective, nranks,
-                                              ranks_per_node(topology, ps.collective, nranks), at);
-      auto run =
-          std::make_unique<CollectiveRun>(network, generate_schedule(request, at), std::move(gpus),
-                                          1, static_cast<std::uint16_t>(i + 1));
+      auto schedule =
+          collective_schedule(ps.collective, static_cast<std::int32_t>(gpus.size()), topology, at);
+      // Tag space = phase + 1: overlapping phases never match each other's messages, and a
+      // finished run names its phase.
+      auto run = std::make_unique<CollectiveRun>(network, std::move(schedule), std::move(gpus), 1,
+                                                 static_cast<std::uint16_t>(i + 1));
       run->set_observer(this);
-      phase_of_run_.push_back(i);
-      run_index_.push_back(run.get());
       phase.runs.push_back(std::move(run));
     }
   }
@@ -113,6 +109,7 @@ void TrainingStepRun::end_phase(std::size_t index) {
   Phase& phase = phases_[index];
   phase.end = now();
   ++phases_done_;
+  if (done() && observer_ != nullptr) observer_->on_training_step_done(*this);
   for (const std::size_t next : phase.dependents) {
     if (--phases_[next].waiting_for == 0) start_phase(next);
   }
@@ -128,8 +125,7 @@ void TrainingStepRun::on_event(std::uint64_t arg) {
 }
 
 void TrainingStepRun::on_collective_done(CollectiveRun& run) {
-  const auto it = std::find(run_index_.begin(), run_index_.end(), &run);
-  const std::size_t index = phase_of_run_[static_cast<std::size_t>(it - run_index_.begin())];
+  const std::size_t index = run.tag_space() - 1U;
   if (--phases_[index].runs_left == 0) end_phase(index);
 }
 
@@ -151,19 +147,10 @@ std::vector<CollectiveResult> TrainingStepRun::collective_results() const {
   std::vector<CollectiveResult> out;
   for (const Phase& phase : phases_) {
     if (phase.spec->compute || phase.runs.empty() || phase.end == sim::Time::max()) continue;
-    const auto& schedule = phase.runs.front()->schedule();
-    CollectiveResult c;
-    c.phase = phase.spec->name;
-    c.groups = static_cast<std::uint32_t>(phase.runs.size());
-    c.op = std::string(workloads::to_string(schedule.op));
-    c.algorithm = schedule.algorithm;
-    c.bytes = workloads::collective_bytes(schedule);
-    c.ranks = static_cast<std::uint32_t>(schedule.nranks);
-    c.time_ps = (phase.end - phase.start).picoseconds();
-    const double seconds = static_cast<double>(c.time_ps) * 1e-12;
-    c.algbw_GBps = workloads::algbw_GBps(c.bytes, seconds);
-    c.busbw_GBps = workloads::busbw_GBps(schedule.op, schedule.nranks, c.bytes, seconds);
-    out.push_back(c);
+    out.push_back(
+        collective_result(phase.runs.front()->schedule(), (phase.end - phase.start).picoseconds()));
+    out.back().phase = phase.spec->name;
+    out.back().groups = static_cast<std::uint32_t>(phase.runs.size());
   }
   return out;
 }

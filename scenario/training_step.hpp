@@ -21,6 +21,17 @@ std::vector<std::vector<std::uint32_t>> resolve_groups(const GroupFamily& family
                                                        std::uint64_t gpu_count,
                                                        const std::string& source);
 
+class TrainingStepRun;
+
+// Told when every phase of a training step has ended.
+class TrainingStepObserver {
+ public:
+  virtual void on_training_step_done(TrainingStepRun& run) = 0;
+
+ protected:
+  ~TrainingStepObserver() = default;
+};
+
 class TrainingStepRun final : public sim::Component, public CollectiveRunObserver {
  public:
   // Generates every phase's schedules now (bad settings throw ConfigError naming `source`).
@@ -31,6 +42,7 @@ class TrainingStepRun final : public sim::Component, public CollectiveRunObserve
   TrainingStepRun(const TrainingStepRun&) = delete;
   TrainingStepRun& operator=(const TrainingStepRun&) = delete;
 
+  void set_observer(TrainingStepObserver* observer) { observer_ = observer; }
   void start_at(sim::Time at);
   bool done() const { return phases_done_ == phases_.size(); }
 
@@ -56,8 +68,7 @@ class TrainingStepRun final : public sim::Component, public CollectiveRunObserve
   void end_phase(std::size_t index);
 
   std::vector<Phase> phases_;
-  std::vector<std::size_t> phase_of_run_;  // by CollectiveRun order of creation
-  std::vector<const CollectiveRun*> run_index_;
+  TrainingStepObserver* observer_ = nullptr;
   std::size_t phases_done_ = 0;
 };
 

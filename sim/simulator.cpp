@@ -22,7 +22,12 @@ bool Simulator::cancel(EventId id) {
 }
 
 StopReason Simulator::run_until(Time t) {
-  return run_until(t, [] { return false; });
+  const StopReason reason = run_loop(t, [] { return false; });
+  if (reason == StopReason::kTimeLimit || reason == StopReason::kEmpty) {
+    if (now_ < t) now_ = t;
+    return StopReason::kTimeLimit;
+  }
+  return reason;
 }
 
 void Simulator::set_progress(std::uint64_t every_events,

@@ -62,17 +62,6 @@ class Simulator {
   }
   // Runs every event with time <= t, then sets the clock to t (unless stopped early).
   StopReason run_until(Time t);
-  // Runs every event with time <= t until `done()` holds (checked before each event). The
-  // clock is set to t only when the limit was reached or the queue emptied without done().
-  template <class Predicate>
-  StopReason run_until(Time t, Predicate done) {
-    const StopReason reason = run_loop(t, done);
-    if (reason == StopReason::kTimeLimit || reason == StopReason::kEmpty) {
-      if (now_ < t) now_ = t;
-      return StopReason::kTimeLimit;
-    }
-    return reason;
-  }
   // Runs until `done()` holds (checked before each event), the queue empties or stop().
   template <class Predicate>
   StopReason run_until_condition(Predicate done) {

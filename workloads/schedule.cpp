@@ -70,6 +70,11 @@ std::uint64_t collective_bytes(const Schedule& schedule) {
   return elements * schedule.element_size();
 }
 
+std::uint64_t size_unit_bytes(CollectiveOp op, DataType dtype, std::int32_t nranks) {
+  const std::uint64_t element = dtype_size(dtype);
+  return op == CollectiveOp::kAllToAll ? element * static_cast<std::uint64_t>(nranks) : element;
+}
+
 namespace {
 
 nlohmann::json loc_json(const Loc& loc) {

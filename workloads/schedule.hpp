@@ -121,6 +121,9 @@ void buffer_counts(CollectiveOp op, std::uint64_t count, std::int32_t nranks, st
 
 // The payload size used for algbw/busbw (nccl-tests): the larger of input/output per rank.
 std::uint64_t collective_bytes(const Schedule& schedule);
+// What a collective_bytes() size is counted in: one element, or for all-to-all one element per
+// rank (its size is the whole per-rank vector). The element count of a size is size / unit.
+std::uint64_t size_unit_bytes(CollectiveOp op, DataType dtype, std::int32_t nranks);
 
 // Readable JSON: header fields plus, per rank, buffer sizes and one object per op.
 nlohmann::json to_json(const Schedule& schedule);

@@ -74,10 +74,7 @@ int schedule_command(const std::vector<std::string>& args) {
   request.nranks = vm["ranks"].as<std::int32_t>();
   if (request.nranks < 1) throw UsageError("--ranks: expected at least 1");
   const std::uint64_t bytes = parse_size("size", vm["size"].as<std::string>());
-  const std::uint64_t unit =
-      workloads::dtype_size(request.dtype) * (request.op == workloads::CollectiveOp::kAllToAll
-                                                  ? static_cast<std::uint64_t>(request.nranks)
-                                                  : 1U);
+  const std::uint64_t unit = workloads::size_unit_bytes(request.op, request.dtype, request.nranks);
   if (bytes % unit != 0) {
     throw UsageError(fmt::format("--size {}: expected a multiple of {} bytes", bytes, unit));
   }

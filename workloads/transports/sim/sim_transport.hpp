@@ -8,9 +8,10 @@
 // Sends go through Fabric::send_gpu_message: over the simulated NVLink domain when the fabric
 // has one (packet level, models/nvlink), else through PCIe, the NIC and the network. Without a
 // simulated domain, an NVLink domain can be given here instead (set_nvlink): a send inside it
-// crosses the NVSwitch as a fluid transfer: it holds the source GPU's NVLink egress and the destination's ingress for
-// bytes / per-direction bandwidth (first come, first served), then lands after the latency;
-// the NVSwitch itself is non-blocking. Both completions fire when the data has landed.
+// crosses the NVSwitch as a fluid transfer: it holds the source GPU's NVLink egress and the
+// destination's ingress for bytes / per-direction bandwidth (first come, first served), then lands
+// after the latency; the NVSwitch itself is non-blocking. Both completions fire when the data has
+// landed.
 //
 // One SimNetwork serves every collective on a Fabric (it is the Fabric's MessageObserver);
 // a SimGroup maps a collective's ranks 0..n-1 onto GPUs (fabric endpoints) and hands out one
@@ -23,8 +24,8 @@
 #include <vector>
 
 #include "models/fabric.hpp"
-#include "models/params.hpp"
 #include "models/nic/message_observer.hpp"
+#include "models/params.hpp"
 #include "sim/simulator.hpp"
 #include "workloads/clock.hpp"
 #include "workloads/transport.hpp"
