@@ -70,32 +70,8 @@ SimNetwork::~SimNetwork() {
   fabric_->set_observer(nullptr);
 }
 
-std::uint32_t SimNetwork::new_message() {
-  if (!free_messages_.empty()) {
-    const std::uint32_t index = free_messages_.back();
-    free_messages_.pop_back();
-    return index;
-  }
-  messages_.emplace_back();
-  return static_cast<std::uint32_t>(messages_.size() - 1);
-}
-
-void SimNetwork::release_message(std::uint32_t index) {
-  messages_[index] = Message{};
-  free_messages_.push_back(index);
-}
-
 void SimNetwork::complete_at(sim::Time at, CompletionListener& listener, std::uint64_t cookie) {
-  std::uint32_t index;
-  if (!free_completions_.empty()) {
-    index = free_completions_.back();
-    free_completions_.pop_back();
-  } else {
-    completions_.emplace_back();
-    index = static_cast<std::uint32_t>(completions_.size() - 1);
-  }
-  completions_[index] = Completion{&listener, cookie};
-  schedule_at(at, *this, event_arg(kCompletionEvent, index));
+  schedule_at(at, *this, event_arg(kCompletionEvent, completions_.add({&listener, cookie})));
 }
 
 void SimNetwork::post_send(models::EndpointId src, models::EndpointId dst, std::uint64_t bytes,
@@ -104,8 +80,8 @@ void SimNetwork::post_send(models::EndpointId src, models::EndpointId dst, std::
     throw std::logic_error(
         fmt::format("sim transport: GPU {} sends to itself (tag {:#x})", src, tag));
   }
-  const std::uint32_t index = new_message();
-  messages_[index] = Message{src, dst, tag, bytes, &listener, cookie, false, false};
+  const std::uint32_t index =
+      messages_.add(Message{src, dst, tag, bytes, &listener, cookie, false, false});
   if (gpu_.step_latency > sim::Time::zero()) {
     schedule_in(gpu_.step_latency, *this, event_arg(kStartEvent, index));
   } else {
@@ -187,7 +163,7 @@ void SimNetwork::on_message_sent(models::EndpointId /*src*/, std::uint64_t cooki
   CompletionListener* listener = m.listener;
   const std::uint64_t sender_cookie = m.cookie;
   m.sent = true;
-  if (m.received) release_message(index);
+  if (m.received) messages_.release(index);
   listener->on_complete(sender_cookie);  // may post more messages (and grow the slab)
 }
 
@@ -203,7 +179,7 @@ void SimNetwork::arrive(std::uint32_t index) {
   Stream& st = stream(m.src, m.dst, m.tag);
   const std::uint64_t sequence = tag_sequence(m.tag);
   m.received = true;
-  if (m.sent) release_message(index);
+  if (m.sent) messages_.release(index);
   if (st.posted_head == st.posted.size()) {
     ++counters_.unexpected_arrivals;
     ++unmatched_;
@@ -239,8 +215,7 @@ void SimNetwork::on_event(std::uint64_t arg) {
     default:
       break;
   }
-  const Completion c = completions_[index];
-  free_completions_.push_back(index);
+  const Completion c = completions_.take(index);
   c.listener->on_complete(c.cookie);
 }
 

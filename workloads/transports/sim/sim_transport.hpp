@@ -27,6 +27,7 @@
 #include "models/nic/message_observer.hpp"
 #include "models/params.hpp"
 #include "sim/simulator.hpp"
+#include "sim/slab.hpp"
 #include "workloads/clock.hpp"
 #include "workloads/transport.hpp"
 
@@ -126,8 +127,6 @@ class SimNetwork final : public sim::Component, public models::MessageObserver, 
     std::uint64_t cookie = 0;
   };
 
-  std::uint32_t new_message();
-  void release_message(std::uint32_t index);
   void start_message(std::uint32_t index);
   void start_nvlink(std::uint32_t index);
   void arrive(std::uint32_t index);
@@ -136,10 +135,8 @@ class SimNetwork final : public sim::Component, public models::MessageObserver, 
 
   models::Fabric* fabric_;
   models::GpuParams gpu_;
-  std::vector<Message> messages_;  // slab, indexed by the NIC message cookie's low bits
-  std::vector<std::uint32_t> free_messages_;
-  std::vector<Completion> completions_;  // slab of scheduled completions
-  std::vector<std::uint32_t> free_completions_;
+  sim::Slab<Message> messages_;        // indexed by the NIC message cookie's low bits
+  sim::Slab<Completion> completions_;  // scheduled completions, by event argument
   std::unordered_map<StreamKey, std::uint32_t, StreamKeyHash> stream_of_;
   std::vector<Stream> streams_;
   std::size_t unmatched_ = 0;
