@@ -1,4 +1,4 @@
-// What a port talks to: a node (switch, NIC, or a test stub) that owns ports and receives
+// What a port talks to: a node (switch, NIC, or a test node) that owns ports and receives
 // packets from links.
 #pragma once
 

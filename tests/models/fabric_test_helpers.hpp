@@ -1,6 +1,6 @@
-// Hand-wired fabrics and stub nodes for the models tests (and tests/models/cc/): a star, a
+// Hand-wired fabrics and test nodes for the models tests (and tests/models/cc/): a star, a
 // dumbbell and a 2-tier leaf-spine built through the Fabric API, an observer that records
-// message completions, and stub nodes (a sink, a relay that can drop or mark packets).
+// message completions, and test nodes (a sink, a relay that can drop or mark packets).
 // Not a topology builder: topologies/ does that.
 #pragma once
 
@@ -140,14 +140,14 @@ class RecordingObserver : public models::MessageObserver {
   std::map<std::pair<EndpointId, std::uint64_t>, Received> received;
 };
 
-// Wires port pa of a to port pb of b, both directions, outside the Fabric (stub nodes).
+// Wires port pa of a to port pb of b, both directions, outside the Fabric (test nodes).
 inline void wire(models::Node& a, std::uint16_t pa, models::Node& b, std::uint16_t pb,
                  const LinkParams& link) {
   a.port(pa).attach(b, pb, link, 1000U + pa);
   b.port(pb).attach(a, pa, link, 2000U + pb);
 }
 
-// A stub node with `ports` ports that records (time, copy) of what it receives and frees it.
+// A test node with `ports` ports that records (time, copy) of what it receives and frees it.
 class SinkNode : public models::Node {
  public:
   SinkNode(sim::Simulator& sim, models::PacketPool& pool, std::uint16_t ports) : pool_(&pool) {
@@ -174,7 +174,7 @@ class SinkNode : public models::Node {
   std::vector<models::Port> ports_;
 };
 
-// A two-port stub that forwards everything from one port to the other, letting a test drop or
+// A two-port test node that forwards everything from one port to the other, letting a test drop or
 // modify packets (`filter` returns false to drop) and see every packet with its time.
 class RelayNode : public models::Node {
  public:
