@@ -495,8 +495,17 @@ Scenario parse_scenario(Json doc, const std::string& source, const std::string& 
 
 Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
   Json doc = read_json_file(path, JsonLocation{});
-  for (const auto& o : overrides)
+  for (const auto& o : overrides) {
+    // "topology.x=v" on a scenario that names its topology file: the file's object is read
+    // in first, so a shipped cluster can be run at a smaller size (topology.nodes=64).
+    if (o.rfind("topology.", 0) == 0 && doc.contains("topology") && doc["topology"].is_string()) {
+      const auto file =
+          (std::filesystem::path(path).parent_path() / doc["topology"].get<std::string>())
+              .lexically_normal();
+      doc["topology"] = read_json_file(file.string(), JsonLocation{path, "/topology"});
+    }
     apply_override(doc, o, path);
+  }
   return parse_scenario(std::move(doc), path, std::filesystem::path(path).parent_path().string());
 }
 

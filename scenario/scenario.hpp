@@ -129,7 +129,8 @@ void apply_override(nlohmann::json& doc, const std::string& assignment, const st
 
 // Parses a scenario document; `base_dir` resolves a topology path given as a string.
 Scenario parse_scenario(nlohmann::json doc, const std::string& source, const std::string& base_dir);
-// Reads and parses a scenario file, applying `overrides` ("a.b=v") first.
+// Reads and parses a scenario file, applying `overrides` ("a.b=v") first. An override of
+// "topology.*" on a scenario whose topology is a file path inlines that file's object first.
 Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides = {});
 
 // The resolved configuration (every default filled in), written as config.json.

@@ -76,6 +76,20 @@ double predict_without_acks(const CostQuery& q, const CostParams& params) {
         const double stage = m / s;
         return 2 * d * t.a + (2 * d + s - 1) * stage * t.b + (d + s - 1) * stage * t.g;
       }
+      if (a == "hierarchical_tree") {
+        // Intra-node ring reduce-scatter and all-gather as in "hierarchical"; across nodes the
+        // double binary tree's terms on the rank's shard m / l.
+        const double l = q.ranks_per_node < 1 ? 1 : q.ranks_per_node;
+        const std::int32_t nodes = static_cast<std::int32_t>(n / l);
+        double time = 0;
+        if (l > 1) time += 2 * ti.time(l - 1, m / l, false) + (l - 1) * (m / l) * ti.g;
+        if (nodes > 1) {
+          const double d = tree_depth(nodes);
+          const double stage = m / (l * s);
+          time += 2 * d * t.a + (2 * d + s - 1) * stage * t.b + (d + s - 1) * stage * t.g;
+        }
+        return time;
+      }
       if (a == "hierarchical") {
         const double l = q.ranks_per_node < 1 ? 1 : q.ranks_per_node;
         const double nodes = n / l;

@@ -33,6 +33,16 @@ TEST_CASE("overrides given as --set create and replace fields", "[scenario]") {
   CHECK_THROWS_AS(scenario::apply_override(doc, "seed.x=1", "x.json"), topologies::ConfigError);
 }
 
+TEST_CASE("a topology.* override resizes a topology named by file", "[scenario]") {
+  const auto path = std::string(FABRICSIM_SOURCE_DIR) + "/configs/scenarios/allreduce_ring_1024.json";
+  const auto shipped = scenario::load_scenario(path);
+  const auto small = scenario::load_scenario(path, {"topology.nodes=4"});
+  CHECK(shipped.topology.rail.nodes == 128);
+  CHECK(small.topology.rail.nodes == 4);
+  CHECK(small.topology.rail.gpus_per_node == shipped.topology.rail.gpus_per_node);
+  CHECK(small.topology.kind == shipped.topology.kind);
+}
+
 TEST_CASE("bad scenarios name the file, the JSON path and the expectation", "[scenario]") {
   struct Case {
     const char* assignment;

@@ -32,7 +32,7 @@ std::vector<std::string> sweep(CollectiveOp op, const std::vector<std::int32_t>&
             r.dtype = (count + channels) % 2 ? DataType::kInt32 : DataType::kFloat32;
             r.root = n > 2 ? n - 2 : 0;
             std::vector<std::int32_t> rpn{1};
-            if (algorithm == "hierarchical") rpn = node_sizes(n);
+            if (algorithm.rfind("hierarchical", 0) == 0) rpn = node_sizes(n);
             for (std::int32_t l : rpn) {
               r.ranks_per_node = l;
               std::string failure = run_and_check(r);
@@ -123,10 +123,72 @@ TEST_CASE("64 ranks: sizes 0, 1 and uneven for every algorithm", "[workloads][al
   require_none(failures);
 }
 
+TEST_CASE("hierarchical_tree is byte-exact for many node counts and node sizes",
+          "[workloads][algorithms]") {
+  // Node counts that are and are not powers of two (the trees' shapes differ), nodes of 1, 3
+  // and 8 ranks, with and without slices, and shards smaller than the node (empty chunks).
+  std::vector<std::string> failures;
+  for (std::int32_t local : {1, 3, 8}) {
+    for (std::int32_t nodes : {1, 2, 3, 5, 6, 7, 9, 12, 13, 16, 31, 33}) {
+      for (std::uint64_t count : {std::uint64_t{5}, std::uint64_t{1000}}) {
+        CollectiveRequest r;
+        r.algorithm = "hierarchical_tree";
+        r.nranks = local * nodes;
+        r.ranks_per_node = local;
+        r.count = count;
+        r.channels = nodes % 2 == 0 ? 2 : 1;
+        r.slice_bytes = count > 100 ? 64 : 0;
+        r.dtype = nodes % 3 == 0 ? DataType::kInt32 : DataType::kFloat32;
+        std::string failure = run_and_check(r);
+        if (!failure.empty()) failures.push_back(std::move(failure));
+      }
+    }
+  }
+  require_none(failures);
+}
+
+TEST_CASE("hierarchical_tree: trees across nodes on each rail, rings inside the node",
+          "[workloads][algorithms]") {
+  CollectiveRequest r;
+  r.algorithm = "hierarchical_tree";
+  r.nranks = 4 * 5;
+  r.ranks_per_node = 4;
+  r.count = 4 * 2 * 10;
+  const Schedule s = generate(r);
+  CHECK(s.channels == 2);
+  for (std::int32_t rank = 0; rank < r.nranks; ++rank) {
+    for (const Op& op : s.ranks[static_cast<std::size_t>(rank)].ops) {
+      for (std::int32_t peer : {op.peer, op.send_peer}) {
+        if (peer == kNoPeer) continue;
+        const bool same_node = peer / 4 == rank / 4;
+        // Inside the node: ring neighbours; across nodes: the same local rank (rail).
+        if (same_node) {
+          CHECK((peer % 4 == (rank + 1) % 4 || peer % 4 == (rank + 3) % 4));
+        } else {
+          CHECK(peer % 4 == rank % 4);
+        }
+      }
+    }
+  }
+  // Each rank sends its shard's halves up and down the trees: at most 3 tree neighbours
+  // per tree, far below a ring's 2(nodes - 1) steps.
+  r.nranks = 8 * 64;
+  r.ranks_per_node = 8;
+  r.count = 8 * 2 * 64;
+  const Schedule big = generate(r);
+  for (const RankProgram& p : big.ranks) {
+    std::size_t inter = 0;
+    for (const Op& op : p.ops) {
+      if (has_send(op.kind) && send_target(op) / 8 != (&p - big.ranks.data()) / 8) ++inter;
+    }
+    CHECK(inter <= 6);
+  }
+}
+
 TEST_CASE("registry lists algorithms and rejects unknown ones clearly", "[workloads][registry]") {
   CHECK(list_algorithms(CollectiveOp::kAllReduce) ==
         std::vector<std::string>{"ring", "double_binary_tree", "halving_doubling", "hierarchical",
-                                 "direct"});
+                                 "hierarchical_tree", "direct"});
   CHECK(list_algorithms(CollectiveOp::kAllToAll) ==
         std::vector<std::string>{"direct", "pairwise", "bruck"});
   CollectiveRequest r;

@@ -67,6 +67,7 @@ void reduce_scatter_ring(InstanceBuilder& b, const InstanceSpec& s);
 void allgather_ring(InstanceBuilder& b, const InstanceSpec& s);
 
 void allreduce_double_binary_tree(InstanceBuilder& b, const InstanceSpec& s);
+void allreduce_hierarchical_tree(InstanceBuilder& b, const InstanceSpec& s);
 void broadcast_chain(InstanceBuilder& b, const InstanceSpec& s);
 void broadcast_binomial(InstanceBuilder& b, const InstanceSpec& s);
 void reduce_chain(InstanceBuilder& b, const InstanceSpec& s);
@@ -94,5 +95,11 @@ struct BinaryTree {
 // tree_index 0: in-order tree over ranks; 1: its complement (mirrored for even n, shifted by
 // one for odd n) so that leaves of one are inner nodes of the other.
 BinaryTree make_double_binary_tree(std::int32_t nranks, int tree_index);
+// All-reduce of `count` elements at src (result at dst; may alias src) over `tree`, whose
+// position x is rank members[x] (members empty: position = rank). start[x]: deps of member
+// x's first ops (empty vector = none).
+void tree_allreduce(InstanceBuilder& b, const BinaryTree& tree,
+                    const std::vector<std::int32_t>& members, Loc src, Loc dst, std::uint64_t count,
+                    const std::vector<DepList>& start);
 
 }  // namespace fabricsim::workloads::algorithms

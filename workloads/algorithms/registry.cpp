@@ -15,8 +15,9 @@ using algorithms::InstanceSpec;
 using BuildFn = void (*)(InstanceBuilder&, const InstanceSpec&);
 
 // How the largest message of an algorithm relates to the data of one channel, to choose the
-// number of slices: per_rank = data / n, half = data / 2, whole = data.
-enum class MessageSize { kPerRank, kHalf, kWhole };
+// number of slices: per_rank = data / n, half = data / 2, whole = data, node_half = data /
+// ranks_per_node / 2 (a tree's half of a rank's shard in a hierarchical algorithm).
+enum class MessageSize { kPerRank, kHalf, kWhole, kNodeHalf };
 
 struct AlgorithmEntry {
   CollectiveOp op;
@@ -45,6 +46,12 @@ const AlgorithmEntry kAlgorithms[] = {
      MessageSize::kPerRank,
      "reduce-scatter inside each node of ranks_per_node ranks, a ring per rail across nodes, "
      "all-gather inside the node"},
+    {CollectiveOp::kAllReduce, "hierarchical_tree", algorithms::allreduce_hierarchical_tree,
+     MessageSize::kNodeHalf,
+     "reduce-scatter inside each node of ranks_per_node ranks, a double binary tree per rail "
+     "across nodes (each tree half the rank's shard, on its own channel), all-gather inside "
+     "the node",
+     2},
     {CollectiveOp::kAllReduce, "direct", algorithms::allreduce_direct, MessageSize::kPerRank,
      "one shot: chunks to their owners, owners reduce, owners send the result to all"},
     {CollectiveOp::kReduceScatter, "ring", algorithms::reduce_scatter_ring, MessageSize::kPerRank,
@@ -113,6 +120,9 @@ std::uint32_t slices_per_channel(const CollectiveRequest& req, MessageSize messa
                static_cast<std::uint64_t>(req.nranks);
   } else if (message == MessageSize::kHalf) {
     elements = (per_channel + 1) / 2;
+  } else if (message == MessageSize::kNodeHalf) {
+    const auto local = static_cast<std::uint64_t>(std::max(1, req.ranks_per_node));
+    elements = ((per_channel + local - 1) / local + 1) / 2;
   }
   const std::uint64_t bytes = elements * dtype_size(req.dtype);
   const std::uint64_t slices = (bytes + req.slice_bytes - 1) / req.slice_bytes;
@@ -180,9 +190,9 @@ Schedule generate_impl(const CollectiveRequest& req, std::int32_t only_rank) {
     throw std::invalid_argument("root " + std::to_string(req.root) + " outside [0, " +
                                 std::to_string(req.nranks) + ")");
   }
-  if (req.algorithm == "hierarchical" &&
+  if ((req.algorithm == "hierarchical" || req.algorithm == "hierarchical_tree") &&
       (req.ranks_per_node < 1 || req.nranks % req.ranks_per_node != 0)) {
-    throw std::invalid_argument("hierarchical needs ranks_per_node >= 1 dividing nranks " +
+    throw std::invalid_argument(req.algorithm + " needs ranks_per_node >= 1 dividing nranks " +
                                 std::to_string(req.nranks) + ", got " +
                                 std::to_string(req.ranks_per_node));
   }

@@ -1,5 +1,6 @@
-// Tree and chain algorithms: NCCL-style double binary tree allreduce, pipelined chain and
-// binomial-tree broadcast and reduce.
+// Tree and chain algorithms: NCCL-style double binary tree allreduce (flat, and per rail
+// across nodes in the hierarchical all-reduce), pipelined chain and binomial-tree broadcast
+// and reduce.
 #include "workloads/algorithms/common.hpp"
 
 namespace fabricsim::workloads::algorithms {
@@ -45,36 +46,39 @@ BinaryTree make_double_binary_tree(std::int32_t nranks, int tree_index) {
   return tree;
 }
 
-namespace {
-
-// Allreduce of one region over one tree: reduce towards the root, broadcast back down.
-void tree_allreduce(InstanceBuilder& b, const BinaryTree& tree, Range region) {
+void tree_allreduce(InstanceBuilder& b, const BinaryTree& tree,
+                    const std::vector<std::int32_t>& members, Loc src, Loc dst, std::uint64_t count,
+                    const std::vector<DepList>& start) {
   const std::int32_t n = static_cast<std::int32_t>(tree.parent.size());
-  const Loc src = in(region.offset);
-  const Loc dst = out(region.offset);
-  const std::uint64_t count = region.count;
+  const auto rank_of = [&](std::int32_t position) {
+    return members.empty() ? position : members[static_cast<std::size_t>(position)];
+  };
   for (std::int32_t x = 0; x < n; ++x) {
+    const std::int32_t me = rank_of(x);
+    if (!b.keeps(me)) continue;
     const auto& kids = tree.children[static_cast<std::size_t>(x)];
     const std::int32_t parent = tree.parent[static_cast<std::size_t>(x)];
+    const DepList& first = start.empty() ? DepList{} : start[static_cast<std::size_t>(x)];
     // Up: accumulate children into dst, the last reduction forwards to the parent.
     OpIndex up = 0;
     bool have_up = false;
     if (kids.empty()) {
       if (parent < 0) {
-        up = b.copy(x, dst, src, count);
+        up = b.copy(me, dst, src, count, first);
       } else {
-        up = b.send(x, parent, src, count);
+        up = b.send(me, rank_of(parent), src, count, first);
       }
       have_up = true;
     } else {
       for (std::size_t k = 0; k < kids.size(); ++k) {
         const bool last = k + 1 == kids.size();
         const Loc operand = k == 0 ? src : dst;
-        const DepList deps = have_up ? DepList{up} : DepList{};
+        const DepList deps = have_up ? DepList{up} : first;
+        const std::int32_t kid = rank_of(kids[k]);
         if (last && parent >= 0) {
-          up = b.recv_reduce_send(x, kids[k], parent, dst, operand, count, deps);
+          up = b.recv_reduce_send(me, kid, rank_of(parent), dst, operand, count, deps);
         } else {
-          up = b.recv_reduce(x, kids[k], dst, operand, count, deps);
+          up = b.recv_reduce(me, kid, dst, operand, count, deps);
         }
         have_up = true;
       }
@@ -83,21 +87,90 @@ void tree_allreduce(InstanceBuilder& b, const BinaryTree& tree, Range region) {
     // overwritten only after the upward send from it completed; the children's sends wait
     // for the receive alone.
     OpIndex have = up;
-    if (parent >= 0) have = b.recv(x, parent, dst, count, {up});
+    if (parent >= 0) have = b.recv(me, rank_of(parent), dst, count, {up});
     for (std::int32_t kid : kids)
-      b.send(x, kid, dst, count, {have});
+      b.send(me, rank_of(kid), dst, count, {have});
   }
 }
-
-}  // namespace
 
 void allreduce_double_binary_tree(InstanceBuilder& b, const InstanceSpec& s) {
   const Range region = s.region();
   for (int t = 0; t < 2; ++t) {
     b.use_subchannel(static_cast<std::uint16_t>(t));
     const Range half = split_range(region.count, 2, static_cast<std::uint64_t>(t));
-    tree_allreduce(b, make_double_binary_tree(s.n(), t),
-                   Range{region.offset + half.offset, half.count});
+    tree_allreduce(b, make_double_binary_tree(s.n(), t), {}, in(region.offset + half.offset),
+                   out(region.offset + half.offset), half.count, {});
+  }
+}
+
+void allreduce_hierarchical_tree(InstanceBuilder& b, const InstanceSpec& s) {
+  const std::int32_t n = s.n();
+  const std::int32_t local = s.request->ranks_per_node;
+  const std::int32_t nodes = n / local;
+  const Range region = s.region();
+  const auto l_count = static_cast<std::uint64_t>(local);
+  std::vector<Range> node_chunks;
+  for (std::uint64_t l = 0; l < l_count; ++l) {
+    const Range c = split_range(region.count, l_count, l);
+    node_chunks.push_back({region.offset + c.offset, c.count});
+  }
+  std::vector<std::int32_t> members;
+  std::vector<RingChunk> chunks;
+  std::vector<DepList> start;
+  // 1. Reduce-scatter inside each node: local rank l ends with the node's sum of chunk l.
+  if (local > 1) {
+    for (std::int32_t k = 0; k < nodes; ++k) {
+      members.clear();
+      chunks.clear();
+      for (std::int32_t l = 0; l < local; ++l) {
+        members.push_back(k * local + l);
+        const Range& c = node_chunks[static_cast<std::size_t>(l)];
+        chunks.push_back({c.count, in(c.offset), out(c.offset)});
+      }
+      ring_reduce_scatter(b, members, chunks, true, {});
+    }
+  }
+  // 2. Per rail (local rank l on every node), a double binary tree over the nodes all-reduces
+  // chunk l: each tree half of it, on its own sub-channel.
+  if (nodes > 1) {
+    const BinaryTree trees[2] = {make_double_binary_tree(nodes, 0),
+                                 make_double_binary_tree(nodes, 1)};
+    for (std::int32_t l = 0; l < local; ++l) {
+      const Range& node_chunk = node_chunks[static_cast<std::size_t>(l)];
+      members.clear();
+      start.clear();
+      for (std::int32_t k = 0; k < nodes; ++k) {
+        const std::int32_t rank = k * local + l;
+        members.push_back(rank);
+        start.push_back(b.keeps(rank) ? b.all_ops(rank) : DepList{});
+      }
+      for (int t = 0; t < 2; ++t) {
+        b.use_subchannel(static_cast<std::uint16_t>(t));
+        const Range half = split_range(node_chunk.count, 2, static_cast<std::uint64_t>(t));
+        const std::uint64_t offset = node_chunk.offset + half.offset;
+        tree_allreduce(b, trees[t], members, local > 1 ? out(offset) : in(offset), out(offset),
+                       half.count, start);
+      }
+    }
+    b.use_subchannel(0);
+  } else if (local == 1) {
+    b.copy(0, out(region.offset), in(region.offset), region.count);
+  }
+  // 3. All-gather inside each node.
+  if (local > 1) {
+    for (std::int32_t k = 0; k < nodes; ++k) {
+      members.clear();
+      chunks.clear();
+      start.clear();
+      for (std::int32_t l = 0; l < local; ++l) {
+        const std::int32_t rank = k * local + l;
+        members.push_back(rank);
+        start.push_back(b.keeps(rank) ? b.all_ops(rank) : DepList{});
+        const Range& c = node_chunks[static_cast<std::size_t>(l)];
+        chunks.push_back({c.count, out(c.offset), out(c.offset)});
+      }
+      ring_allgather(b, members, chunks, start);
+    }
   }
 }
 
