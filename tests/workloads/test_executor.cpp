@@ -341,3 +341,36 @@ TEST_CASE("reset runs the same program again", "[workloads][executor]") {
     CHECK(transport.posts[first_run + i].tag == transport.posts[i].tag);
   }
 }
+
+TEST_CASE("expected_output of one rank equals expected_outputs for every op",
+          "[workloads][local]") {
+  for (const CollectiveOp op : kAllCollectiveOps) {
+    for (const std::int32_t n : {1, 3, 4, 7}) {
+      for (const std::uint64_t count : {1ULL, 5ULL, 37ULL}) {
+        for (const DataType dtype : {DataType::kFloat32, DataType::kInt32}) {
+          CollectiveRequest r;
+          r.op = op;
+          r.algorithm = list_algorithms(op).front();
+          r.nranks = n;
+          r.count = count;
+          r.dtype = dtype;
+          r.root = n - 1;
+          const Schedule s = generate(r);
+          std::vector<std::vector<std::byte>> inputs(static_cast<std::size_t>(n));
+          for (std::int32_t q = 0; q < n; ++q) {
+            auto& in = inputs[static_cast<std::size_t>(q)];
+            in.resize(s.ranks[static_cast<std::size_t>(q)].input_count * s.element_size());
+            local::fill_input(s, q, in);
+          }
+          const auto all = local::expected_outputs(s, inputs);
+          for (std::int32_t q = 0; q < n; ++q) {
+            INFO(to_string(op) << " n=" << n << " count=" << count << " rank " << q);
+            std::vector<std::byte> mine(all[static_cast<std::size_t>(q)].size(), std::byte{0});
+            local::expected_output(s, q, mine);
+            CHECK(mine == all[static_cast<std::size_t>(q)]);
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,6 +1,7 @@
 // Reference semantics of every collective for the local transport's byte-exact checks.
 #include "workloads/transports/local/check.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace fabricsim::workloads::local {
@@ -34,6 +35,10 @@ std::string element_text(const std::byte* at, DataType dtype) {
 }  // namespace
 
 void fill_input(const Schedule& schedule, std::int32_t rank, std::vector<std::byte>& buffer) {
+  fill_input(schedule, rank, std::span<std::byte>(buffer));
+}
+
+void fill_input(const Schedule& schedule, std::int32_t rank, std::span<std::byte> buffer) {
   const std::uint64_t esize = schedule.element_size();
   const std::uint64_t count = buffer.size() / esize;
   for (std::uint64_t i = 0; i < count; ++i) {
@@ -132,6 +137,78 @@ std::vector<std::vector<std::byte>> expected_outputs(
       break;
   }
   return expected;
+}
+
+namespace {
+
+// Rank `q`'s input element `index` summed over ranks [0, n) in rank order, in the dtype's
+// arithmetic (as reduce_elements does it), stored at `at`.
+void store_sum(std::byte* at, DataType dtype, std::int32_t n, std::uint64_t index) {
+  if (dtype == DataType::kFloat32) {
+    float sum = static_cast<float>(input_value(0, index));
+    for (std::int32_t q = 1; q < n; ++q)
+      sum += static_cast<float>(input_value(q, index));
+    std::memcpy(at, &sum, sizeof sum);
+  } else {
+    auto sum = static_cast<std::uint32_t>(input_value(0, index));
+    for (std::int32_t q = 1; q < n; ++q)
+      sum += static_cast<std::uint32_t>(input_value(q, index));
+    std::memcpy(at, &sum, sizeof sum);
+  }
+}
+
+}  // namespace
+
+void expected_output(const Schedule& schedule, std::int32_t rank, std::span<std::byte> out) {
+  const std::int32_t n = schedule.nranks;
+  const std::uint64_t esize = schedule.element_size();
+  const std::uint64_t count = schedule.count;
+  const DataType dtype = schedule.dtype;
+  const std::uint64_t elements = out.size() / esize;
+  std::byte* data = out.data();
+  switch (schedule.op) {
+    case CollectiveOp::kAllReduce:
+      for (std::uint64_t i = 0; i < elements; ++i)
+        store_sum(data + i * esize, dtype, n, i);
+      break;
+    case CollectiveOp::kReduce:
+      if (rank != schedule.root) {
+        std::fill(out.begin(), out.end(), kOutputSentinel);
+        break;
+      }
+      for (std::uint64_t i = 0; i < elements; ++i)
+        store_sum(data + i * esize, dtype, n, i);
+      break;
+    case CollectiveOp::kReduceScatter: {
+      const Range c = input_chunk(count, n, rank);
+      for (std::uint64_t i = 0; i < elements; ++i)
+        store_sum(data + i * esize, dtype, n, c.offset + i);
+      break;
+    }
+    case CollectiveOp::kAllGather:
+      for (std::int32_t q = 0; q < n; ++q) {
+        const Range c = input_chunk(count, n, q);
+        for (std::uint64_t i = 0; i < c.count; ++i)
+          store(data + (c.offset + i) * esize, dtype, input_value(q, i));
+      }
+      break;
+    case CollectiveOp::kAllToAll:
+      for (std::int32_t q = 0; q < n; ++q) {
+        const std::uint64_t base = static_cast<std::uint64_t>(q) * count;
+        const std::uint64_t from = static_cast<std::uint64_t>(rank) * count;
+        for (std::uint64_t k = 0; k < count; ++k)
+          store(data + (base + k) * esize, dtype, input_value(q, from + k));
+      }
+      break;
+    case CollectiveOp::kBroadcast:
+      for (std::uint64_t i = 0; i < elements; ++i)
+        store(data + i * esize, dtype, input_value(schedule.root, i));
+      break;
+    case CollectiveOp::kSendRecv:
+      for (std::uint64_t i = 0; i < elements; ++i)
+        store(data + i * esize, dtype, input_value((rank + n - 1) % n, i));
+      break;
+  }
 }
 
 CheckResult check_result(const Schedule& schedule,

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,8 @@ inline constexpr std::byte kOutputSentinel{0xA5};
 
 // Integer-valued data (small, so float32 sums over any rank count stay exact).
 void fill_input(const Schedule& schedule, std::int32_t rank, std::vector<std::byte>& buffer);
+// The same values into the first buffer.size() / element_size elements of `buffer`.
+void fill_input(const Schedule& schedule, std::int32_t rank, std::span<std::byte> buffer);
 
 // Elementwise a + b in the schedule's dtype (int32 wraps; float32 IEEE).
 void reduce_elements(std::byte* dst, const std::byte* a, const std::byte* b, std::uint64_t count,
@@ -25,6 +28,13 @@ void reduce_elements(std::byte* dst, const std::byte* a, const std::byte* b, std
 // The output every rank must hold after the collective, from the given inputs.
 std::vector<std::vector<std::byte>> expected_outputs(
     const Schedule& schedule, const std::vector<std::vector<std::byte>>& inputs);
+
+// The output `rank` must hold after the collective when every rank's input was written by
+// fill_input(): equal to expected_outputs(...)[rank], computed element by element without
+// holding other ranks' buffers (O(output) memory; what one process of the hardware runner
+// checks). `out` must hold the rank's output_count elements. Needs only the Schedule's header
+// and buffer sizes (a generate_rank() Schedule suffices).
+void expected_output(const Schedule& schedule, std::int32_t rank, std::span<std::byte> out);
 
 struct CheckResult {
   bool ok = true;

@@ -1,0 +1,255 @@
+// One rank of a fabricsim-hw job (see rank_run.hpp).
+#include "apps/fabricsim-hw/rank_run.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "apps/fabricsim-hw/predict.hpp"
+#include "apps/fabricsim-hw/report.hpp"
+#include "topologies/config_error.hpp"
+#include "workloads/algorithms/registry.hpp"
+#include "workloads/executor.hpp"
+#include "workloads/metrics.hpp"
+#include "workloads/transports/hw/factory.hpp"
+#include "workloads/transports/hw/tcp_bootstrap.hpp"
+#include "workloads/transports/local/check.hpp"
+
+namespace fabricsim::hw_app {
+
+namespace {
+
+namespace hw = workloads::hw;
+using Steady = std::chrono::steady_clock;
+
+class WallClock final : public workloads::Clock {
+ public:
+  std::int64_t now_ps() const override {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(Steady::now().time_since_epoch())
+               .count() *
+           1000;
+  }
+};
+
+// Kills this process at a set time (the hidden --test-die-* options), to test that the other
+// ranks notice a dead peer.
+class DeathTimer {
+ public:
+  DeathTimer(const HwOptions& options, std::int32_t rank)
+      : armed_(options.die_rank == rank), at_(Steady::now() + options.die_after) {}
+  void poll() const {
+    if (armed_ && Steady::now() >= at_) std::raise(SIGKILL);
+  }
+
+ private:
+  bool armed_;
+  Steady::time_point at_;
+};
+
+// The schedules of every size for this rank: the same request path as `fabricsim schedule`
+// and the scenario layer (size -> element count by workloads::size_unit_bytes).
+std::vector<workloads::Schedule> make_schedules(const HwOptions& o, std::int32_t rank,
+                                                std::int32_t nranks) {
+  std::vector<workloads::Schedule> schedules;
+  const std::uint64_t unit = workloads::size_unit_bytes(o.op, o.dtype, nranks);
+  std::uint64_t last = 0;
+  for (const std::uint64_t size : o.sizes) {
+    if (o.sizes_exact && size % unit != 0) {
+      throw UsageError(
+          fmt::format("--sizes: {} is not a multiple of {} bytes ({} of {} on {} ranks)", size,
+                      unit, workloads::to_string(o.op), workloads::to_string(o.dtype), nranks));
+    }
+    const std::uint64_t count = size / unit;
+    if (count == 0 || count * unit == last) continue;  // below one unit, or a repeat
+    last = count * unit;
+    workloads::CollectiveRequest request;
+    request.op = o.op;
+    request.algorithm = o.algorithm;
+    request.nranks = nranks;
+    request.count = count;
+    request.dtype = o.dtype;
+    request.channels = o.channels;
+    request.slice_bytes = o.slice_bytes;
+    request.ranks_per_node = o.ranks_per_node;
+    request.root = o.root;
+    try {
+      schedules.push_back(workloads::generate_rank(request, rank));
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+  }
+  if (schedules.empty()) {
+    throw UsageError(fmt::format("--sizes: every size is below one unit ({} bytes)", unit));
+  }
+  return schedules;
+}
+
+struct RankResult {
+  double seconds = 0;  // per iteration
+  std::uint64_t wrong = 0;
+};
+
+// Elements of `output` that differ from what this rank must hold.
+std::uint64_t count_wrong(const workloads::Schedule& schedule, std::int32_t rank,
+                          const std::byte* output, std::vector<std::byte>& expected) {
+  const std::uint64_t esize = schedule.element_size();
+  const std::uint64_t elements = schedule.ranks[static_cast<std::size_t>(rank)].output_count;
+  expected.resize(elements * esize);
+  workloads::local::expected_output(schedule, rank, expected);
+  std::uint64_t wrong = 0;
+  for (std::uint64_t i = 0; i < elements; ++i) {
+    if (std::memcmp(output + i * esize, expected.data() + i * esize, esize) != 0) ++wrong;
+  }
+  return wrong;
+}
+
+}  // namespace
+
+int run_rank(const HwOptions& o) {
+  const std::int32_t rank = o.rank;
+  const std::int32_t nranks = o.nranks;
+  const std::vector<workloads::Schedule> schedules = make_schedules(o, rank, nranks);
+
+  hw::TcpBootstrapOptions bootstrap_options;
+  bootstrap_options.rank = rank;
+  bootstrap_options.nranks = nranks;
+  bootstrap_options.coordinator = hw::parse_host_port(o.coordinator);
+  bootstrap_options.timeout = o.timeout;
+  hw::TcpBootstrap bootstrap(bootstrap_options);
+
+  hw::TransportOptions transport_options;
+  transport_options.backend = o.transport;
+  transport_options.timeout = o.timeout;
+  transport_options.bind_address = bootstrap.reachable_address();
+  transport_options.device = o.device;
+  transport_options.port = o.ib_port;
+  transport_options.gid_index = o.gid_index;
+  std::unique_ptr<hw::HwTransport> transport = hw::make_transport(transport_options, bootstrap);
+
+  // One allocation for every size, registered once (verbs keeps registrations until the
+  // transport is destroyed).
+  std::uint64_t input_bytes = 0;
+  std::uint64_t output_bytes = 0;
+  std::uint64_t scratch_bytes = 0;
+  for (const auto& s : schedules) {
+    const auto& program = s.ranks[static_cast<std::size_t>(rank)];
+    input_bytes = std::max(input_bytes, program.input_count * s.element_size());
+    output_bytes = std::max(output_bytes, program.output_count * s.element_size());
+    scratch_bytes = std::max(scratch_bytes, program.scratch_count * s.element_size());
+  }
+  std::vector<std::byte> input(std::max<std::uint64_t>(input_bytes, 1));
+  std::vector<std::byte> output(std::max<std::uint64_t>(output_bytes, 1));
+  std::vector<std::byte> scratch(std::max<std::uint64_t>(scratch_bytes, 1));
+  transport->register_memory(input.data(), input.size());
+  transport->register_memory(output.data(), output.size());
+  transport->register_memory(scratch.data(), scratch.size());
+  const workloads::Buffers buffers{input.data(), output.data(), scratch.data()};
+
+  const WallClock clock;
+  const DeathTimer death(o, rank);
+  std::vector<std::byte> expected;
+  std::vector<Row> rows;
+  const bool predicting = !o.predict_rate.empty();
+  if (rank == 0 && !predicting) {
+    std::cout << table_header(o, nranks, transport->name(), false) << std::flush;
+  }
+
+  for (const auto& schedule : schedules) {
+    const auto& program = schedule.ranks[static_cast<std::size_t>(rank)];
+    const std::uint64_t esize = schedule.element_size();
+    workloads::local::fill_input(schedule, rank,
+                                 std::span<std::byte>(input.data(), program.input_count * esize));
+    std::fill(output.begin(), output.end(), workloads::local::kOutputSentinel);
+    workloads::Executor executor(rank, schedule, *transport, buffers, clock);
+    const auto run_once = [&] {
+      if (executor.started()) executor.reset();
+      executor.start();
+      while (!executor.done()) {
+        transport->progress();
+        death.poll();
+      }
+    };
+    for (std::uint32_t i = 0; i < o.warmup; ++i)
+      run_once();
+    bootstrap.barrier();
+    const auto begin = Steady::now();
+    for (std::uint32_t i = 0; i < o.iters; ++i)
+      run_once();
+    const std::chrono::duration<double> elapsed = Steady::now() - begin;
+    RankResult mine;
+    mine.seconds = elapsed.count() / o.iters;
+    if (o.check) mine.wrong = count_wrong(schedule, rank, output.data(), expected);
+
+    const auto* raw = reinterpret_cast<const std::byte*>(&mine);
+    const std::vector<std::byte> all = bootstrap.allgather({raw, sizeof mine});
+    if (rank != 0) continue;
+    Row row;
+    row.bytes = workloads::collective_bytes(schedule);
+    row.count = row.bytes / esize;
+    for (std::int32_t q = 0; q < nranks; ++q) {
+      RankResult theirs;
+      std::memcpy(&theirs, all.data() + static_cast<std::size_t>(q) * sizeof theirs, sizeof theirs);
+      row.time_us = std::max(row.time_us, theirs.seconds * 1e6);
+      if (o.check) row.wrong = row.wrong.value_or(0) + theirs.wrong;
+    }
+    const double seconds = row.time_us / 1e6;
+    row.algbw_GBps = workloads::algbw_GBps(row.bytes, seconds);
+    row.busbw_GBps = workloads::busbw_GBps(o.op, nranks, row.bytes, seconds);
+    if (!predicting) std::cout << table_row(o, row, false) << std::flush;
+    rows.push_back(row);
+  }
+  // Nothing more crosses the network: the others may leave while rank 0 predicts.
+  bootstrap.barrier();
+  const std::string transport_name = transport->name();
+  transport.reset();
+  if (rank != 0) return kExitOk;
+
+  if (predicting) {
+    std::cout << table_header(o, nranks, transport_name, true);
+    for (Row& row : rows) {
+      const Prediction p = predict(o, nranks, row.bytes);
+      row.predicted_time_us = p.time_us;
+      row.predicted_algbw_GBps = p.algbw_GBps;
+      row.predicted_busbw_GBps = p.busbw_GBps;
+      std::cout << table_row(o, row, true) << std::flush;
+    }
+  }
+  std::uint64_t wrong = 0;
+  for (const Row& row : rows)
+    wrong += row.wrong.value_or(0);
+  if (o.check) {
+    std::cout << fmt::format("# {} wrong element(s){}\n", wrong, wrong == 0 ? "" : ": FAILED");
+  }
+  if (!o.json_path.empty()) {
+    std::ofstream out(o.json_path);
+    out << table_json(o, nranks, transport_name, rows).dump(2) << "\n";
+    if (!out) throw std::runtime_error("cannot write \"" + o.json_path + "\"");
+  }
+  return wrong == 0 ? kExitOk : kExitFailure;
+}
+
+// One rank with its errors turned into messages and exit codes ("fabricsim-hw: rank R: ...").
+int run_rank_reporting(const HwOptions& options) {
+  const std::string who = fmt::format("fabricsim-hw: rank {}", options.rank);
+  try {
+    return run_rank(options);
+  } catch (const UsageError& e) {
+    fmt::print(stderr, "{}: {}\n", who, e.what());
+    return kExitUsage;
+  } catch (const workloads::hw::TransportError& e) {
+    fmt::print(stderr, "{}: error: {}\n", who, e.what());
+  } catch (const topologies::ConfigError& e) {
+    fmt::print(stderr, "{}: error in the prediction: {}\n", who, e.what());
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "{}: error: {}\n", who, e.what());
+  }
+  return kExitFailure;
+}
+
+}  // namespace fabricsim::hw_app

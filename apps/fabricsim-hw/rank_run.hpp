@@ -1,0 +1,18 @@
+// One rank of a fabricsim-hw job: rendezvous, transport, then per size the Schedule the
+// simulator would run, executed over the real transport and timed; rank 0 prints the table.
+#pragma once
+
+#include "apps/fabricsim-hw/options.hpp"
+
+namespace fabricsim::hw_app {
+
+// Runs rank options.rank of options.nranks; returns the exit code (0, or 1 when --check found
+// wrong elements). Throws UsageError for a bad algorithm or size, TransportError when a peer
+// fails, topologies::ConfigError for a bad prediction setting.
+int run_rank(const HwOptions& options);
+
+// run_rank() with every error printed on stderr as "fabricsim-hw: rank R: ..." and turned into
+// an exit code (2 bad usage, 1 anything else).
+int run_rank_reporting(const HwOptions& options);
+
+}  // namespace fabricsim::hw_app
