@@ -7,7 +7,7 @@ namespace fabricsim::scenario {
 
 CollectiveRun::CollectiveRun(workloads::SimNetwork& network, workloads::Schedule schedule,
                              std::vector<std::uint32_t> gpus, std::uint32_t iterations,
-                             std::uint16_t tag_space)
+                             std::uint16_t tag_space, bool record_timings)
     : Component(network.simulator()),
       network_(&network),
       schedule_(std::move(schedule)),
@@ -16,8 +16,8 @@ CollectiveRun::CollectiveRun(workloads::SimNetwork& network, workloads::Schedule
       tag_space_(tag_space) {
   executors_.reserve(static_cast<std::size_t>(schedule_.nranks));
   for (std::int32_t r = 0; r < schedule_.nranks; ++r) {
-    auto executor = std::make_unique<workloads::Executor>(r, schedule_, group_.transport(r),
-                                                          workloads::Buffers{}, network);
+    auto executor = std::make_unique<workloads::Executor>(
+        r, schedule_, group_.transport(r), workloads::Buffers{}, network, record_timings);
     executor->set_observer(this);
     executor->set_tag_space(tag_space);
     executors_.push_back(std::move(executor));

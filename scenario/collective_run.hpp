@@ -30,8 +30,10 @@ class CollectiveRun final : public sim::Component, public workloads::ExecutorObs
  public:
   // `network` must outlive this. `gpus[r]` is the GPU of schedule rank r. `tag_space` must
   // differ from that of every collective that may overlap this one on the same GPUs.
+  // `record_timings`: executors keep per-op start/end times (for a trace; 16 bytes per op).
   CollectiveRun(workloads::SimNetwork& network, workloads::Schedule schedule,
-                std::vector<std::uint32_t> gpus, std::uint32_t iterations, std::uint16_t tag_space);
+                std::vector<std::uint32_t> gpus, std::uint32_t iterations, std::uint16_t tag_space,
+                bool record_timings = true);
   CollectiveRun(const CollectiveRun&) = delete;
   CollectiveRun& operator=(const CollectiveRun&) = delete;
 
@@ -46,7 +48,8 @@ class CollectiveRun final : public sim::Component, public workloads::ExecutorObs
   // Start and end of each finished iteration.
   const std::vector<sim::Time>& iteration_starts() const { return iteration_starts_; }
   const std::vector<sim::Time>& iteration_ends() const { return iteration_ends_; }
-  // The executors of the last (or running) iteration, by rank: timings for traces.
+  // The executors of the last (or running) iteration, by rank: timings for traces (when
+  // recorded).
   const workloads::Executor& executor(std::int32_t rank) const {
     return *executors_[static_cast<std::size_t>(rank)];
   }

@@ -142,8 +142,9 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
       auto gpus = collective_gpus(s.workload.collective, graph.endpoint_count, at);
       auto schedule = collective_schedule(s.workload.collective,
                                           static_cast<std::int32_t>(gpus.size()), s.topology, at);
-      collective = std::make_unique<CollectiveRun>(*network, std::move(schedule), std::move(gpus),
-                                                   s.workload.collective.iterations, 1);
+      collective =
+          std::make_unique<CollectiveRun>(*network, std::move(schedule), std::move(gpus),
+                                          s.workload.collective.iterations, 1, s.outputs.trace);
       collective->set_observer(&stop_when_done);
       collective->start_at(sim::Time::zero());
     }

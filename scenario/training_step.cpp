@@ -77,9 +77,9 @@ TrainingStepRun::TrainingStepRun(workloads::SimNetwork& network, const TrainingS
       auto schedule =
           collective_schedule(ps.collective, static_cast<std::int32_t>(gpus.size()), topology, at);
       // Tag space = phase + 1: overlapping phases never match each other's messages, and a
-      // finished run names its phase.
+      // finished run names its phase. The phase trace needs no per-op timings.
       auto run = std::make_unique<CollectiveRun>(network, std::move(schedule), std::move(gpus), 1,
-                                                 static_cast<std::uint16_t>(i + 1));
+                                                 static_cast<std::uint16_t>(i + 1), false);
       run->set_observer(this);
       phase.runs.push_back(std::move(run));
     }

@@ -1,6 +1,7 @@
 // The completion-driven Executor.
 #include "workloads/executor.hpp"
 
+#include <algorithm>
 #include <map>
 #include <stdexcept>
 #include <tuple>
@@ -17,7 +18,7 @@ bool staged(OpKind kind) {
 }  // namespace
 
 Executor::Executor(std::int32_t rank, const Schedule& schedule, Transport& transport,
-                   Buffers buffers, const Clock& clock)
+                   Buffers buffers, const Clock& clock, bool record_timings)
     : rank_(rank),
       program_(&schedule.ranks.at(static_cast<std::size_t>(rank))),
       ops_(program_->ops),
@@ -29,7 +30,7 @@ Executor::Executor(std::int32_t rank, const Schedule& schedule, Transport& trans
       clock_(&clock) {
   const std::size_t n = ops_.size();
   state_.assign(n, State::kWaiting);
-  timings_.assign(n, OpTiming{});
+  if (record_timings) timings_.assign(n, OpTiming{});
   remaining_deps_.assign(n, 0);
   dependents_begin_.assign(n + 1, 0);
   for (std::size_t i = 0; i < n; ++i) {
@@ -102,8 +103,8 @@ void Executor::reset() {
   for (std::size_t i = 0; i < ops_.size(); ++i) {
     state_[i] = State::kWaiting;
     remaining_deps_[i] = ops_[i].deps_count;
-    timings_[i] = OpTiming{};
   }
+  std::fill(timings_.begin(), timings_.end(), OpTiming{});
   for (Queue& q : queues_)
     q.cursor = 0;
   done_ops_ = 0;
@@ -125,7 +126,7 @@ void Executor::start() {
   for (std::size_t i = 0; i < ops_.size(); ++i) {
     if (staged(ops_[i].kind)) {
       state_[i] = State::kRecvReady;
-      timings_[i].start_ps = start_ps_;
+      if (!timings_.empty()) timings_[i].start_ps = start_ps_;
     }
   }
   for (std::size_t q = 0; q < queues_.size(); ++q) {
@@ -149,7 +150,7 @@ void Executor::make_ready(std::uint32_t i) {
     }
     return;
   }
-  timings_[i].start_ps = clock_->now_ps();
+  if (!timings_.empty()) timings_[i].start_ps = clock_->now_ps();
   switch (op.kind) {
     case OpKind::kSend:
       state_[i] = State::kSendReady;
@@ -246,7 +247,7 @@ void Executor::on_complete(std::uint64_t cookie) {
 
 void Executor::finish(std::uint32_t i) {
   state_[i] = State::kDone;
-  timings_[i].end_ps = clock_->now_ps();
+  if (!timings_.empty()) timings_[i].end_ps = clock_->now_ps();
   ++done_ops_;
   for (std::uint32_t k = dependents_begin_[i]; k < dependents_begin_[i + 1]; ++k) {
     const std::uint32_t j = dependents_[k];
@@ -256,6 +257,13 @@ void Executor::finish(std::uint32_t i) {
     end_ps_ = clock_->now_ps();
     if (observer_ != nullptr) observer_->on_executor_done(*this);
   }
+}
+
+std::size_t Executor::footprint_bytes() const {
+  const auto bytes = [](const auto& v) { return v.capacity() * sizeof(v[0]); };
+  return sizeof(*this) + bytes(state_) + bytes(remaining_deps_) + bytes(dependents_begin_) +
+         bytes(dependents_) + bytes(send_queue_) + bytes(recv_queue_) + bytes(queues_) +
+         bytes(queue_ops_) + bytes(timings_);
 }
 
 std::string Executor::describe_pending(std::size_t max_ops) const {

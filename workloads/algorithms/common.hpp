@@ -98,8 +98,10 @@ BinaryTree make_double_binary_tree(std::int32_t nranks, int tree_index);
 // All-reduce of `count` elements at src (result at dst; may alias src) over `tree`, whose
 // position x is rank members[x] (members empty: position = rank). start[x]: deps of member
 // x's first ops (empty vector = none).
-void tree_allreduce(InstanceBuilder& b, const BinaryTree& tree,
-                    const std::vector<std::int32_t>& members, Loc src, Loc dst, std::uint64_t count,
-                    const std::vector<DepList>& start);
+// Returns, per position, the op after which the result is in dst (it depends, transitively,
+// on every earlier op of that member in the tree, and so on its `start`).
+std::vector<OpIndex> tree_allreduce(InstanceBuilder& b, const BinaryTree& tree,
+                                    const std::vector<std::int32_t>& members, Loc src, Loc dst,
+                                    std::uint64_t count, const std::vector<DepList>& start);
 
 }  // namespace fabricsim::workloads::algorithms

@@ -46,10 +46,11 @@ BinaryTree make_double_binary_tree(std::int32_t nranks, int tree_index) {
   return tree;
 }
 
-void tree_allreduce(InstanceBuilder& b, const BinaryTree& tree,
-                    const std::vector<std::int32_t>& members, Loc src, Loc dst, std::uint64_t count,
-                    const std::vector<DepList>& start) {
+std::vector<OpIndex> tree_allreduce(InstanceBuilder& b, const BinaryTree& tree,
+                                    const std::vector<std::int32_t>& members, Loc src, Loc dst,
+                                    std::uint64_t count, const std::vector<DepList>& start) {
   const std::int32_t n = static_cast<std::int32_t>(tree.parent.size());
+  std::vector<OpIndex> result(static_cast<std::size_t>(n), 0);
   const auto rank_of = [&](std::int32_t position) {
     return members.empty() ? position : members[static_cast<std::size_t>(position)];
   };
@@ -90,7 +91,9 @@ void tree_allreduce(InstanceBuilder& b, const BinaryTree& tree,
     if (parent >= 0) have = b.recv(me, rank_of(parent), dst, count, {up});
     for (std::int32_t kid : kids)
       b.send(me, rank_of(kid), dst, count, {have});
+    result[static_cast<std::size_t>(x)] = have;
   }
+  return result;
 }
 
 void allreduce_double_binary_tree(InstanceBuilder& b, const InstanceSpec& s) {
@@ -98,8 +101,8 @@ void allreduce_double_binary_tree(InstanceBuilder& b, const InstanceSpec& s) {
   for (int t = 0; t < 2; ++t) {
     b.use_subchannel(static_cast<std::uint16_t>(t));
     const Range half = split_range(region.count, 2, static_cast<std::uint64_t>(t));
-    tree_allreduce(b, make_double_binary_tree(s.n(), t), {}, in(region.offset + half.offset),
-                   out(region.offset + half.offset), half.count, {});
+    (void)tree_allreduce(b, make_double_binary_tree(s.n(), t), {}, in(region.offset + half.offset),
+                         out(region.offset + half.offset), half.count, {});
   }
 }
 
@@ -132,6 +135,7 @@ void allreduce_hierarchical_tree(InstanceBuilder& b, const InstanceSpec& s) {
   }
   // 2. Per rail (local rank l on every node), a double binary tree over the nodes all-reduces
   // chunk l: each tree half of it, on its own sub-channel.
+  std::vector<DepList> tree_done(static_cast<std::size_t>(nodes > 1 ? n : 0));
   if (nodes > 1) {
     const BinaryTree trees[2] = {make_double_binary_tree(nodes, 0),
                                  make_double_binary_tree(nodes, 1)};
@@ -148,15 +152,21 @@ void allreduce_hierarchical_tree(InstanceBuilder& b, const InstanceSpec& s) {
         b.use_subchannel(static_cast<std::uint16_t>(t));
         const Range half = split_range(node_chunk.count, 2, static_cast<std::uint64_t>(t));
         const std::uint64_t offset = node_chunk.offset + half.offset;
-        tree_allreduce(b, trees[t], members, local > 1 ? out(offset) : in(offset), out(offset),
-                       half.count, start);
+        const std::vector<OpIndex> done =
+            tree_allreduce(b, trees[t], members, local > 1 ? out(offset) : in(offset), out(offset),
+                           half.count, start);
+        for (std::int32_t k = 0; k < nodes; ++k) {
+          tree_done[static_cast<std::size_t>(k * local + l)].push_back(
+              done[static_cast<std::size_t>(k)]);
+        }
       }
     }
     b.use_subchannel(0);
   } else if (local == 1) {
     b.copy(0, out(region.offset), in(region.offset), region.count);
   }
-  // 3. All-gather inside each node.
+  // 3. All-gather inside each node, after the rank's two trees (which ran after its whole
+  // reduce-scatter; two dependencies instead of every earlier op keep the schedule small).
   if (local > 1) {
     for (std::int32_t k = 0; k < nodes; ++k) {
       members.clear();
@@ -165,7 +175,13 @@ void allreduce_hierarchical_tree(InstanceBuilder& b, const InstanceSpec& s) {
       for (std::int32_t l = 0; l < local; ++l) {
         const std::int32_t rank = k * local + l;
         members.push_back(rank);
-        start.push_back(b.keeps(rank) ? b.all_ops(rank) : DepList{});
+        const DepList& after_trees =
+            tree_done.empty() ? DepList{} : tree_done[static_cast<std::size_t>(rank)];
+        if (!b.keeps(rank)) {
+          start.emplace_back();
+        } else {
+          start.push_back(after_trees.empty() ? b.all_ops(rank) : after_trees);
+        }
         const Range& c = node_chunks[static_cast<std::size_t>(l)];
         chunks.push_back({c.count, out(c.offset), out(c.offset)});
       }
