@@ -183,6 +183,11 @@ TEST_CASE("hierarchical_tree: trees across nodes on each rail, rings inside the 
     }
     CHECK(inter <= 6);
   }
+  // Phase barriers cost two dependencies (the trees' results), not every earlier op.
+  std::size_t deps = 0;
+  for (const RankProgram& p : big.ranks)
+    deps += p.deps.size();
+  CHECK(static_cast<double>(deps) / static_cast<double>(big.total_ops()) < 2.0);
 }
 
 TEST_CASE("registry lists algorithms and rejects unknown ones clearly", "[workloads][registry]") {

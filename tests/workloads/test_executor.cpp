@@ -130,6 +130,42 @@ TEST_CASE("executor posts sends to a peer in program order and advances on compl
   CHECK_THROWS_AS(exec.on_complete(1), std::logic_error);
 }
 
+TEST_CASE("an executor without timings runs the same posts and holds less per op",
+          "[workloads][executor]") {
+  CollectiveRequest r;
+  r.algorithm = "hierarchical_tree";
+  r.nranks = 8 * 4;
+  r.ranks_per_node = 8;
+  r.count = 8 * 2 * 64;
+  r.slice_bytes = 64;
+  const Schedule s = generate(r);
+  RecordingTransport with_transport;
+  RecordingTransport without_transport;
+  ManualClock clock;
+  Executor with(3, s, with_transport, Buffers{}, clock);
+  Executor without(3, s, without_transport, Buffers{}, clock, false);
+  with.start();
+  without.start();
+  // Complete both in the same order (FIFO over whatever each posted) and compare the posts.
+  for (std::size_t i = 0; i < with_transport.posts.size(); ++i) {
+    REQUIRE(i < without_transport.posts.size());
+    CHECK(with_transport.posts[i].what == without_transport.posts[i].what);
+    CHECK(with_transport.posts[i].cookie == without_transport.posts[i].cookie);
+    with.on_complete(with_transport.posts[i].cookie);
+    without.on_complete(without_transport.posts[i].cookie);
+  }
+  CHECK(with.done());
+  CHECK(without.done());
+  CHECK(with_transport.posts.size() == without_transport.posts.size());
+  CHECK(with.timings().size() == with.ops_total());
+  CHECK(without.timings().empty());
+  CHECK(with.footprint_bytes() - without.footprint_bytes() ==
+        with.ops_total() * sizeof(Executor::OpTiming));
+  without.reset();  // no timings to clear
+  without.start();
+  CHECK_FALSE(without.done());
+}
+
 TEST_CASE("recv_reduce_send: receive into staging, reduce into dst, then send dst",
           "[workloads][executor]") {
   Schedule s;
