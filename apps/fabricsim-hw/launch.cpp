@@ -39,6 +39,7 @@ std::uint16_t free_loopback_port() {
 
 int launch_local(const HwOptions& options) {
   const std::int32_t n = options.launch_local;
+  check_collective(options, n);  // a usage error once, not from every rank
   const std::string coordinator = fmt::format("127.0.0.1:{}", free_loopback_port());
   std::fflush(stdout);
   std::fflush(stderr);

@@ -25,6 +25,9 @@ int main(int argc, char** argv) {
   if (options->launch_local > 0) {
     try {
       return launch_local(*options);
+    } catch (const UsageError& e) {
+      fmt::print(stderr, "fabricsim-hw: {}\n(see fabricsim-hw --help)\n", e.what());
+      return kExitUsage;
     } catch (const std::exception& e) {
       fmt::print(stderr, "fabricsim-hw: error: {}\n", e.what());
       return kExitFailure;

@@ -111,6 +111,10 @@ std::uint64_t count_wrong(const workloads::Schedule& schedule, std::int32_t rank
 
 }  // namespace
 
+void check_collective(const HwOptions& options, std::int32_t nranks) {
+  make_schedules(options, 0, nranks);
+}
+
 int run_rank(const HwOptions& o) {
   const std::int32_t rank = o.rank;
   const std::int32_t nranks = o.nranks;

@@ -11,6 +11,10 @@ namespace fabricsim::hw_app {
 // fails, topologies::ConfigError for a bad prediction setting.
 int run_rank(const HwOptions& options);
 
+// Throws UsageError when the collective cannot be built for `nranks` ranks (unknown algorithm,
+// a size not a multiple of its unit, a bad root): what the launcher checks before it forks.
+void check_collective(const HwOptions& options, std::int32_t nranks);
+
 // run_rank() with every error printed on stderr as "fabricsim-hw: rank R: ..." and turned into
 // an exit code (2 bad usage, 1 anything else).
 int run_rank_reporting(const HwOptions& options);

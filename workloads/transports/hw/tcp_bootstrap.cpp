@@ -115,6 +115,7 @@ void TcpBootstrap::accept_all() {
     if (peers_[static_cast<std::size_t>(r)].valid()) {
       fail_root("two processes connected as rank " + std::to_string(r));
     }
+    set_nodelay(conn.get());  // small frames: no Nagle delay
     peers_[static_cast<std::size_t>(r)] = std::move(conn);
     ++connected;
   }
@@ -177,6 +178,7 @@ void TcpBootstrap::connect_to_coordinator() {
     throw TransportError(me + ": the coordinator " + options_.coordinator.text() +
                          " closed the connection during start-up");
   }
+  set_nodelay(conn.get());
   peers_.push_back(std::move(conn));
   // Rank 0 waits for every rank for up to the timeout, so wait a little longer than that for
   // its welcome (or its report of who is missing).

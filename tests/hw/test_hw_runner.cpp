@@ -1,0 +1,199 @@
+// fabricsim-hw on loopback as real processes (--launch-local): every algorithm of the library
+// on the tcp backend with 2..8 ranks and non-divisible counts, checked element by element;
+// a rank killed mid-run, a missing peer, and bad usage.
+#include <fmt/format.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "workloads/algorithms/registry.hpp"
+#include "workloads/schedule.hpp"
+#include "workloads/transports/hw/factory.hpp"
+#include "workloads/transports/hw/socket.hpp"
+
+using namespace fabricsim::workloads;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Outcome {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+  std::chrono::duration<double> took{};
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Runs fabricsim-hw with `args` through the shell, capturing stdout and stderr.
+Outcome run_hw(const std::string& args) {
+  static int serial = 0;
+  const std::string base =
+      fmt::format("{}/test_hw_runner_{}_{}", FABRICSIM_BINARY_DIR, ::getpid(), serial++);
+  const std::string command = fmt::format("{}/bin/fabricsim-hw {} >{}.out 2>{}.err",
+                                          FABRICSIM_BINARY_DIR, args, base, base);
+  const auto start = std::chrono::steady_clock::now();
+  const int status = std::system(command.c_str());
+  Outcome o;
+  o.took = std::chrono::steady_clock::now() - start;
+  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  o.out = slurp(base + ".out");
+  o.err = slurp(base + ".err");
+  std::remove((base + ".out").c_str());
+  std::remove((base + ".err").c_str());
+  return o;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+std::uint16_t free_port() {
+  fabricsim::workloads::hw::Fd fd(::socket(AF_INET, SOCK_STREAM, 0));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  return ntohs(
+      reinterpret_cast<const sockaddr_in*>(fabricsim::workloads::hw::local_address(fd.get()).get())
+          ->sin_port);
+}
+
+// Every algorithm of `op` on 2..8 ranks: counts of 1, 7, 1003 and 20011 units (non-divisible
+// by any rank count but 1; the largest is sliced at 16 KiB), two iterations after a warm-up,
+// --check. Hierarchical algorithms get 2 ranks per node where that divides the rank count.
+void check_every_algorithm(CollectiveOp op) {
+  for (const std::string& algorithm : list_algorithms(op)) {
+    for (std::int32_t n = 2; n <= 8; ++n) {
+      const bool hierarchical = algorithm.rfind("hierarchical", 0) == 0;
+      const std::int32_t per_node = hierarchical && n % 2 == 0 ? 2 : 1;
+      const std::uint64_t unit = size_unit_bytes(op, DataType::kFloat32, n);
+      const std::string sizes =
+          fmt::format("{},{},{},{}", unit, 7 * unit, 1003 * unit, 20011 * unit);
+      const std::string args = fmt::format(
+          "--launch-local {} --transport tcp --op {} --algorithm {} --sizes {} --iters 2 "
+          "--warmup 1 --slice 16KiB --ranks-per-node {} --root {} --check --timeout 20s",
+          n, to_string(op), algorithm, sizes, per_node, n - 1);
+      INFO("fabricsim-hw " << args);
+      const Outcome o = run_hw(args);
+      INFO(o.out << o.err);
+      CHECK(o.exit_code == 0);
+      CHECK(contains(o.out, "# 0 wrong element(s)"));
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("fabricsim-hw tcp: every all-reduce algorithm, 2..8 ranks, 0 wrong", "[hw][runner]") {
+  check_every_algorithm(CollectiveOp::kAllReduce);
+}
+TEST_CASE("fabricsim-hw tcp: every reduce-scatter algorithm, 2..8 ranks, 0 wrong", "[hw][runner]") {
+  check_every_algorithm(CollectiveOp::kReduceScatter);
+}
+TEST_CASE("fabricsim-hw tcp: every all-gather algorithm, 2..8 ranks, 0 wrong", "[hw][runner]") {
+  check_every_algorithm(CollectiveOp::kAllGather);
+}
+TEST_CASE("fabricsim-hw tcp: every all-to-all algorithm, 2..8 ranks, 0 wrong", "[hw][runner]") {
+  check_every_algorithm(CollectiveOp::kAllToAll);
+}
+TEST_CASE("fabricsim-hw tcp: every broadcast algorithm, 2..8 ranks, 0 wrong", "[hw][runner]") {
+  check_every_algorithm(CollectiveOp::kBroadcast);
+}
+TEST_CASE("fabricsim-hw tcp: every reduce algorithm, 2..8 ranks, 0 wrong", "[hw][runner]") {
+  check_every_algorithm(CollectiveOp::kReduce);
+}
+TEST_CASE("fabricsim-hw tcp: send/recv, 2..8 ranks, 0 wrong", "[hw][runner]") {
+  check_every_algorithm(CollectiveOp::kSendRecv);
+}
+
+TEST_CASE("fabricsim-hw: a rank killed mid-run makes every other rank fail within the timeout",
+          "[hw][runner]") {
+  const Outcome o = run_hw(
+      "--launch-local 4 --op allreduce --algorithm ring --sizes 256KiB --iters 1000000 "
+      "--warmup 0 --timeout 3s --test-die-rank 2 --test-die-after 300ms");
+  INFO(o.out << o.err);
+  CHECK(o.exit_code == 1);
+  CHECK(o.took < 10s);
+  CHECK(contains(o.err, "fabricsim-hw: rank 2 was killed by signal 9"));
+  // Its ring neighbours see its connections close; the rest see theirs.
+  CHECK(contains(o.err, "fabricsim-hw: rank 3: error: rank 2 closed the connection"));
+  for (const int r : {0, 1, 3}) {
+    CHECK(contains(o.err, fmt::format("fabricsim-hw: rank {}: error: ", r)));
+    CHECK(contains(o.err, fmt::format("fabricsim-hw: rank {} exited with status 1", r)));
+  }
+  CHECK(contains(o.err, "4 of 4 ranks failed"));
+}
+
+TEST_CASE("fabricsim-hw: a coordinator that never comes up is an error within the timeout",
+          "[hw][runner]") {
+  const std::uint16_t port = free_port();
+  const Outcome leaf =
+      run_hw(fmt::format("--rank 1 --nranks 2 --coordinator 127.0.0.1:{} --timeout 1s", port));
+  CHECK(leaf.exit_code == 1);
+  CHECK(leaf.took < 5s);
+  CHECK(contains(leaf.err, fmt::format("fabricsim-hw: rank 1: error: rank 1 could not connect "
+                                       "to the coordinator 127.0.0.1:{} within 1 s",
+                                       port)));
+  const Outcome root =
+      run_hw(fmt::format("--rank 0 --nranks 3 --coordinator 127.0.0.1:{} --timeout 1s", port));
+  CHECK(root.exit_code == 1);
+  CHECK(root.took < 5s);
+  CHECK(contains(root.err, fmt::format("fabricsim-hw: rank 0: error: ranks 1, 2 did not connect "
+                                       "to 127.0.0.1:{} within 1 s",
+                                       port)));
+}
+
+TEST_CASE("fabricsim-hw: bad usage exits 2 with a message", "[hw][runner]") {
+  for (const char* args :
+       {"", "--rank 0 --nranks 2", "--rank 2 --nranks 2 --coordinator 127.0.0.1:1",
+        "--rank 0 --nranks 1 --coordinator nohost", "--launch-local 2 --transport smoke",
+        "--launch-local 2 --sizes 1KiB:1B", "--launch-local 2 --sizes 12XB",
+        "--launch-local 2 --iters 0", "--launch-local 2 --timeout 5", "--launch-local 2 --rank 0",
+        "--launch-local 2 --op allreduce --algorithm nope", "--launch-local 3 --sizes 10",
+        "--launch-local 2 --predict-rate fast", "--bogus"}) {
+    INFO("fabricsim-hw " << args);
+    const Outcome o = run_hw(args);
+    CHECK(o.exit_code == 2);
+    CHECK(contains(o.err, "fabricsim-hw: "));
+  }
+}
+
+TEST_CASE("fabricsim-hw: --json writes the table, the prediction fills its columns",
+          "[hw][runner]") {
+  const std::string json = fmt::format("{}/test_hw_runner_{}.json", FABRICSIM_BINARY_DIR, getpid());
+  const Outcome o = run_hw(
+      "--launch-local 3 --op allgather --algorithm ring --sizes 3KiB:12KiB --iters 2 --check "
+      "--predict-rate 10Gbps --predict-latency 20us --json " +
+      json);
+  INFO(o.out << o.err);
+  REQUIRE(o.exit_code == 0);
+  CHECK(contains(o.out, "pred.busbw(GB/s)"));
+  const std::string doc = slurp(json);
+  std::remove(json.c_str());
+  CHECK(contains(doc, "\"schema\": \"fabricsim.hw/1\""));
+  CHECK(contains(doc, "\"predicted_time_us\""));
+  CHECK(contains(doc, "\"bytes\": 12288"));
+  CHECK(contains(doc, "\"wrong\": 0"));
+}
+
+TEST_CASE("fabricsim-hw: --transport verbs without the verbs backend is a clear error",
+          "[hw][runner]") {
+  if (fabricsim::workloads::hw::verbs_backend_built()) return;  // covered by the verbs tests
+  const Outcome o = run_hw("--launch-local 2 --transport verbs --sizes 1KiB --timeout 2s");
+  CHECK(o.exit_code == 1);
+  CHECK(contains(o.err, "the verbs backend is not built into this binary"));
+}
