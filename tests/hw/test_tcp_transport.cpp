@@ -239,6 +239,30 @@ TEST_CASE("tcp transport: a peer that goes away while a receive waits is named",
   CHECK(errors[1].empty());
 }
 
+TEST_CASE("tcp transport: the rank that sees a peer go away tells every other rank", "[hw][tcp]") {
+  const std::uint16_t port = free_port();
+  const auto errors = run_ranks(3, [&](std::int32_t r) {
+    TcpBootstrap b(options(r, 3, port));
+    auto t = make_tcp(b, 5000ms);
+    Recorder rec;
+    std::vector<std::byte> buf(16);
+    if (r == 2) {
+      b.barrier();
+      t.reset();  // goes away
+      return;
+    }
+    // Rank 1 waits for rank 2; rank 0 only for rank 1, which never sends.
+    t->post_recv(r == 1 ? 2 : 1, {buf.data(), buf.size()}, 1, rec, 1);
+    b.barrier();
+    progress_until(*t, rec, 1);
+  });
+  const std::string cause =
+      "rank 2 closed the connection while rank 1 waited for 1 receive(s) and 0 send(s) with it";
+  CHECK(errors[1] == cause);
+  CHECK(errors[0] == cause + " (reported by rank 1)");
+  CHECK(errors[2].empty());
+}
+
 TEST_CASE("tcp transport: a stalled peer fails the wait after the timeout", "[hw][tcp]") {
   const std::uint16_t port = free_port();
   const auto start = std::chrono::steady_clock::now();

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
 #include "workloads/transports/local/check.hpp"
@@ -18,6 +19,10 @@ namespace {
 
 constexpr std::uint32_t kHelloMagic = 0x46535444;  // "FSTD"
 constexpr std::uint64_t kHeaderBytes = 16;
+// The tag of a failure notice: its payload is the text of the error that stops the sender.
+// (Schedule tags never reach it: it would take channel and tag space 65535 and sequence 2^32-1.)
+constexpr std::uint64_t kNoticeTag = ~std::uint64_t{0};
+constexpr std::uint64_t kMaxNoticeBytes = 4096;
 constexpr int kMaxIov = 64;
 
 struct Hello {
@@ -132,8 +137,11 @@ TcpTransport::Peer& TcpTransport::peer_for(std::int32_t peer, const char* call) 
   }
   Peer& p = peers_[static_cast<std::size_t>(peer)];
   if (p.closed) {
-    throw TransportError(peer_text(peer) + " closed the connection; rank " + std::to_string(rank_) +
-                         " still has data to exchange with it (" + call + ")");
+    const TransportError error(peer_text(peer) + " closed the connection; rank " +
+                               std::to_string(rank_) + " still has data to exchange with it (" +
+                               call + ")");
+    tell_peers(error.what());
+    throw error;
   }
   return p;
 }
@@ -222,6 +230,15 @@ void TcpTransport::run_local_ops() {
 }
 
 std::size_t TcpTransport::progress() {
+  try {
+    return progress_once();
+  } catch (const TransportError& e) {
+    if (!failed_by_notice_) tell_peers(e.what());
+    throw;
+  }
+}
+
+std::size_t TcpTransport::progress_once() {
   run_local_ops();
   pollfds_.clear();
   poll_ranks_.clear();
@@ -242,13 +259,22 @@ std::size_t TcpTransport::progress() {
     if (rc < 0 && errno != EINTR) {
       throw TransportError("rank " + std::to_string(rank_) + ": poll(): " + errno_text(errno));
     }
+    // A peer's failure notice names the root cause; a connection closed in the same round may
+    // be a consequence of it (its sender already gone), so a notice is reported first.
+    std::optional<TransportError> closed;
     for (std::size_t i = 0; rc > 0 && i < pollfds_.size(); ++i) {
       const short revents = pollfds_[i].revents;
-      if ((revents & (POLLIN | POLLHUP | POLLERR)) != 0) read_from(poll_ranks_[i]);
-      if ((revents & POLLOUT) != 0 && !peers_[static_cast<std::size_t>(poll_ranks_[i])].closed) {
-        write_to(poll_ranks_[i]);
+      try {
+        if ((revents & (POLLIN | POLLHUP | POLLERR)) != 0) read_from(poll_ranks_[i]);
+        if ((revents & POLLOUT) != 0 && !peers_[static_cast<std::size_t>(poll_ranks_[i])].closed) {
+          write_to(poll_ranks_[i]);
+        }
+      } catch (const TransportError& e) {
+        if (failed_by_notice_) throw;
+        if (!closed) closed = e;
       }
     }
+    if (closed) throw *closed;
   }
   check_stall();
   delivering_.clear();
@@ -300,6 +326,14 @@ void TcpTransport::start_message(std::int32_t rank) {
   Peer& p = peers_[static_cast<std::size_t>(rank)];
   const std::uint64_t tag = p.header[0];
   const std::uint64_t bytes = p.header[1];
+  if (tag == kNoticeTag) {
+    std::string text(std::min(bytes, kMaxNoticeBytes), '\0');
+    int error = 0;
+    recv_all(p.fd.get(), text.data(), text.size(), SteadyClock::now() + std::chrono::seconds(1),
+             error);
+    failed_by_notice_ = true;
+    throw TransportError(text + " (reported by " + peer_text(rank) + ")");
+  }
   p.payload_left = bytes;
   const auto match =
       std::find_if(p.recvs.begin(), p.recvs.end(), [tag](const Recv& r) { return r.tag == tag; });
@@ -431,6 +465,39 @@ void TcpTransport::peer_closed(std::int32_t rank, const std::string& how) {
                        " waited for " + std::to_string(receives) + " receive(s) and " +
                        std::to_string(sends) + " send(s) with it" +
                        (partial ? " (in the middle of a message)" : ""));
+}
+
+void TcpTransport::tell_peers(const std::string& why) noexcept {
+  if (told_peers_) return;
+  told_peers_ = true;
+  const auto deadline =
+      SteadyClock::now() + std::min(options_.timeout, std::chrono::milliseconds(1000));
+  const std::string text = why.substr(0, kMaxNoticeBytes);
+  for (std::int32_t q = 0; q < nranks_; ++q) {
+    Peer& p = peers_[static_cast<std::size_t>(q)];
+    if (q == rank_ || p.closed || !p.fd.valid()) continue;
+    const int fd = p.fd.get();
+    int error = 0;
+    bool ok = true;
+    if (p.send_offset > 0 && p.send_head < p.sends.size()) {
+      // Finish the message in flight, so that the notice starts on a frame boundary.
+      const Send& s = p.sends[p.send_head];
+      std::uint64_t offset = p.send_offset;
+      if (offset < kHeaderBytes) {
+        ok = send_all(fd, reinterpret_cast<const std::byte*>(s.header) + offset,
+                      kHeaderBytes - offset, deadline, error) == IoStatus::kOk;
+        offset = kHeaderBytes;
+      }
+      const std::uint64_t sent = offset - kHeaderBytes;
+      if (ok && s.src.bytes > sent) {
+        ok = send_all(fd, s.src.data + sent, s.src.bytes - sent, deadline, error) == IoStatus::kOk;
+      }
+    }
+    const std::uint64_t header[2] = {kNoticeTag, text.size()};
+    if (ok && send_all(fd, header, sizeof header, deadline, error) == IoStatus::kOk) {
+      send_all(fd, text.data(), text.size(), deadline, error);
+    }
+  }
 }
 
 void TcpTransport::check_stall() {

@@ -4,7 +4,8 @@
 // A message is a 16-byte header (tag, bytes) and the payload, written straight from and read
 // straight into the caller's regions. Receives match on (peer, tag), oldest first; a message
 // that arrives before its receive is posted is kept in a reused buffer until it is. Reductions
-// and copies run on the calling thread inside progress().
+// and copies run on the calling thread inside progress(). A rank that fails sends every peer
+// a notice with its error before it throws, so all ranks report the root cause.
 #pragma once
 
 #include <poll.h>
@@ -113,6 +114,10 @@ class TcpTransport final : public HwTransport {
     Completion target_done;  // the receive completed when the payload is in
   };
 
+  std::size_t progress_once();
+  // Sends every connected peer a failure notice with `why` (once; best effort, briefly), so
+  // the whole job stops naming the root cause rather than the ranks that left because of it.
+  void tell_peers(const std::string& why) noexcept;
   void connect_peers(Bootstrap& bootstrap, const SocketAddress& bind_address);
   Peer& peer_for(std::int32_t peer, const char* call);
   void run_local_ops();
@@ -141,6 +146,8 @@ class TcpTransport final : public HwTransport {
   std::size_t outstanding_ = 0;
   std::uint64_t unexpected_total_ = 0;
   SteadyClock::time_point last_activity_;
+  bool told_peers_ = false;
+  bool failed_by_notice_ = false;  // the error came from a peer's notice: not passed on
 };
 
 }  // namespace fabricsim::workloads::hw

@@ -159,54 +159,58 @@ void store_sum(std::byte* at, DataType dtype, std::int32_t n, std::uint64_t inde
 
 }  // namespace
 
-void expected_output(const Schedule& schedule, std::int32_t rank, std::span<std::byte> out) {
+void expected_output(const Schedule& schedule, std::int32_t rank, std::span<std::byte> out,
+                     std::uint64_t first) {
   const std::int32_t n = schedule.nranks;
   const std::uint64_t esize = schedule.element_size();
   const std::uint64_t count = schedule.count;
   const DataType dtype = schedule.dtype;
-  const std::uint64_t elements = out.size() / esize;
+  const std::uint64_t last = first + out.size() / esize;  // elements [first, last)
   std::byte* data = out.data();
+  // Stores `value(j)` for the output elements j of [begin, end) inside the block.
+  const auto fill = [&](std::uint64_t begin, std::uint64_t end, auto value) {
+    for (std::uint64_t j = std::max(begin, first); j < std::min(end, last); ++j)
+      value(data + (j - first) * esize, j);
+  };
+  const auto sum_at = [&](std::uint64_t shift) {
+    return [&, shift](std::byte* at, std::uint64_t j) { store_sum(at, dtype, n, shift + j); };
+  };
+  const auto input_of = [&](std::int32_t q, std::uint64_t begin, std::uint64_t from) {
+    return [&, q, begin, from](std::byte* at, std::uint64_t j) {
+      store(at, dtype, input_value(q, from + (j - begin)));
+    };
+  };
   switch (schedule.op) {
     case CollectiveOp::kAllReduce:
-      for (std::uint64_t i = 0; i < elements; ++i)
-        store_sum(data + i * esize, dtype, n, i);
+      fill(first, last, sum_at(0));
       break;
     case CollectiveOp::kReduce:
       if (rank != schedule.root) {
         std::fill(out.begin(), out.end(), kOutputSentinel);
         break;
       }
-      for (std::uint64_t i = 0; i < elements; ++i)
-        store_sum(data + i * esize, dtype, n, i);
+      fill(first, last, sum_at(0));
       break;
-    case CollectiveOp::kReduceScatter: {
-      const Range c = input_chunk(count, n, rank);
-      for (std::uint64_t i = 0; i < elements; ++i)
-        store_sum(data + i * esize, dtype, n, c.offset + i);
+    case CollectiveOp::kReduceScatter:
+      fill(first, last, sum_at(input_chunk(count, n, rank).offset));
       break;
-    }
     case CollectiveOp::kAllGather:
       for (std::int32_t q = 0; q < n; ++q) {
         const Range c = input_chunk(count, n, q);
-        for (std::uint64_t i = 0; i < c.count; ++i)
-          store(data + (c.offset + i) * esize, dtype, input_value(q, i));
+        fill(c.offset, c.end(), input_of(q, c.offset, 0));
       }
       break;
     case CollectiveOp::kAllToAll:
       for (std::int32_t q = 0; q < n; ++q) {
         const std::uint64_t base = static_cast<std::uint64_t>(q) * count;
-        const std::uint64_t from = static_cast<std::uint64_t>(rank) * count;
-        for (std::uint64_t k = 0; k < count; ++k)
-          store(data + (base + k) * esize, dtype, input_value(q, from + k));
+        fill(base, base + count, input_of(q, base, static_cast<std::uint64_t>(rank) * count));
       }
       break;
     case CollectiveOp::kBroadcast:
-      for (std::uint64_t i = 0; i < elements; ++i)
-        store(data + i * esize, dtype, input_value(schedule.root, i));
+      fill(first, last, input_of(schedule.root, 0, 0));
       break;
     case CollectiveOp::kSendRecv:
-      for (std::uint64_t i = 0; i < elements; ++i)
-        store(data + i * esize, dtype, input_value((rank + n - 1) % n, i));
+      fill(first, last, input_of((rank + n - 1) % n, 0, 0));
       break;
   }
 }

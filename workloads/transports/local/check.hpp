@@ -30,11 +30,12 @@ std::vector<std::vector<std::byte>> expected_outputs(
     const Schedule& schedule, const std::vector<std::vector<std::byte>>& inputs);
 
 // The output `rank` must hold after the collective when every rank's input was written by
-// fill_input(): equal to expected_outputs(...)[rank], computed element by element without
-// holding other ranks' buffers (O(output) memory; what one process of the hardware runner
-// checks). `out` must hold the rank's output_count elements. Needs only the Schedule's header
-// and buffer sizes (a generate_rank() Schedule suffices).
-void expected_output(const Schedule& schedule, std::int32_t rank, std::span<std::byte> out);
+// fill_input(): elements [first, first + out.size() / element_size) of
+// expected_outputs(...)[rank], computed element by element without other ranks' buffers (so a
+// process of the hardware runner checks its output block by block in bounded memory). Needs
+// only the Schedule's header (a generate_rank() Schedule suffices).
+void expected_output(const Schedule& schedule, std::int32_t rank, std::span<std::byte> out,
+                     std::uint64_t first = 0);
 
 struct CheckResult {
   bool ok = true;
