@@ -4,28 +4,106 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 
 namespace fabricsim::models {
 
-Fabric::Fabric(sim::Simulator& sim) : sim_(&sim) {}
+namespace {
+// Delivers a packet header sent from another partition into this partition's pool.
+class PoolAdopter final : public sim::PayloadAdopter {
+ public:
+  explicit PoolAdopter(PacketPool& pool) : pool_(&pool) {}
+  std::uint64_t adopt(
+      const std::array<std::byte, sim::RemoteEvent::kPayloadBytes>& bytes) override {
+    Packet* p = pool_->alloc();
+    std::memcpy(static_cast<void*>(p), bytes.data(), sizeof(Packet));
+    p->next = nullptr;
+    return reinterpret_cast<std::uint64_t>(p);
+  }
+
+ private:
+  PacketPool* pool_;
+};
+}  // namespace
+
+Fabric::Fabric(sim::Simulator& sim) : sim_(&sim) {
+  pools_.push_back(std::make_unique<PacketPool>());
+}
+
+void Fabric::set_partitions(sim::ParallelEngine& engine,
+                            std::vector<std::uint32_t> switch_partition,
+                            std::vector<std::uint32_t> nic_partition) {
+  if (!switches_.empty() || !nics_.empty()) {
+    throw std::logic_error("Fabric::set_partitions: call it before adding nodes");
+  }
+  const auto parts = static_cast<std::uint32_t>(engine.size());
+  for (const auto* v : {&switch_partition, &nic_partition}) {
+    for (const std::uint32_t p : *v) {
+      if (p >= parts) {
+        throw std::invalid_argument(
+            fmt::format("Fabric::set_partitions: partition {} of {}", p, parts));
+      }
+    }
+  }
+  engine_ = &engine;
+  sim_ = &engine.simulator(0);
+  switch_part_ = std::move(switch_partition);
+  nic_part_ = std::move(nic_partition);
+  pools_.clear();
+  adopters_.clear();
+  part_flows_.assign(parts, {});
+  for (std::uint32_t p = 0; p < parts; ++p) {
+    pools_.push_back(std::make_unique<PacketPool>());
+    adopters_.push_back(std::make_unique<PoolAdopter>(*pools_.back()));
+    engine.partition(p).adopter = adopters_.back().get();
+  }
+}
+
+sim::Simulator& Fabric::sim_of_switch(std::uint32_t s) const {
+  if (engine_ == nullptr) return *sim_;
+  if (s >= switch_part_.size()) {
+    throw std::out_of_range(fmt::format("switch {} has no partition", s));
+  }
+  return engine_->simulator(switch_part_[s]);
+}
+
+sim::Simulator& Fabric::sim_of_nic(EndpointId e) const {
+  if (engine_ == nullptr) return *sim_;
+  if (e >= nic_part_.size()) throw std::out_of_range(fmt::format("NIC {} has no partition", e));
+  return engine_->simulator(nic_part_[e]);
+}
+
+void Fabric::merge_flow_logs() {
+  if (engine_ == nullptr) return;
+  flows_.clear();
+  for (const auto& log : part_flows_)
+    flows_.insert(flows_.end(), log.begin(), log.end());
+  // Ties never repeat across partitions (a tie key names its component); within one event the
+  // records keep the order they were logged in.
+  std::stable_sort(flows_.begin(), flows_.end(), [](const FlowRecord& a, const FlowRecord& b) {
+    return a.end != b.end ? a.end < b.end : a.tie < b.tie;
+  });
+}
 
 Fabric::~Fabric() = default;
 
 std::uint32_t Fabric::add_switch(std::uint16_t ports, const SwitchParams& params,
                                  std::uint8_t tier) {
   const auto index = static_cast<std::uint32_t>(switches_.size());
-  switches_.push_back(
-      std::make_unique<Switch>(*sim_, pool_, attachments_, index, ports, params, tier));
+  const std::uint32_t part = switch_partition(index);
+  switches_.push_back(std::make_unique<Switch>(sim_of_switch(index), *pools_[part], attachments_,
+                                               index, ports, params, tier));
   edge_index_of_switch_.push_back(kNoSwitch);
   return index;
 }
 
 EndpointId Fabric::add_nic(const NicParams& params) {
   const auto id = static_cast<EndpointId>(nics_.size());
-  nic_storage_.push_back(std::make_unique<Nic>(*sim_, pool_, id, params, nics_));
+  const std::uint32_t part = nic_partition(id);
+  nic_storage_.push_back(std::make_unique<Nic>(sim_of_nic(id), *pools_[part], id, params, nics_));
   nics_.push_back(nic_storage_.back().get());
-  nics_.back()->set_flow_log(&flows_);
+  nics_.back()->set_flow_log(engine_ == nullptr ? &flows_ : &part_flows_[part]);
   attachments_.emplace_back();
   return id;
 }
@@ -47,7 +125,8 @@ void Fabric::add_pcie(EndpointId nic, const GpuParams& gpu) {
     throw std::logic_error(fmt::format("add_pcie: NIC {} is already connected", nic));
   }
   if (pcie_.size() <= nic) pcie_.resize(nic + 1);
-  pcie_[nic] = std::make_unique<PcieStage>(*sim_, pool_, gpu.pcie_buffer_bytes);
+  pcie_[nic] = std::make_unique<PcieStage>(sim_of_nic(nic), *pools_[nic_partition(nic)],
+                                           gpu.pcie_buffer_bytes);
   pcie_[nic]->link.type = LinkType::kPcie;
   pcie_[nic]->link.rate_bps = gpu.pcie_rate_bps;
   pcie_[nic]->link.delay = gpu.pcie_delay;
@@ -82,6 +161,19 @@ void Fabric::connect(NodeRef a, std::uint16_t port_a, NodeRef b, std::uint16_t p
   const auto seed = static_cast<std::uint32_t>(links_);
   na.port(port_a).attach(nb, port_b, link, 2 * seed);
   nb.port(port_b).attach(na, port_a, link, 2 * seed + 1);
+  const std::uint32_t part_a = partition_of(a);
+  const std::uint32_t part_b = partition_of(b);
+  if (part_a != part_b) {
+    if (link.delay <= sim::Time::zero()) {
+      throw std::invalid_argument(
+          fmt::format("connect: a link between partitions {} and {} has no delay (no lookahead)",
+                      part_a, part_b));
+    }
+    na.port(port_a).set_remote(&engine_->partition(part_a).outboxes[part_b]);
+    nb.port(port_b).set_remote(&engine_->partition(part_b).outboxes[part_a]);
+    min_cut_delay_ = std::min(min_cut_delay_, link.delay);
+    ++cut_links_;
+  }
   if (a.kind == NodeRef::Kind::kSwitch) switches_[a.index]->port_attached(port_a);
   if (b.kind == NodeRef::Kind::kSwitch) switches_[b.index]->port_attached(port_b);
   ++links_;
@@ -140,7 +232,19 @@ std::uint32_t Fabric::add_nvlink_domain(const NvlinkParams& params, std::vector<
     domain_of_[g] = index;
     local_of_[g] = i;
   }
-  domains_.push_back(std::make_unique<NvlinkDomain>(*sim_, pool_, params, std::move(gpus)));
+  std::uint32_t part = 0;
+  if (engine_ != nullptr && !gpus.empty()) {
+    part = nic_partition(gpus.front());
+    for (const EndpointId g : gpus) {
+      if (nic_partition(g) != part) {
+        throw std::logic_error(
+            fmt::format("NVLink domain {}: GPUs {} and {} are in different partitions", index,
+                        gpus.front(), g));
+      }
+    }
+  }
+  sim::Simulator& dsim = engine_ == nullptr ? *sim_ : engine_->simulator(part);
+  domains_.push_back(std::make_unique<NvlinkDomain>(dsim, *pools_[part], params, std::move(gpus)));
   domains_.back()->set_observer(observer_);
   domains_.back()->set_nvls_observer(nvls_observer_);
   return index;

@@ -16,6 +16,7 @@
 #include "models/packet.hpp"
 #include "models/params.hpp"
 #include "models/switch/switch.hpp"
+#include "sim/parallel.hpp"
 #include "sim/simulator.hpp"
 
 namespace fabricsim::models {
@@ -53,6 +54,31 @@ class Fabric {
   Fabric(const Fabric&) = delete;
   Fabric& operator=(const Fabric&) = delete;
   ~Fabric();
+
+  // Parallel runs: places every node in a partition of `engine` (not owned; must outlive the
+  // fabric), before any node is added. switch_partition[s] / nic_partition[e] give the
+  // partition of switch s / NIC e; a NIC's PCIe stage and an NVLink domain go with their NICs.
+  // Each partition gets its own packet pool and flow log; links between partitions are cut
+  // (Port::set_remote). Ids and construction order are those of a single-simulator fabric.
+  void set_partitions(sim::ParallelEngine& engine, std::vector<std::uint32_t> switch_partition,
+                      std::vector<std::uint32_t> nic_partition);
+  std::uint32_t partition_count() const { return static_cast<std::uint32_t>(pools_.size()); }
+  std::uint32_t switch_partition(std::uint32_t s) const {
+    return switch_part_.empty() ? 0 : switch_part_[s];
+  }
+  std::uint32_t nic_partition(EndpointId e) const { return nic_part_.empty() ? 0 : nic_part_[e]; }
+  // The smallest delay of a link between partitions (Time::max() when none is cut), and how
+  // many links are cut.
+  sim::Time min_cut_delay() const { return min_cut_delay_; }
+  std::uint64_t cut_links() const { return cut_links_; }
+  // After a parallel run: the partitions' flow logs merged into flows() in completion order
+  // (time, then the completing event's tie key), the order a single simulator logs them in.
+  void merge_flow_logs();
+  // Makes every NIC refuse to create queue pairs across partitions from now on.
+  void seal_remote_connections() {
+    for (Nic* n : nics_)
+      n->seal_remote_connections(true);
+  }
 
   // Builder API (used by topologies/): switches are numbered 0.. in creation order, endpoints
   // (NICs) 0..N-1 in creation order.
@@ -115,7 +141,7 @@ class Fabric {
 
   // Accessors and probes.
   sim::Simulator& simulator() const { return *sim_; }
-  PacketPool& pool() { return pool_; }
+  PacketPool& pool() { return *pools_[0]; }
   std::uint32_t switch_count() const { return static_cast<std::uint32_t>(switches_.size()); }
   std::uint32_t nic_count() const { return static_cast<std::uint32_t>(nics_.size()); }
   Switch& switch_at(std::uint32_t index) { return *switches_[index]; }
@@ -126,8 +152,22 @@ class Fabric {
   FabricCounters counters() const;
 
  private:
+  sim::Simulator& sim_of_switch(std::uint32_t s) const;
+  sim::Simulator& sim_of_nic(EndpointId e) const;
+  std::uint32_t partition_of(NodeRef ref) const {
+    return ref.kind == NodeRef::Kind::kSwitch ? switch_partition(ref.index)
+                                              : nic_partition(ref.index);
+  }
+
   sim::Simulator* sim_;
-  PacketPool pool_;
+  std::vector<std::unique_ptr<PacketPool>> pools_;  // one per partition
+  sim::ParallelEngine* engine_ = nullptr;           // parallel runs only
+  std::vector<std::uint32_t> switch_part_;          // empty: one partition
+  std::vector<std::uint32_t> nic_part_;
+  std::vector<std::vector<FlowRecord>> part_flows_;  // per partition (parallel runs)
+  std::vector<std::unique_ptr<sim::PayloadAdopter>> adopters_;
+  sim::Time min_cut_delay_ = sim::Time::max();
+  std::uint64_t cut_links_ = 0;
   std::vector<std::unique_ptr<Switch>> switches_;
   std::vector<std::unique_ptr<Nic>> nic_storage_;
   std::vector<std::unique_ptr<PcieStage>> pcie_;  // per NIC, null without a PCIe hop

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 
 #include "models/node.hpp"
@@ -207,7 +208,13 @@ void Port::transmit(Packet* packet) {
   } else {
     const sim::Time lead =
         peer_cut_through_ ? serialization(std::min(packet->wire_bytes, kCutThroughBytes)) : ser;
-    schedule_at(t + lead + arrival_offset_, *this, reinterpret_cast<std::uint64_t>(packet));
+    const sim::Time at = t + lead + arrival_offset_;
+    if (remote_ != nullptr) [[unlikely]] {
+      send_remote(at, *this, 0, packet);
+      pool_->release(packet);
+    } else {
+      schedule_at(at, *this, reinterpret_cast<std::uint64_t>(packet));
+    }
   }
   if (queued_bytes_ != 0 || control_head_ != nullptr || notify_idle_) kick_at(busy_until_);
 }
@@ -257,7 +264,25 @@ void Port::send_credits(std::uint8_t priority, std::uint32_t bytes) {
   const std::uint64_t arg = (static_cast<std::uint64_t>(bytes) << 8) |
                             (static_cast<std::uint64_t>(credits_->vl_of[priority & 3]) << 2) |
                             kCredit;
+  if (remote_ != nullptr) [[unlikely]] {
+    send_remote(now() + delay_, *credits_->upstream, arg, nullptr);
+    return;
+  }
   schedule_at(now() + delay_, *credits_->upstream, arg);
+}
+
+// The event goes to the peer's partition; a packet travels as a copy of its header, which the
+// target partition puts into its own pool on delivery (the arrival handler below runs there
+// and touches only the peer).
+void Port::send_remote(sim::Time at, EventHandler& target, std::uint64_t arg,
+                       const Packet* packet) {
+  sim::RemoteEvent& r = remote_->emplace_back();
+  r.event = sim::Event{at, take_tie(), &target, arg};
+  r.has_payload = packet != nullptr;
+  if (packet != nullptr) {
+    static_assert(sizeof(Packet) == sim::RemoteEvent::kPayloadBytes);
+    std::memcpy(r.payload.data(), packet, sizeof(Packet));
+  }
 }
 
 void Port::on_credits(std::uint64_t arg) {

@@ -19,6 +19,7 @@
 
 #include "models/packet.hpp"
 #include "models/params.hpp"
+#include "sim/parallel.hpp"
 #include "sim/rng.hpp"
 #include "sim/simulator.hpp"
 
@@ -40,6 +41,11 @@ class Port final : public sim::Component {
   // Wires this direction to `peer`'s port `peer_port` with the given link parameters.
   void attach(Node& peer, std::uint16_t peer_port, const LinkParams& link, std::uint32_t loss_seed);
   bool connected() const { return peer_ != nullptr; }
+  // Parallel runs: the peer lives in another partition; arrivals (with a copy of the packet,
+  // which is released here) and credit returns go to `outbox` (not owned) instead of this
+  // port's simulator.
+  void set_remote(sim::Outbox* outbox) { remote_ = outbox; }
+  bool remote() const { return remote_ != nullptr; }
   LinkType link_type() const { return link_type_; }
   // When set (NIC ports), the port calls owner.on_port_ready() at the end of every
   // transmission that leaves it idle, so the owner can pull its next packet just in time.
@@ -150,6 +156,7 @@ class Port final : public sim::Component {
   void on_credits(std::uint64_t arg);
   void transmit(Packet* packet);
   void kick_at(sim::Time at);
+  void send_remote(sim::Time at, EventHandler& target, std::uint64_t arg, const Packet* packet);
 
   // Hot fields first (touched per packet), so they share the object's first cache lines.
   sim::Time busy_until_;
@@ -159,6 +166,7 @@ class Port final : public sim::Component {
   sim::Time arrival_offset_;          // delay + peer pipeline latency
   Node* owner_;
   Node* peer_ = nullptr;
+  sim::Outbox* remote_ = nullptr;  // the peer's partition's inbox from ours (parallel runs)
   std::uint16_t index_;
   std::uint16_t peer_port_ = 0;
   bool peer_cut_through_ = false;

@@ -20,6 +20,7 @@
 #include "scenario/trace_output.hpp"
 #include "scenario/traffic.hpp"
 #include "scenario/training_step.hpp"
+#include "sim/parallel.hpp"
 #include "sim/simulator.hpp"
 #include "sim/stats.hpp"
 #include "sim/trace.hpp"
@@ -28,35 +29,59 @@
 #include "topologies/fabric_builder.hpp"
 #include "topologies/network_graph.hpp"
 #include "topologies/params_json.hpp"
+#include "topologies/partition.hpp"
 #include "topologies/routing.hpp"
 #include "workloads/transports/sim/sim_transport.hpp"
 
 namespace fabricsim::scenario {
 namespace {
 
-// Starts each flow at its start time: one event per distinct start time, not per flow.
+// Starts each flow at its start time: one event per distinct start time, not per flow. In a
+// parallel run every partition has a replica (same component id, same events) that starts
+// the flows of its own NICs; only partition 0's replica counts its events.
 class FlowStarter : public sim::Component {
  public:
-  FlowStarter(sim::Simulator& sim, models::Fabric& fabric, std::vector<FlowSpec> flows)
+  using Flows = std::shared_ptr<const std::vector<FlowSpec>>;
+  // `flows` sorted by start time (sort_flows).
+  FlowStarter(sim::Simulator& sim, models::Fabric& fabric, Flows flows)
       : Component(sim), fabric_(fabric), flows_(std::move(flows)) {
-    std::stable_sort(flows_.begin(), flows_.end(),
+    if (!flows_->empty()) schedule_at(flows_->front().start, *this, 0);
+  }
+  // The replica in `partition`'s simulator `sim` of the starter `home`.
+  FlowStarter(sim::Simulator& sim, const FlowStarter& home, std::uint32_t partition)
+      : Component(sim, home.component_id()),
+        fabric_(home.fabric_),
+        flows_(home.flows_),
+        partition_(partition),
+        replica_(true) {
+    if (!flows_->empty()) schedule_at(flows_->front().start, *this, 0);
+  }
+  static Flows sort_flows(std::vector<FlowSpec> flows) {
+    std::stable_sort(flows.begin(), flows.end(),
                      [](const FlowSpec& a, const FlowSpec& b) { return a.start < b.start; });
-    if (!flows_.empty()) schedule_at(flows_.front().start, *this, 0);
+    return std::make_shared<const std::vector<FlowSpec>>(std::move(flows));
   }
   void on_event(std::uint64_t) override {
     const sim::Time t = now();
-    while (next_ < flows_.size() && flows_[next_].start == t) {
-      const auto& f = flows_[next_];
-      fabric_.send_message(f.src, f.dst, f.bytes, 0, next_);
+    const auto& flows = *flows_;
+    const bool all = fabric_.partition_count() == 1;
+    if (replica_ && partition_ != 0) simulator().discount_event();
+    while (next_ < flows.size() && flows[next_].start == t) {
+      const auto& f = flows[next_];
+      if (all || fabric_.nic_partition(f.src) == partition_) {
+        fabric_.send_message(f.src, f.dst, f.bytes, 0, next_);
+      }
       ++next_;
     }
-    if (next_ < flows_.size()) schedule_at(flows_[next_].start, *this, 0);
+    if (next_ < flows.size()) schedule_at(flows[next_].start, *this, 0);
   }
 
  private:
   models::Fabric& fabric_;
-  std::vector<FlowSpec> flows_;
+  Flows flows_;
   std::size_t next_ = 0;
+  std::uint32_t partition_ = 0;
+  bool replica_ = false;
 };
 
 // Ends the run with the workload's last completion, so that NIC and congestion-control timers
@@ -82,15 +107,35 @@ class StopWhenDone final : public CollectiveRunObserver,
   std::uint64_t flows_left_ = 0;
 };
 
-}  // namespace
+bool is_flow_workload(WorkloadKind kind) {
+  return kind == WorkloadKind::kTraffic || kind == WorkloadKind::kFlows;
+}
 
-Results run_scenario(const Scenario& s, const RunOptions& options) {
-  const auto wall_start = std::chrono::steady_clock::now();
-  const auto graph = topologies::build_graph(s.topology);
-  const auto routes = topologies::compute_routes(graph);
-  sim::Simulator sim(s.seed);
-  auto fabric = topologies::build_fabric(graph, routes, sim);
+// The flows of a traffic or flows workload (`sim` gives the seeded generator).
+std::vector<FlowSpec> workload_flows(const Scenario& s, const topologies::NetworkGraph& graph,
+                                     const sim::Simulator& sim) {
+  if (s.workload.kind == WorkloadKind::kTraffic) {
+    sim::Rng rng = sim.make_rng(0x7EAFF1C);
+    const std::uint64_t host_rate =
+        graph.endpoint_count > 0
+            ? graph.link_of_port(graph.port_begin[graph.endpoint_node(0)]).rate_bps
+            : 0;
+    return generate_flows(s.workload.traffic, graph.endpoint_count, host_rate, rng, s.source);
+  }
+  std::vector<FlowSpec> flows = s.workload.flows;
+  for (std::size_t i = 0; i < flows.size(); ++i) {
+    for (const std::uint32_t id : {flows[i].src, flows[i].dst}) {
+      if (id >= graph.endpoint_count) {
+        throw topologies::ConfigError(fmt::format(
+            "{}: /workload/flows/{}: endpoint {}: expected an id below {} (the topology's NICs)",
+            s.source, i, id, graph.endpoint_count));
+      }
+    }
+  }
+  return flows;
+}
 
+Results base_results(const Scenario& s, const topologies::NetworkGraph& graph) {
   Results r;
   r.scenario = s.name;
   r.seed = s.seed;
@@ -99,30 +144,141 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
   r.topology.hosts = graph.host_count;
   r.topology.switches = graph.switch_count;
   r.topology.links = graph.link_count();
+  return r;
+}
+
+// FCTs of the fabric's flow log and the fabric counters.
+void flow_and_fabric_results(Results& r, const models::Fabric& fabric, bool flow_workload) {
+  // Flows are the traffic workloads' messages; a collective's messages are its steps.
+  sim::Histogram fct;
+  if (flow_workload) {
+    for (const auto& rec : fabric.flows())
+      fct.add((rec.end - rec.start).picoseconds());
+  }
+  r.flows.completed = fct.count();
+  if (flow_workload) r.completed = r.flows.completed == r.flows.count;
+  r.flows.fct_p50_ps = fct.percentile(50);
+  r.flows.fct_p99_ps = fct.percentile(99);
+  r.flows.fct_max_ps = fct.max();
+  r.flows.fct_mean_ps = fct.mean();
+  const auto c = fabric.counters();
+  // By name: a positional list silently shifted fields when this type changed (brace elision
+  // into FabricCounters::drops_by_reason moved ECN/PFC/queue counts into drop reasons).
+  r.fabric = {.packets_delivered = c.packets_delivered,
+              .packet_hops = c.packet_hops,
+              .drops = c.drops,
+              .retransmissions = c.retransmissions,
+              .ecn_marks = c.ecn_marks,
+              .cnps = c.cnps,
+              .pfc_pause_frames = c.pfc_pause_frames,
+              .max_queue_bytes = c.max_queue_bytes};
+}
+
+void write_text(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path);
+  if (!out) throw std::runtime_error(fmt::format("cannot write \"{}\"", path.string()));
+  out << text;
+}
+
+// A parallel run (RunOptions::threads > 1): the fabric split by topologies::partition_graph,
+// one simulator per partition (sim::ParallelEngine), everything the workload observes kept per
+// partition and merged after the run in an order that does not depend on the partitioning.
+Results run_parallel(const Scenario& s, const RunOptions& options) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  if (!is_flow_workload(s.workload.kind)) {
+    throw topologies::ConfigError(fmt::format(
+        "{}: /workload/kind: \"{}\": parallel runs (threads > 1) take traffic and flows "
+        "workloads so far; run it with 1 thread",
+        s.source, workload_kind_name(s.workload.kind)));
+  }
+  if (s.outputs.timeseries_interval > sim::Time::zero()) {
+    throw topologies::ConfigError(
+        fmt::format("{}: /outputs/timeseries: time series are not recorded by parallel runs "
+                    "(threads > 1) yet; run it with 1 thread or without outputs.timeseries",
+                    s.source));
+  }
+  const auto graph = topologies::build_graph(s.topology);
+  const auto routes = topologies::compute_routes(graph);
+  const auto parts = topologies::partition_graph(graph, options.threads);
+  sim::ParallelEngine engine(parts.parts, s.seed);
+  auto fabric = topologies::build_fabric(graph, routes, engine, parts);
+  Results r = base_results(s, graph);
+
+  auto flows = FlowStarter::sort_flows(workload_flows(s, graph, engine.simulator(0)));
+  r.flows.count = flows->size();
+  for (const auto& f : *flows)
+    r.flows.bytes += f.bytes;
+  // Queue pairs are made now, in the order a single simulator makes them as the flows start
+  // (so QP numbers and ECMP entropy are the same); the run itself never touches another
+  // partition's QP table.
+  for (const auto& f : *flows)
+    fabric->nic(f.src).connect_qp(f.dst, 0);
+  fabric->seal_remote_connections();
+
+  // Per partition: its flows' completions end its part of the workload.
+  std::vector<std::unique_ptr<StopWhenDone>> stops;
+  std::vector<std::uint64_t> flows_of(parts.parts, 0);
+  for (const auto& f : *flows)
+    ++flows_of[parts.nic_part[f.src]];
+  for (std::uint32_t p = 0; p < parts.parts; ++p) {
+    stops.push_back(std::make_unique<StopWhenDone>(engine.simulator(p)));
+    stops.back()->expect_flows(flows_of[p]);
+    if (flows_of[p] == 0) engine.mark_done(p);
+  }
+  for (std::uint32_t e = 0; e < fabric->nic_count(); ++e)
+    fabric->nic(e).set_observer(stops[parts.nic_part[e]].get());
+  engine.stop_when_all_done(!flows->empty());
+  FlowStarter home(engine.simulator(0), *fabric, flows);
+  std::vector<std::unique_ptr<FlowStarter>> replicas;
+  for (std::uint32_t p = 1; p < parts.parts; ++p)
+    replicas.push_back(std::make_unique<FlowStarter>(engine.simulator(p), home, p));
+
+  const auto run_start = std::chrono::steady_clock::now();
+  r.setup_seconds = std::chrono::duration<double>(run_start - wall_start).count();
+  const auto result = engine.run(s.stop_at, options.interrupt);
+  r.run_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
+  if (result.interrupted) throw RunInterrupted();
+  fabric->merge_flow_logs();
+  flow_and_fabric_results(r, *fabric, true);
+  r.sim_time_ps = result.end.picoseconds();
+  r.events = result.events;
+  r.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  r.peak_rss_bytes = peak_rss_bytes();
+  if (!options.out_dir.empty()) {
+    std::filesystem::create_directories(options.out_dir);
+    const auto dir = std::filesystem::path(options.out_dir);
+    write_text(dir / "results.json", to_json(r).dump(2) + "\n");
+    write_text(dir / "config.json", resolved_config(s).dump(2) + "\n");
+    if (s.outputs.trace) {
+      sim::TraceWriter trace((dir / "trace.json").string());
+      write_flow_trace(trace, fabric->flows());
+      trace.close();
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+Results run_scenario(const Scenario& s, const RunOptions& options) {
+  if (options.threads > 1) return run_parallel(s, options);
+  const auto wall_start = std::chrono::steady_clock::now();
+  const auto graph = topologies::build_graph(s.topology);
+  const auto routes = topologies::compute_routes(graph);
+  sim::Simulator sim(s.seed);
+  auto fabric = topologies::build_fabric(graph, routes, sim);
+
+  Results r = base_results(s, graph);
 
   std::vector<FlowSpec> flows;
   std::unique_ptr<workloads::SimNetwork> network;  // before the collective that uses it
   std::unique_ptr<CollectiveRun> collective;
   std::unique_ptr<TrainingStepRun> training;
   StopWhenDone stop_when_done(sim);
-  if (s.workload.kind == WorkloadKind::kTraffic) {
-    sim::Rng rng = sim.make_rng(0x7EAFF1C);
-    const std::uint64_t host_rate =
-        graph.endpoint_count > 0
-            ? graph.link_of_port(graph.port_begin[graph.endpoint_node(0)]).rate_bps
-            : 0;
-    flows = generate_flows(s.workload.traffic, graph.endpoint_count, host_rate, rng, s.source);
-  } else if (s.workload.kind == WorkloadKind::kFlows) {
-    flows = s.workload.flows;
-    for (std::size_t i = 0; i < flows.size(); ++i) {
-      for (const std::uint32_t id : {flows[i].src, flows[i].dst}) {
-        if (id >= graph.endpoint_count) {
-          throw topologies::ConfigError(fmt::format(
-              "{}: /workload/flows/{}: endpoint {}: expected an id below {} (the topology's NICs)",
-              s.source, i, id, graph.endpoint_count));
-        }
-      }
-    }
+  if (is_flow_workload(s.workload.kind)) {
+    flows = workload_flows(s, graph, sim);
   } else {
     const topologies::JsonLocation at{s.source, "/workload"};
     network = std::make_unique<workloads::SimNetwork>(*fabric, s.topology.gpu_params);
@@ -156,7 +312,7 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
     stop_when_done.expect_flows(r.flows.count);
     fabric->set_observer(&stop_when_done);
   }
-  FlowStarter starter(sim, *fabric, std::move(flows));
+  FlowStarter starter(sim, *fabric, FlowStarter::sort_flows(std::move(flows)));
 
   std::unique_ptr<TimeSeriesRecorder> timeseries;
   if (s.outputs.timeseries_interval > sim::Time::zero()) {
@@ -209,29 +365,7 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
                    collective->describe_pending(4).c_str());
     }
   }
-  // Flows are the traffic workloads' messages; a collective's messages are its steps.
-  sim::Histogram fct;
-  if (!collective && !training) {
-    for (const auto& rec : fabric->flows())
-      fct.add((rec.end - rec.start).picoseconds());
-  }
-  r.flows.completed = fct.count();
-  if (!collective && !training) r.completed = r.flows.completed == r.flows.count;
-  r.flows.fct_p50_ps = fct.percentile(50);
-  r.flows.fct_p99_ps = fct.percentile(99);
-  r.flows.fct_max_ps = fct.max();
-  r.flows.fct_mean_ps = fct.mean();
-  const auto c = fabric->counters();
-  // By name: a positional list silently shifted fields when this type changed (brace elision
-  // into FabricCounters::drops_by_reason moved ECN/PFC/queue counts into drop reasons).
-  r.fabric = {.packets_delivered = c.packets_delivered,
-              .packet_hops = c.packet_hops,
-              .drops = c.drops,
-              .retransmissions = c.retransmissions,
-              .ecn_marks = c.ecn_marks,
-              .cnps = c.cnps,
-              .pfc_pause_frames = c.pfc_pause_frames,
-              .max_queue_bytes = c.max_queue_bytes};
+  flow_and_fabric_results(r, *fabric, !collective && !training);
   r.sim_time_ps = sim.now().picoseconds();
   r.events = sim.events_processed();
   r.wall_seconds =
@@ -242,11 +376,7 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
   if (!options.out_dir.empty()) {
     std::filesystem::create_directories(options.out_dir);
     const auto dir = std::filesystem::path(options.out_dir);
-    auto write = [](const std::filesystem::path& path, const std::string& text) {
-      std::ofstream out(path);
-      if (!out) throw std::runtime_error(fmt::format("cannot write \"{}\"", path.string()));
-      out << text;
-    };
+    const auto write = write_text;
     write(dir / "results.json", to_json(r).dump(2) + "\n");
     write(dir / "config.json", resolved_config(s).dump(2) + "\n");
     if (timeseries) timeseries->write(dir);

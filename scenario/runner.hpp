@@ -18,6 +18,9 @@ struct RunOptions {
   // true stops the run and run_scenario throws RunInterrupted, writing nothing. Used by the
   // Python module for Ctrl-C. Ignored when `progress` is on (one progress hook per simulator).
   std::function<bool()> interrupt;
+  // Threads of a parallel run (conservative PDES, one fabric partition per thread; see
+  // README "Parallel runs"). Results are identical for every count. 1: the single simulator.
+  unsigned threads = 1;
 };
 
 // Thrown by run_scenario when RunOptions::interrupt asked the run to stop.

@@ -35,7 +35,11 @@ class Simulator {
   // Component ids are handed out in construction order, which depends only on the scenario,
   // never on how the fabric may later be partitioned. Id 0 is the simulator itself.
   std::uint32_t register_component();
-  std::uint32_t component_count() const { return next_component_; }
+  std::uint32_t component_count() const { return *next_component_; }
+  // Partitions of one parallel run draw component ids from one counter (the first
+  // partition's), so every id equals the one a single simulator would have handed out.
+  // Call before any component is registered here; `root` must outlive this simulator.
+  void share_component_ids(Simulator& root) { next_component_ = root.next_component_; }
 
   // Schedules `target->on_event(arg)` at absolute time `at` (>= now) on behalf of the
   // simulator itself (component 0). Components use Component::schedule_* instead.
@@ -62,6 +66,20 @@ class Simulator {
   }
   // Runs every event with time <= t, then sets the clock to t (unless stopped early).
   StopReason run_until(Time t);
+  // Runs every event with time < end (the clock stays at the last event run). Returns
+  // kStopRequested when stop() was called, else kTimeLimit or kEmpty (for parallel windows).
+  StopReason run_before(Time end) {
+    return run_loop(end - Time::ps(1), [] { return false; });
+  }
+  // Runs every event ordered at or before (t, tie) (the clock stays at the last event run).
+  StopReason run_through(Time t, std::uint64_t tie);
+  // The time of the earliest pending event (cancelled ones included), or Time::max().
+  Time next_time() { return queue_.empty() ? Time::max() : queue_.top_time(); }
+  // The tie key of the event running now (of the last one run between events).
+  std::uint64_t current_tie() const { return last_tie_; }
+  // Uncounts the event running now: for a component replicated in every partition of a
+  // parallel run, whose replicas' events stand for one event of a single simulator.
+  void discount_event() { --events_; }
   // Runs until `done()` holds (checked before each event), the queue empties or stop().
   template <class Predicate>
   StopReason run_until_condition(Predicate done) {
@@ -117,7 +135,8 @@ class Simulator {
   std::uint64_t events_ = 0;
   std::uint64_t own_seq_ = 0;
   std::uint64_t seed_;
-  std::uint32_t next_component_ = 1;
+  std::uint32_t own_next_component_ = 1;
+  std::uint32_t* next_component_ = &own_next_component_;
   bool stop_requested_ = false;
   bool fingerprint_enabled_ = false;
   std::uint64_t fingerprint_ = 0xCBF29CE484222325ULL;
@@ -131,6 +150,10 @@ class Simulator {
 class Component : public EventHandler {
  public:
   explicit Component(Simulator& sim) : sim_(&sim), id_(sim.register_component()) {}
+  // A replica, in another partition's simulator, of the component with id `id`: one logical
+  // component acting on each partition's part of the model (it schedules the same events in
+  // every partition; all but one replica call Simulator::discount_event in its handler).
+  Component(Simulator& sim, std::uint32_t id) : sim_(&sim), id_(id) {}
   std::uint32_t component_id() const { return id_; }
   Simulator& simulator() const { return *sim_; }
   Time now() const { return sim_->now(); }
@@ -143,6 +166,9 @@ class Component : public EventHandler {
     return schedule_at(sim_->now() + delay, target, arg);
   }
   EventId schedule_self_in(Time delay, std::uint64_t arg) { return schedule_in(delay, *this, arg); }
+  // The tie key of the next event this component schedules, for an event it hands to another
+  // partition instead of its own simulator.
+  std::uint64_t take_tie() { return TieKey::make(id_, seq_++); }
 
  private:
   Simulator* sim_;

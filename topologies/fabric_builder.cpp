@@ -31,8 +31,33 @@ models::NvlinkParams nvlink_params(const NvlinkDomain& nvlink) {
   return p;
 }
 
+namespace {
+void build_into(models::Fabric& fabric, const NetworkGraph& g, const Routes& routes);
+}  // namespace
+
 std::unique_ptr<models::Fabric> build_fabric(const NetworkGraph& g, const Routes& routes,
                                              sim::Simulator& sim) {
+  auto fabric = std::make_unique<models::Fabric>(sim);
+  build_into(*fabric, g, routes);
+  return fabric;
+}
+
+std::unique_ptr<models::Fabric> build_fabric(const NetworkGraph& g, const Routes& routes,
+                                             sim::ParallelEngine& engine,
+                                             const Partitioning& parts) {
+  if (parts.parts != engine.size()) {
+    throw std::invalid_argument("build_fabric: partitioning and engine sizes differ");
+  }
+  auto fabric = std::make_unique<models::Fabric>(engine.simulator(0));
+  fabric->set_partitions(engine, parts.switch_part, parts.nic_part);
+  build_into(*fabric, g, routes);
+  if (fabric->cut_links() > 0) engine.set_lookahead(fabric->min_cut_delay());
+  return fabric;
+}
+
+namespace {
+void build_into(models::Fabric& fab, const NetworkGraph& g, const Routes& routes) {
+  models::Fabric* fabric = &fab;
   for (std::uint32_t e = 0; e < g.endpoint_count; ++e) {
     if (g.nic_port_count(e) != 1) {
       throw ConfigError(
@@ -41,7 +66,6 @@ std::unique_ptr<models::Fabric> build_fabric(const NetworkGraph& g, const Routes
                       g.name, e, g.nic_port_count(e)));
     }
   }
-  auto fabric = std::make_unique<models::Fabric>(sim);
   for (std::uint32_t s = 0; s < g.switch_count; ++s) {
     fabric->add_switch(static_cast<std::uint16_t>(g.degree(s)), g.switch_params, g.switch_tier[s]);
   }
@@ -87,7 +111,7 @@ std::unique_ptr<models::Fabric> build_fabric(const NetworkGraph& g, const Routes
       fabric->add_nvlink_domain(nv, std::move(gpus));
     }
   }
-  return fabric;
 }
+}  // namespace
 
 }  // namespace fabricsim::topologies

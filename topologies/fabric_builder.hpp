@@ -5,8 +5,10 @@
 #include <memory>
 
 #include "models/fabric.hpp"
+#include "sim/parallel.hpp"
 #include "sim/simulator.hpp"
 #include "topologies/network_graph.hpp"
+#include "topologies/partition.hpp"
 #include "topologies/routing.hpp"
 
 namespace fabricsim::topologies {
@@ -20,5 +22,10 @@ namespace fabricsim::topologies {
 models::NvlinkParams nvlink_params(const NvlinkDomain& nvlink);
 std::unique_ptr<models::Fabric> build_fabric(const NetworkGraph& g, const Routes& routes,
                                              sim::Simulator& sim);
+// The same fabric split over the partitions of `engine` (parts.parts == engine.size()), with
+// every component id as above; sets the engine's lookahead to the smallest delay of a cut link.
+std::unique_ptr<models::Fabric> build_fabric(const NetworkGraph& g, const Routes& routes,
+                                             sim::ParallelEngine& engine,
+                                             const Partitioning& parts);
 
 }  // namespace fabricsim::topologies

@@ -48,4 +48,15 @@ std::uint64_t parse_seed(const std::string& text) {
   return std::stoull(text);
 }
 
+unsigned parse_threads(const std::string& text) {
+  const bool digits = !text.empty() && text.size() <= 4 &&
+                      text.find_first_not_of("0123456789") == std::string::npos;
+  const unsigned long n = digits ? std::stoul(text) : 0;
+  if (n < 1 || n > kMaxThreads) {
+    throw UsageError(
+        fmt::format("--threads \"{}\": expected a whole number from 1 to {}", text, kMaxThreads));
+  }
+  return static_cast<unsigned>(n);
+}
+
 }  // namespace fabricsim::cli

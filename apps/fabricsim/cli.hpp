@@ -32,6 +32,9 @@ bool parse_command_line(const std::string& command, const std::string& synopsis,
 // non-empty PATH; throws UsageError otherwise.
 void check_assignments(const std::vector<std::string>& assignments, const char* option);
 
+// The value of --threads: 1 to kMaxThreads, decimal digits only; else UsageError.
+inline constexpr unsigned kMaxThreads = 1024;
+unsigned parse_threads(const std::string& text);
 // The value of --seed: decimal digits only (Boost would wrap "-1" to 2^64-1); else UsageError.
 std::uint64_t parse_seed(const std::string& text);
 

@@ -1,4 +1,4 @@
-// `fabricsim run SCENARIO.json [--out DIR] [--seed N] [--set a.b=V]... [--quiet]`.
+// `fabricsim run SCENARIO.json [--out DIR] [--seed N] [--set a.b=V]... [--threads N] [--quiet]`.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -18,8 +18,10 @@ int run_command(const std::vector<std::string>& args) {
        "directory for results.json, config.json, time series CSVs, trace.json")  //
       ("seed", po::value<std::string>(), "override the scenario's seed")         //
       ("set", po::value<std::vector<std::string>>()->composing(),
-       "override a scenario field: a.b.c=VALUE (repeatable)")                 //
-      ("quiet,q", "print nothing but errors (no summary, no progress line)")  //
+       "override a scenario field: a.b.c=VALUE (repeatable)")  //
+      ("threads", po::value<std::string>()->default_value("1"),
+       "parallel run on N threads (fabric partitions); results do not depend on N")  //
+      ("quiet,q", "print nothing but errors (no summary, no progress line)")         //
       ("json", "print results.json on stdout");
   po::positional_options_description positional;
   positional.add("scenario", 1);
@@ -37,6 +39,7 @@ int run_command(const std::vector<std::string>& args) {
   const bool quiet = vm.count("quiet") != 0U;
   scenario::RunOptions run_options;
   run_options.out_dir = vm["out"].as<std::string>();
+  run_options.threads = parse_threads(vm["threads"].as<std::string>());
   run_options.progress = !quiet && isatty(STDERR_FILENO) != 0 && isatty(STDOUT_FILENO) != 0;
   const auto results = scenario::run_scenario(scenario, run_options);
   if (!quiet) {

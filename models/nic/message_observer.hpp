@@ -28,6 +28,7 @@ struct FlowRecord {
   std::uint64_t bytes;
   sim::Time start;
   sim::Time end;
+  std::uint64_t tie = 0;  // tie key of the event that completed it (orders merged logs)
 };
 
 }  // namespace fabricsim::models

@@ -54,6 +54,12 @@ std::uint32_t Nic::connect_qp(EndpointId dst, std::uint32_t channel) {
   if (dst >= directory_->size() || (*directory_)[dst] == nullptr || dst == id_) {
     throw std::invalid_argument(fmt::format("NIC {}: no peer endpoint {}", id_, dst));
   }
+  if (sealed_ && &(*directory_)[dst]->simulator() != &simulator()) {
+    throw std::logic_error(fmt::format(
+        "NIC {}: a queue pair to NIC {} (another partition) during a parallel run; parallel runs "
+        "connect their queue pairs before the run",
+        id_, dst));
+  }
   const std::uint32_t local = create_qp(dst, channel);
   qps_[local].remote_qp = (*directory_)[dst]->accept_qp(id_, local, channel);
   return local;
@@ -339,7 +345,9 @@ void Nic::on_ack(const Packet& packet, bool nack) {
       qp.send_msg = 0;
     }
     ++counters_.messages_sent;
-    if (flow_log_ != nullptr) flow_log_->push_back(FlowRecord{id_, qp.peer, m.bytes, m.posted, t});
+    if (flow_log_ != nullptr)
+      flow_log_->push_back(
+          FlowRecord{id_, qp.peer, m.bytes, m.posted, t, simulator().current_tie()});
     if (observer_ != nullptr) observer_->on_message_sent(id_, m.cookie, t);
   }
   activate(qi);  // back in the scheduler if the window had blocked it

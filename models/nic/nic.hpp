@@ -63,6 +63,9 @@ class Nic final : public sim::Component, public Node {
   // Completed messages are appended here (FCTs), when set.
   void set_flow_log(std::vector<FlowRecord>* log) { flow_log_ = log; }
   void set_cc_factory(CcFactory factory) { cc_factory_ = std::move(factory); }
+  // Parallel runs: a QP to a NIC of another partition can only be made before the run (the
+  // peer's QP table belongs to another thread); connect_qp then throws instead.
+  void seal_remote_connections(bool on) { sealed_ = on; }
 
   // Node
   void receive(Packet* packet, std::uint16_t in_port) override;
@@ -118,6 +121,7 @@ class Nic final : public sim::Component, public Node {
   std::uint64_t next_message_ = 0;
   EndpointId id_;
   std::uint8_t data_priority_;
+  bool sealed_ = false;
 };
 
 }  // namespace fabricsim::models

@@ -1,0 +1,109 @@
+// Conservative parallel simulation: one Simulator per partition, each on its own thread, run in
+// windows [T, T + lookahead) between barriers; events for another partition go to its inbox and
+// are delivered at the barrier. Event order is (time, tie) in every partition, so a run gives the
+// same events, in the same order per component, for every partition count.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "sim/event.hpp"
+#include "sim/simulator.hpp"
+#include "sim/time.hpp"
+
+namespace fabricsim::sim {
+
+// An event for a component of another partition, with an optional payload of up to 64 bytes
+// (a packet header) that the target partition copies into its own memory on delivery.
+struct RemoteEvent {
+  static constexpr std::size_t kPayloadBytes = 64;
+  Event event;
+  bool has_payload = false;
+  alignas(8) std::array<std::byte, kPayloadBytes> payload{};
+};
+// Events one partition sends to one other partition during a window. Written only by the
+// sending partition's thread during a window, read and cleared only by the target's thread
+// between barriers.
+using Outbox = std::vector<RemoteEvent>;
+
+// Turns a delivered payload into the event argument (e.g. copies a packet header into the
+// target partition's packet pool and returns the new packet's address).
+class PayloadAdopter {
+ public:
+  virtual ~PayloadAdopter() = default;
+  virtual std::uint64_t adopt(const std::array<std::byte, RemoteEvent::kPayloadBytes>& bytes) = 0;
+};
+
+// One partition: its simulator and its outboxes, one per target partition. Owned by the engine.
+struct Partition {
+  Partition(std::uint64_t seed, std::size_t partitions) : sim(seed), outboxes(partitions) {}
+  Simulator sim;
+  std::vector<Outbox> outboxes;
+  PayloadAdopter* adopter = nullptr;  // not owned; needed when payloads arrive here
+};
+
+class ParallelEngine {
+ public:
+  // `partitions` simulators with one seed; partitions 1.. share partition 0's component ids.
+  ParallelEngine(std::size_t partitions, std::uint64_t seed);
+  ParallelEngine(const ParallelEngine&) = delete;
+  ParallelEngine& operator=(const ParallelEngine&) = delete;
+  ~ParallelEngine();
+
+  std::size_t size() const { return parts_.size(); }
+  Partition& partition(std::size_t i) { return *parts_[i]; }
+  Simulator& simulator(std::size_t i) { return parts_[i]->sim; }
+
+  // The smallest delay of any event sent across partitions (> 0; Time::max() when none is).
+  void set_lookahead(Time lookahead);
+  Time lookahead() const { return lookahead_; }
+
+  // Stop on completion: a partition that calls stop() on its simulator declares its part of
+  // the workload complete at that event; partitions marked done here have none. When every
+  // partition is done, the run ends at the latest of those events (in (time, tie) order),
+  // exactly where a single simulator would have stopped. Without it, stop() is ignored.
+  void stop_when_all_done(bool on) { stop_on_done_ = on; }
+  void mark_done(std::size_t partition) { done_[partition] = 1; }
+
+  struct Result {
+    Time end;                   // the clock at the end, as a single simulator would show it
+    bool stopped_done = false;  // ended by stop_when_all_done
+    bool interrupted = false;
+    std::uint64_t events = 0;  // over all partitions
+    std::uint64_t windows = 0;
+  };
+  // Runs events up to and including time `stop_at` (Time::max(): until none is left), one
+  // thread per partition. `interrupt`, when set, is polled between windows every few
+  // hundred windows on the calling thread's partition; true ends the run (Result::interrupted).
+  // An exception thrown by a component ends the run and is rethrown here.
+  Result run(Time stop_at, const std::function<bool()>& interrupt = {});
+
+ private:
+  void worker(std::size_t p, Time stop_at, const std::function<bool()>* interrupt);
+  void drain(std::size_t p, Time window_end);
+  void fail(std::exception_ptr error);
+
+  std::vector<std::unique_ptr<Partition>> parts_;
+  Time lookahead_ = Time::max();
+  bool stop_on_done_ = false;
+  std::vector<std::uint8_t> done_;  // per partition; written by its thread in a window
+  std::vector<Time> done_time_;     // the event at which it became done
+  std::vector<std::uint64_t> done_tie_;
+  std::vector<Time> next_;  // per partition: earliest pending event after delivery
+  std::atomic<bool> failed_{false};
+  std::atomic<bool> interrupted_{false};
+  std::exception_ptr error_;
+  std::atomic<std::uint64_t> windows_{0};
+  bool ended_by_done_ = false;
+  Time done_at_;
+  struct BarrierImpl;
+  std::unique_ptr<BarrierImpl> barrier_;
+};
+
+}  // namespace fabricsim::sim
