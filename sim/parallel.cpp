@@ -11,9 +11,16 @@
 
 namespace fabricsim::sim {
 
+// The barrier's completion step runs once per phase, before any thread is released: it fixes
+// whether the run halts, so that every thread takes the same decision (a failure flagged
+// while some threads are already past the barrier waits for the next one).
 struct ParallelEngine::BarrierImpl {
-  explicit BarrierImpl(std::ptrdiff_t n) : barrier(n) {}
-  std::barrier<> barrier;
+  struct Completion {
+    ParallelEngine* engine;
+    void operator()() noexcept { engine->halt_ = engine->failed_ || engine->interrupted_; }
+  };
+  BarrierImpl(std::ptrdiff_t n, ParallelEngine* engine) : barrier(n, Completion{engine}) {}
+  std::barrier<Completion> barrier;
 };
 
 ParallelEngine::ParallelEngine(std::size_t partitions, std::uint64_t seed)
@@ -69,7 +76,7 @@ void ParallelEngine::drain(std::size_t p, Time window_end) {
 
 void ParallelEngine::worker(std::size_t p, Time stop_at, const std::function<bool()>* interrupt) {
   Partition& me = *parts_[p];
-  std::barrier<>& barrier = barrier_->barrier;
+  auto& barrier = barrier_->barrier;
   const std::size_t n = parts_.size();
   auto global_next = [this] { return *std::min_element(next_.begin(), next_.end()); };
   Time start = global_next();
@@ -103,7 +110,7 @@ void ParallelEngine::worker(std::size_t p, Time stop_at, const std::function<boo
       }
     });
     barrier.arrive_and_wait();
-    if (failed_) break;
+    if (halt_) break;
     bool all_done = stop_on_done_;
     bool any_done = false;
     for (std::size_t q = 0; q < n; ++q) {
@@ -140,7 +147,7 @@ void ParallelEngine::worker(std::size_t p, Time stop_at, const std::function<boo
         }
       });
       barrier.arrive_and_wait();
-      if (failed_) break;
+      if (halt_) break;
     }
     guarded([&] {
       drain(p, window_end);
@@ -153,7 +160,7 @@ void ParallelEngine::worker(std::size_t p, Time stop_at, const std::function<boo
       });
     }
     barrier.arrive_and_wait();
-    if (failed_ || interrupted_) break;
+    if (halt_) break;
     start = global_next();
   }
   if (p == 0) windows_ = window;
@@ -165,7 +172,8 @@ ParallelEngine::Result ParallelEngine::run(Time stop_at, const std::function<boo
   failed_ = false;
   interrupted_ = false;
   ended_by_done_ = false;
-  barrier_ = std::make_unique<BarrierImpl>(static_cast<std::ptrdiff_t>(parts_.size()));
+  halt_ = false;
+  barrier_ = std::make_unique<BarrierImpl>(static_cast<std::ptrdiff_t>(parts_.size()), this);
   {
     std::vector<std::jthread> threads;
     for (std::size_t p = 1; p < parts_.size(); ++p)

@@ -98,6 +98,7 @@ class ParallelEngine {
   std::vector<Time> next_;  // per partition: earliest pending event after delivery
   std::atomic<bool> failed_{false};
   std::atomic<bool> interrupted_{false};
+  bool halt_ = false;  // set by the barrier's completion step only
   std::exception_ptr error_;
   std::atomic<std::uint64_t> windows_{0};
   bool ended_by_done_ = false;
