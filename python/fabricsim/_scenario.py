@@ -88,17 +88,20 @@ class Scenario:
         """A new Scenario with more overrides applied after this one's."""
         return Scenario(self, overrides)
 
-    def run(self, out_dir=None):
+    def run(self, out_dir=None, *, threads=1):
         """Runs the simulation (GIL released; Ctrl-C raises KeyboardInterrupt) and returns its
         Results. With `out_dir`, writes results.json, config.json and the CSVs there as
         `fabricsim run --out` does; without, they go to a temporary directory that is removed
-        once the time series are read."""
+        once the time series are read. `threads` > 1 runs the fabric's partitions in parallel
+        (`fabricsim run --threads`): the results are the same for every thread count."""
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ValueError(f"threads: expected a whole number >= 1, got {threads!r}")
         if out_dir is not None:
             out_dir = os.fspath(out_dir)
-            full, reproducible = self._engine.run(out_dir)
+            full, reproducible = self._engine.run(out_dir, threads)
             return Results._from_run(json.loads(full), json.loads(reproducible), out_dir, True)
         with tempfile.TemporaryDirectory(prefix="fabricsim-") as tmp:
-            full, reproducible = self._engine.run(tmp)
+            full, reproducible = self._engine.run(tmp, threads)
             return Results._from_run(json.loads(full), json.loads(reproducible), tmp, False)
 
     def __repr__(self):

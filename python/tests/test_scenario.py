@@ -95,6 +95,16 @@ def test_same_seed_same_results_other_seed_other_results(root):
     assert c["flows"] != a["flows"]
 
 
+def test_threads_give_the_same_results(root):
+    s = fabricsim.Scenario(root / "configs/scenarios/perm_1024_dcqcn.json",
+                           ["workload.flow_size=256KB", "topology=../topologies/fat_tree_128.json"])
+    one = s.run().to_dict(False)
+    assert s.run(threads=2).to_dict(False) == one
+    assert s.run(threads=3).to_dict(False) == one
+    with pytest.raises(ValueError):
+        s.run(threads=0)
+
+
 def test_config_errors_name_the_file_the_json_path_and_the_value(root, tmp_path):
     with pytest.raises(fabricsim.ConfigError) as e:
         fabricsim.Scenario(root / INCAST, ["workload.flow_size=2XB"])
