@@ -23,6 +23,9 @@ std::string table_header(const HwOptions& options, std::int32_t nranks,
     text += fmt::format(
         "# predicted: fabricsim, {} hosts behind one switch, links {}, host-to-host latency {}\n",
         nranks, options.predict_rate, options.predict_latency);
+    if (options.ranks_per_node > 1) {
+      text += "# note: the predicted star has no nodes: there every rank is its own node\n";
+    }
   }
   text += fmt::format("#{:>12} {:>12} {:>8} {:>11} {:>11} {:>11} {:>8}", "size(B)", "count", "type",
                       "time(us)", "algbw(GB/s)", "busbw(GB/s)", "#wrong");

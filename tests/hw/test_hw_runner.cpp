@@ -190,6 +190,21 @@ TEST_CASE("fabricsim-hw: --json writes the table, the prediction fills its colum
   CHECK(contains(doc, "\"wrong\": 0"));
 }
 
+TEST_CASE("fabricsim-hw: a size range is rounded down to the op's unit, a list is not",
+          "[hw][runner]") {
+  // All-to-all of float32 on 3 ranks: 12-byte units, so 1 KiB becomes 1020 B (255 elements).
+  const Outcome o = run_hw(
+      "--launch-local 3 --op alltoall --algorithm pairwise --sizes 1KiB:2KiB --iters 1 --check");
+  INFO(o.out << o.err);
+  REQUIRE(o.exit_code == 0);
+  CHECK(contains(o.out, "         1020          255  float32"));
+  CHECK(contains(o.out, "         2040          510  float32"));
+  const Outcome listed =
+      run_hw("--launch-local 3 --op alltoall --algorithm pairwise --sizes 1KiB --iters 1");
+  CHECK(listed.exit_code == 2);
+  CHECK(contains(listed.err, "--sizes: 1024 is not a multiple of 12 bytes"));
+}
+
 TEST_CASE("fabricsim-hw: --transport verbs without the verbs backend is a clear error",
           "[hw][runner]") {
   if (fabricsim::workloads::hw::verbs_backend_built()) return;  // covered by the verbs tests
