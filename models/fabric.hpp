@@ -74,6 +74,10 @@ class Fabric {
   // After a parallel run: the partitions' flow logs merged into flows() in completion order
   // (time, then the completing event's tie key), the order a single simulator logs them in.
   void merge_flow_logs();
+  // A partition's flow log (parallel runs), e.g. to put there what another process logged.
+  std::vector<FlowRecord>& partition_flows(std::uint32_t partition) {
+    return part_flows_.at(partition);
+  }
   // Makes every NIC refuse to create queue pairs across partitions from now on.
   void seal_remote_connections() {
     for (Nic* n : nics_)

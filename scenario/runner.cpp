@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <type_traits>
 
 #include "models/fabric.hpp"
 #include "models/params.hpp"
@@ -147,8 +149,9 @@ Results base_results(const Scenario& s, const topologies::NetworkGraph& graph) {
   return r;
 }
 
-// FCTs of the fabric's flow log and the fabric counters.
-void flow_and_fabric_results(Results& r, const models::Fabric& fabric, bool flow_workload) {
+// FCTs of the fabric's flow log and the fabric counters `c`.
+void flow_and_fabric_results(Results& r, const models::Fabric& fabric, bool flow_workload,
+                             const models::FabricCounters& c) {
   // Flows are the traffic workloads' messages; a collective's messages are its steps.
   sim::Histogram fct;
   if (flow_workload) {
@@ -161,7 +164,6 @@ void flow_and_fabric_results(Results& r, const models::Fabric& fabric, bool flow
   r.flows.fct_p99_ps = fct.percentile(99);
   r.flows.fct_max_ps = fct.max();
   r.flows.fct_mean_ps = fct.mean();
-  const auto c = fabric.counters();
   // By name: a positional list silently shifted fields when this type changed (brace elision
   // into FabricCounters::drops_by_reason moved ECN/PFC/queue counts into drop reasons).
   r.fabric = {.packets_delivered = c.packets_delivered,
@@ -178,6 +180,53 @@ void write_text(const std::filesystem::path& path, const std::string& text) {
   std::ofstream out(path);
   if (!out) throw std::runtime_error(fmt::format("cannot write \"{}\"", path.string()));
   out << text;
+}
+
+// Distributed runs: every process counted only its own partition's components.
+models::FabricCounters combine_processes(const models::FabricCounters& c, sim::Exchange& x) {
+  std::vector<std::uint64_t> sums{c.packets_delivered,
+                                  c.packet_hops,
+                                  c.drops,
+                                  c.retransmissions,
+                                  c.timeouts,
+                                  c.ecn_marks,
+                                  c.cnps,
+                                  c.pfc_pause_frames,
+                                  c.pfc_resume_frames,
+                                  c.bytes_delivered,
+                                  c.messages_completed};
+  sums.insert(sums.end(), c.drops_by_reason.begin(), c.drops_by_reason.end());
+  x.sum(sums);
+  std::vector<std::uint64_t> maxima{c.max_queue_bytes};
+  x.max(maxima);
+  models::FabricCounters out;
+  std::size_t i = 0;
+  for (std::uint64_t* field :
+       {&out.packets_delivered, &out.packet_hops, &out.drops, &out.retransmissions, &out.timeouts,
+        &out.ecn_marks, &out.cnps, &out.pfc_pause_frames, &out.pfc_resume_frames,
+        &out.bytes_delivered, &out.messages_completed}) {
+    *field = sums[i++];
+  }
+  for (auto& d : out.drops_by_reason)
+    d = sums[i++];
+  out.max_queue_bytes = maxima[0];
+  return out;
+}
+
+// Distributed runs: every process gets every partition's flow log.
+void share_flow_logs(models::Fabric& fabric, sim::Exchange& x) {
+  static_assert(std::is_trivially_copyable_v<models::FlowRecord>);
+  const auto me = static_cast<std::uint32_t>(x.rank());
+  const auto& mine = fabric.partition_flows(me);
+  std::vector<std::byte> bytes(mine.size() * sizeof(models::FlowRecord));
+  if (!bytes.empty()) std::memcpy(bytes.data(), mine.data(), bytes.size());
+  const auto from = x.all_to_all(std::vector<std::vector<std::byte>>(x.size(), bytes));
+  for (std::uint32_t q = 0; q < x.size(); ++q) {
+    if (q == me) continue;
+    auto& log = fabric.partition_flows(q);
+    log.resize(from[q].size() / sizeof(models::FlowRecord));
+    if (!log.empty()) std::memcpy(log.data(), from[q].data(), from[q].size());
+  }
 }
 
 // A parallel run (RunOptions::threads > 1): the fabric split by topologies::partition_graph,
@@ -199,8 +248,11 @@ Results run_parallel(const Scenario& s, const RunOptions& options) {
   }
   const auto graph = topologies::build_graph(s.topology);
   const auto routes = topologies::compute_routes(graph);
-  const auto parts = topologies::partition_graph(graph, options.threads);
-  sim::ParallelEngine engine(parts.parts, s.seed);
+  const std::uint32_t partitions = options.distributed != nullptr
+                                       ? static_cast<std::uint32_t>(options.distributed->size())
+                                       : options.threads;
+  const auto parts = topologies::partition_graph(graph, partitions);
+  sim::ParallelEngine engine(parts.parts, s.seed, options.distributed != nullptr);
   auto fabric = topologies::build_fabric(graph, routes, engine, parts);
   Results r = base_results(s, graph);
 
@@ -235,18 +287,26 @@ Results run_parallel(const Scenario& s, const RunOptions& options) {
 
   const auto run_start = std::chrono::steady_clock::now();
   r.setup_seconds = std::chrono::duration<double>(run_start - wall_start).count();
-  const auto result = engine.run(s.stop_at, options.interrupt);
+  const auto result = options.distributed != nullptr
+                          ? engine.run_distributed(s.stop_at, *options.distributed)
+                          : engine.run(s.stop_at, options.interrupt);
   r.run_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
   if (result.interrupted) throw RunInterrupted();
+  models::FabricCounters counters = fabric->counters();
+  if (options.distributed != nullptr) {
+    counters = combine_processes(counters, *options.distributed);
+    share_flow_logs(*fabric, *options.distributed);
+  }
   fabric->merge_flow_logs();
-  flow_and_fabric_results(r, *fabric, true);
+  flow_and_fabric_results(r, *fabric, true, counters);
   r.sim_time_ps = result.end.picoseconds();
   r.events = result.events;
   r.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   r.peak_rss_bytes = peak_rss_bytes();
-  if (!options.out_dir.empty()) {
+  const bool writer = options.distributed == nullptr || options.distributed->rank() == 0;
+  if (!options.out_dir.empty() && writer) {
     std::filesystem::create_directories(options.out_dir);
     const auto dir = std::filesystem::path(options.out_dir);
     write_text(dir / "results.json", to_json(r).dump(2) + "\n");
@@ -263,7 +323,7 @@ Results run_parallel(const Scenario& s, const RunOptions& options) {
 }  // namespace
 
 Results run_scenario(const Scenario& s, const RunOptions& options) {
-  if (options.threads > 1) return run_parallel(s, options);
+  if (options.threads > 1 || options.distributed != nullptr) return run_parallel(s, options);
   const auto wall_start = std::chrono::steady_clock::now();
   const auto graph = topologies::build_graph(s.topology);
   const auto routes = topologies::compute_routes(graph);
@@ -365,7 +425,7 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
                    collective->describe_pending(4).c_str());
     }
   }
-  flow_and_fabric_results(r, *fabric, !collective && !training);
+  flow_and_fabric_results(r, *fabric, !collective && !training, fabric->counters());
   r.sim_time_ps = sim.now().picoseconds();
   r.events = sim.events_processed();
   r.wall_seconds =

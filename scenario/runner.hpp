@@ -8,6 +8,7 @@
 
 #include "scenario/results.hpp"
 #include "scenario/scenario.hpp"
+#include "sim/parallel.hpp"
 
 namespace fabricsim::scenario {
 
@@ -21,6 +22,10 @@ struct RunOptions {
   // Threads of a parallel run (conservative PDES, one fabric partition per thread; see
   // README "Parallel runs"). Results are identical for every count. 1: the single simulator.
   unsigned threads = 1;
+  // Distributed runs: this process is one of exchange->size() processes (MPI ranks; see
+  // sim/mpi.hpp), each running one partition; every process returns the same Results, and only
+  // the one of rank 0 writes out_dir. Not owned; nullptr: not distributed.
+  sim::Exchange* distributed = nullptr;
 };
 
 // Thrown by run_scenario when RunOptions::interrupt asked the run to stop.

@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <barrier>
+#include <cstring>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <type_traits>
 
 namespace fabricsim::sim {
 
@@ -23,7 +25,7 @@ struct ParallelEngine::BarrierImpl {
   std::barrier<Completion> barrier;
 };
 
-ParallelEngine::ParallelEngine(std::size_t partitions, std::uint64_t seed)
+ParallelEngine::ParallelEngine(std::size_t partitions, std::uint64_t seed, bool registry)
     : done_(partitions, 0),
       done_time_(partitions),
       done_tie_(partitions, 0),
@@ -31,6 +33,7 @@ ParallelEngine::ParallelEngine(std::size_t partitions, std::uint64_t seed)
   if (partitions == 0) throw std::invalid_argument("a parallel run needs at least 1 partition");
   for (std::size_t i = 0; i < partitions; ++i) {
     parts_.push_back(std::make_unique<Partition>(seed, partitions));
+    if (i == 0 && registry) parts_[0]->sim.enable_component_registry();
     if (i > 0) parts_[i]->sim.share_component_ids(parts_[0]->sim);
   }
 }
@@ -61,16 +64,20 @@ void ParallelEngine::drain(std::size_t p, Time window_end) {
     if (q == p) continue;
     Outbox& in = parts_[q]->outboxes[p];
     for (RemoteEvent& r : in) {
-      if (r.event.at < window_end) {
-        throw std::logic_error(fmt::format(
-            "parallel run: an event from partition {} to {} at {} ps is inside the window "
-            "ending at {} ps (a cross-partition delay below the lookahead of {} ps)",
-            q, p, r.event.at.picoseconds(), window_end.picoseconds(), lookahead_.picoseconds()));
-      }
+      check_due(q, p, r.event.at, window_end);
       const std::uint64_t arg = r.has_payload ? me.adopter->adopt(r.payload) : r.event.arg;
       me.sim.push(r.event.at, r.event.tie, *r.event.target, arg);
     }
     in.clear();
+  }
+}
+
+void ParallelEngine::check_due(std::size_t from, std::size_t to, Time at, Time window_end) const {
+  if (at < window_end) {
+    throw std::logic_error(fmt::format(
+        "parallel run: an event from partition {} to {} at {} ps is inside the window "
+        "ending at {} ps (a cross-partition delay below the lookahead of {} ps)",
+        from, to, at.picoseconds(), window_end.picoseconds(), lookahead_.picoseconds()));
   }
 }
 
@@ -196,6 +203,133 @@ ParallelEngine::Result ParallelEngine::run(Time stop_at, const std::function<boo
     r.end = Time::zero();
     for (const auto& part : parts_)
       r.end = std::max(r.end, part->sim.now());
+  }
+  return r;
+}
+
+namespace {
+// An event on the wire between processes: the target named by its component id.
+struct WireEvent {
+  std::int64_t at;
+  std::uint64_t tie;
+  std::uint64_t target;
+  std::uint64_t arg;
+  std::uint64_t has_payload;
+  std::array<std::byte, RemoteEvent::kPayloadBytes> payload;
+};
+static_assert(std::is_trivially_copyable_v<WireEvent>);
+}  // namespace
+
+ParallelEngine::Result ParallelEngine::run_distributed(Time stop_at, Exchange& exchange) {
+  const std::size_t n = parts_.size();
+  const std::size_t p = exchange.rank();
+  if (exchange.size() != n || p >= n) {
+    throw std::invalid_argument(
+        fmt::format("distributed run: {} processes for {} partitions", exchange.size(), n));
+  }
+  Simulator& me = parts_[p]->sim;
+  if (me.component_count() > 1 && me.component(1) == nullptr) {
+    throw std::logic_error("distributed run: the engine was built without a component registry");
+  }
+  std::vector<std::vector<std::byte>> to(n);
+  auto global_next = [&] { return Time::ps(exchange.min(me.next_time().picoseconds())); };
+  Time start = global_next();
+  std::uint64_t windows = 0;
+  bool ended_by_done = false;
+  Time done_at;
+  while (start != Time::max() && start <= stop_at) {
+    const Time end = (lookahead_ >= Time::max() - start) ? Time::max() : start + lookahead_;
+    const Time window_end = stop_at == Time::max() ? end : std::min(end, stop_at + Time::ps(1));
+    if (!done_[p]) {
+      while (me.run_before(window_end) == StopReason::kStopRequested) {
+        if (stop_on_done_) {
+          done_[p] = 1;
+          done_time_[p] = me.now();
+          done_tie_[p] = me.current_tie();
+          break;
+        }
+      }
+    }
+    // Everyone's completion state: (done, time, tie) per process.
+    const auto states = exchange.all_gather(
+        {done_[p], static_cast<std::uint64_t>(done_time_[p].picoseconds()), done_tie_[p]});
+    bool all_done = stop_on_done_;
+    bool any_done = false;
+    std::size_t last = 0;
+    for (std::size_t q = 0; q < n; ++q) {
+      done_[q] = static_cast<std::uint8_t>(states[3 * q]);
+      done_time_[q] = Time::ps(static_cast<std::int64_t>(states[3 * q + 1]));
+      done_tie_[q] = states[3 * q + 2];
+      all_done = all_done && done_[q] != 0;
+      any_done = any_done || done_[q] != 0;
+      if (done_[q] != 0 && (done_time_[q] > done_time_[last] ||
+                            (done_time_[q] == done_time_[last] && done_tie_[q] > done_tie_[last]) ||
+                            done_[last] == 0)) {
+        last = q;
+      }
+    }
+    if (all_done) {
+      while (me.run_through(done_time_[last], done_tie_[last]) == StopReason::kStopRequested) {
+      }
+      ended_by_done = true;
+      done_at = done_time_[last];
+      break;
+    }
+    // Partitions already complete run the window now (see run()); the states above were
+    // taken before this, so none of them ran past a last completion found in step 1.
+    if (any_done && stop_on_done_ && done_[p] != 0) {
+      while (me.run_before(window_end) == StopReason::kStopRequested) {
+      }
+    }
+    for (std::size_t q = 0; q < n; ++q) {
+      to[q].clear();
+      if (q == p) continue;
+      Outbox& out = parts_[p]->outboxes[q];
+      to[q].resize(out.size() * sizeof(WireEvent));
+      for (std::size_t i = 0; i < out.size(); ++i) {
+        const RemoteEvent& r = out[i];
+        const auto* target = dynamic_cast<const Component*>(r.event.target);
+        if (target == nullptr) {
+          throw std::logic_error("distributed run: an event for another process has no component");
+        }
+        WireEvent w{r.event.at.picoseconds(), r.event.tie, target->component_id(), r.event.arg,
+                    r.has_payload ? 1U : 0U,  r.payload};
+        std::memcpy(to[q].data() + i * sizeof(WireEvent), &w, sizeof(WireEvent));
+      }
+      out.clear();
+    }
+    const auto from = exchange.all_to_all(to);
+    for (std::size_t q = 0; q < n; ++q) {
+      const std::size_t count = from[q].size() / sizeof(WireEvent);
+      for (std::size_t i = 0; i < count; ++i) {
+        WireEvent w;
+        std::memcpy(&w, from[q].data() + i * sizeof(WireEvent), sizeof(WireEvent));
+        const Time at = Time::ps(w.at);
+        check_due(q, p, at, window_end);
+        Component* target = me.component(static_cast<std::uint32_t>(w.target));
+        if (target == nullptr) {
+          throw std::logic_error(
+              fmt::format("distributed run: no component {} in this process", w.target));
+        }
+        const std::uint64_t arg = w.has_payload != 0 ? parts_[p]->adopter->adopt(w.payload) : w.arg;
+        me.push(at, w.tie, *target, arg);
+      }
+    }
+    ++windows;
+    start = global_next();
+  }
+  Result r;
+  r.windows = windows;
+  r.stopped_done = ended_by_done;
+  std::vector<std::uint64_t> events{me.events_processed()};
+  exchange.sum(events);
+  r.events = events[0];
+  if (ended_by_done) {
+    r.end = done_at;
+  } else if (stop_at != Time::max()) {
+    r.end = stop_at;
+  } else {
+    r.end = Time::ps(exchange.max(me.now().picoseconds()));
   }
   return r;
 }

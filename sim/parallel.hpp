@@ -40,6 +40,25 @@ class PayloadAdopter {
   virtual std::uint64_t adopt(const std::array<std::byte, RemoteEvent::kPayloadBytes>& bytes) = 0;
 };
 
+// How the processes of a distributed run (one partition each, sim/mpi.hpp) meet between
+// windows: every call is collective (all processes make it, in the same order).
+class Exchange {
+ public:
+  virtual ~Exchange() = default;
+  virtual std::size_t rank() const = 0;  // = the partition this process runs
+  virtual std::size_t size() const = 0;
+  virtual std::int64_t min(std::int64_t local) = 0;
+  virtual std::int64_t max(std::int64_t local) = 0;
+  // Element-wise sums / maxima over all processes, in place.
+  virtual void sum(std::vector<std::uint64_t>& values) = 0;
+  virtual void max(std::vector<std::uint64_t>& values) = 0;
+  // Every process's `mine`, in rank order, to every process.
+  virtual std::vector<std::uint64_t> all_gather(const std::vector<std::uint64_t>& mine) = 0;
+  // to[q] goes to process q; returns what each process sent to this one, in rank order.
+  virtual std::vector<std::vector<std::byte>> all_to_all(
+      const std::vector<std::vector<std::byte>>& to) = 0;
+};
+
 // One partition: its simulator and its outboxes, one per target partition. Owned by the engine.
 struct Partition {
   Partition(std::uint64_t seed, std::size_t partitions) : sim(seed), outboxes(partitions) {}
@@ -51,7 +70,7 @@ struct Partition {
 class ParallelEngine {
  public:
   // `partitions` simulators with one seed; partitions 1.. share partition 0's component ids.
-  ParallelEngine(std::size_t partitions, std::uint64_t seed);
+  ParallelEngine(std::size_t partitions, std::uint64_t seed, bool registry = false);
   ParallelEngine(const ParallelEngine&) = delete;
   ParallelEngine& operator=(const ParallelEngine&) = delete;
   ~ParallelEngine();
@@ -83,10 +102,16 @@ class ParallelEngine {
   // hundred windows on the calling thread's partition; true ends the run (Result::interrupted).
   // An exception thrown by a component ends the run and is rethrown here.
   Result run(Time stop_at, const std::function<bool()>& interrupt = {});
+  // The same window loop as one process of a distributed run: this process runs partition
+  // exchange.rank() (the others' simulators stay idle here) and meets the other processes
+  // through `exchange` at each window's end. Needs the component registry (built with
+  // `registry` = true), since events name their targets by component id between processes.
+  Result run_distributed(Time stop_at, Exchange& exchange);
 
  private:
   void worker(std::size_t p, Time stop_at, const std::function<bool()>* interrupt);
   void drain(std::size_t p, Time window_end);
+  void check_due(std::size_t from, std::size_t to, Time at, Time window_end) const;
   void fail(std::exception_ptr error);
 
   std::vector<std::unique_ptr<Partition>> parts_;

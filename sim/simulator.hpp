@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <unordered_set>
+#include <vector>
 
 #include "sim/event.hpp"
 #include "sim/event_queue.hpp"
@@ -18,6 +20,8 @@ struct EventId {
   Time at;
   std::uint64_t tie = 0;
 };
+
+class Component;
 
 enum class StopReason { kEmpty, kTimeLimit, kPredicate, kStopRequested };
 
@@ -39,7 +43,28 @@ class Simulator {
   // Partitions of one parallel run draw component ids from one counter (the first
   // partition's), so every id equals the one a single simulator would have handed out.
   // Call before any component is registered here; `root` must outlive this simulator.
-  void share_component_ids(Simulator& root) { next_component_ = root.next_component_; }
+  void share_component_ids(Simulator& root) {
+    next_component_ = root.next_component_;
+    registry_ = root.registry_;
+  }
+  // Distributed runs: records every component by id (for events that name their target by id
+  // between processes). Call on the root before any component is registered and before
+  // share_component_ids.
+  void enable_component_registry() {
+    if (registry_ == nullptr) {
+      own_registry_ = std::make_unique<std::vector<Component*>>();
+      registry_ = own_registry_.get();
+    }
+  }
+  // The component with id `id` (registry enabled), or nullptr.
+  Component* component(std::uint32_t id) const {
+    return registry_ != nullptr && id < registry_->size() ? (*registry_)[id] : nullptr;
+  }
+  void note_component(std::uint32_t id, Component* c) {
+    if (registry_ == nullptr) return;
+    if (registry_->size() <= id) registry_->resize(id + 1, nullptr);
+    (*registry_)[id] = c;
+  }
 
   // Schedules `target->on_event(arg)` at absolute time `at` (>= now) on behalf of the
   // simulator itself (component 0). Components use Component::schedule_* instead.
@@ -137,6 +162,8 @@ class Simulator {
   std::uint64_t seed_;
   std::uint32_t own_next_component_ = 1;
   std::uint32_t* next_component_ = &own_next_component_;
+  std::unique_ptr<std::vector<Component*>> own_registry_;
+  std::vector<Component*>* registry_ = nullptr;
   bool stop_requested_ = false;
   bool fingerprint_enabled_ = false;
   std::uint64_t fingerprint_ = 0xCBF29CE484222325ULL;
@@ -149,7 +176,9 @@ class Simulator {
 // id, and stamps the events it schedules with (id, own sequence number).
 class Component : public EventHandler {
  public:
-  explicit Component(Simulator& sim) : sim_(&sim), id_(sim.register_component()) {}
+  explicit Component(Simulator& sim) : sim_(&sim), id_(sim.register_component()) {
+    sim.note_component(id_, this);
+  }
   // A replica, in another partition's simulator, of the component with id `id`: one logical
   // component acting on each partition's part of the model (it schedules the same events in
   // every partition; all but one replica call Simulator::discount_event in its handler).

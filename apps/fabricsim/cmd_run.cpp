@@ -3,10 +3,13 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <memory>
+#include <stdexcept>
 
 #include "apps/fabricsim/cli.hpp"
 #include "scenario/runner.hpp"
 #include "scenario/scenario.hpp"
+#include "sim/mpi.hpp"
 
 namespace fabricsim::cli {
 
@@ -41,7 +44,24 @@ int run_command(const std::vector<std::string>& args) {
   run_options.out_dir = vm["out"].as<std::string>();
   run_options.threads = parse_threads(vm["threads"].as<std::string>());
   run_options.progress = !quiet && isatty(STDERR_FILENO) != 0 && isatty(STDOUT_FILENO) != 0;
+  // Started by mpirun with more than one process: a distributed run, one partition per rank.
+  std::unique_ptr<sim::Exchange> exchange;
+  if (sim::mpi::launched_size() > 1) {
+    if (!sim::mpi::available()) {
+      throw std::runtime_error(fmt::format("started as one of {} MPI processes, but {}",
+                                           sim::mpi::launched_size(),
+                                           sim::mpi::unavailable_reason()));
+    }
+    if (run_options.threads > 1) {
+      throw UsageError("--threads: a distributed run (mpirun) runs one partition per process");
+    }
+    sim::mpi::init();
+    exchange = sim::mpi::world_exchange();
+    run_options.distributed = exchange.get();
+    run_options.progress = false;
+  }
   const auto results = scenario::run_scenario(scenario, run_options);
+  if (exchange && exchange->rank() != 0) return kExitOk;  // rank 0 reports
   if (!quiet) {
     for (const auto& w : results.warnings)
       std::cerr << "fabricsim: warning: " << w << "\n";

@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""Distributed runs: `mpirun -np 2 fabricsim run X` writes the same results.json as a
+single-process run (measured fields aside). Skipped (exit 77) when mpirun is not installed or
+fabricsim was built without MPI; then it checks instead that a process started as one of two
+MPI ranks stops with a message saying so.
+
+usage: run_mpi.py FABRICSIM SOURCE_DIR HAVE_MPI(0|1)"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+MEASURED = {"wall_seconds", "setup_seconds", "run_seconds", "events_per_second",
+            "packet_hops_per_second", "peak_rss_bytes"}
+# A small fabric (fat_tree_128: 128 hosts, pods split over the two ranks), DCQCN, PFC.
+SCENARIO = ["configs/scenarios/perm_1024_dcqcn.json",
+            "--set", "topology=../topologies/fat_tree_128.json",
+            "--set", "workload.flow_size=512KB"]
+
+
+def results(path):
+    with open(path) as f:
+        doc = json.load(f)
+    return {k: v for k, v in doc.items() if k not in MEASURED}
+
+
+def main():
+    binary, source, have_mpi = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
+    mpirun = shutil.which("mpirun")
+    if not have_mpi or mpirun is None:
+        # Feature off: a process that MPI started must say so, not run alone.
+        env = dict(os.environ, OMPI_COMM_WORLD_SIZE="2")
+        with tempfile.TemporaryDirectory(prefix="fabricsim_mpi_") as out:
+            p = subprocess.run([binary, "run"] + SCENARIO + ["--out", out, "--quiet"], cwd=source,
+                               env=env, capture_output=True, text=True)
+        if have_mpi:
+            print("SKIPPED: mpirun not found (apt-get install openmpi-bin)")
+            return 77
+        assert p.returncode == 1 and "built without MPI" in p.stderr, (p.returncode, p.stderr)
+        print("SKIPPED: fabricsim built without MPI (the refusal message was checked)")
+        return 77
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+               OMPI_MCA_rmaps_base_oversubscribe="1")
+    with tempfile.TemporaryDirectory(prefix="fabricsim_mpi_") as out:
+        single = os.path.join(out, "single")
+        distributed = os.path.join(out, "mpi")
+        subprocess.run([binary, "run"] + SCENARIO + ["--out", single, "--quiet"], cwd=source,
+                       check=True)
+        p = subprocess.run([mpirun, "-np", "2", "--oversubscribe", binary, "run"] + SCENARIO +
+                           ["--out", distributed, "--quiet"], cwd=source, env=env,
+                           capture_output=True, text=True, timeout=300)
+        if p.returncode != 0:
+            print(p.stdout, p.stderr)
+            return 1
+        a = results(os.path.join(single, "results.json"))
+        b = results(os.path.join(distributed, "results.json"))
+        if a != b:
+            for key in sorted(set(a) | set(b)):
+                if a.get(key) != b.get(key):
+                    print(f"{key}: single {a.get(key)} mpi {b.get(key)}")
+            return 1
+        assert a["flows"]["completed"] == a["flows"]["count"] > 0
+        print(f"mpirun -np 2: results.json identical ({a['events']} events, "
+              f"{a['fabric']['packet_hops']} packet-hops)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
