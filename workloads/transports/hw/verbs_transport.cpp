@@ -192,6 +192,7 @@ class VerbsTransport final : public HwTransport {
   void pump_grants(std::int32_t peer);
   std::size_t handle(const ibv_wc& wc);
   std::string describe_outstanding() const;
+  bool idle() const { return sends_.live() == 0 && recvs_.live() == 0; }
 
   std::int32_t rank_;
   std::int32_t nranks_;
@@ -364,6 +365,7 @@ void VerbsTransport::post_send(std::int32_t peer, MemRegion src, std::uint64_t t
                                CompletionListener& listener, std::uint64_t cookie) {
   Peer& p = peer_at(peer, "post_send");
   const std::uint32_t lkey = src.bytes == 0 ? 0 : registration_of(src, "post_send").mr->lkey;
+  if (idle()) last_activity_ = SteadyClock::now();  // the timeout counts from here
   const std::uint32_t slot = sends_.acquire();
   SendOp& op = sends_[slot];
   op.listener = &listener;
@@ -389,6 +391,7 @@ void VerbsTransport::post_recv(std::int32_t peer, MemRegion dst, std::uint64_t t
                                CompletionListener& listener, std::uint64_t cookie) {
   peer_at(peer, "post_recv");
   const std::uint32_t rkey = dst.bytes == 0 ? 0 : registration_of(dst, "post_recv").mr->rkey;
+  if (idle()) last_activity_ = SteadyClock::now();
   const std::uint32_t slot = recvs_.acquire();
   RecvOp& op = recvs_[slot];
   op.listener = &listener;
@@ -615,7 +618,7 @@ std::size_t VerbsTransport::progress() {
     local_now_.clear();
   }
   const auto now = SteadyClock::now();
-  if (moved || (sends_.live() == 0 && recvs_.live() == 0)) {
+  if (moved || idle()) {
     last_activity_ = now;
   } else if (now - last_activity_ > timeout_) {
     throw TransportError("verbs: rank " + std::to_string(rank_) + ": nothing completed for " +
