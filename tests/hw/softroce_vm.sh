@@ -158,7 +158,7 @@ printf '%s\n' "$command_line" >"$control/command.sh"
   -smp "${FABRICSIM_VM_CPUS:-2}" -m "${FABRICSIM_VM_MEM_MB:-1024}" \
   -nodefaults -no-reboot -display none -vga none -serial stdio -monitor none -nic none \
   -kernel "$cache/vmlinuz" -initrd "$cache/initrd.gz" \
-  -append "console=ttyS0 quiet loglevel=3 panic=-1 fabricsim_dir=$dir" \
+  -append "console=ttyS0 quiet loglevel=3 panic=-1 clocksource=tsc tsc=reliable fabricsim_dir=$dir" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
   -virtfs local,path="$control",mount_tag=control,security_model=none \
   -virtfs local,path="$dir",mount_tag=work,security_model=none,multidevs=remap \

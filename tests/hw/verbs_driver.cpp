@@ -96,7 +96,7 @@ std::vector<Case> make_cases(const Settings& s, std::int32_t n) {
         r.channels = s.channels;
         r.slice_bytes = s.slice_bytes;
         r.root = n - 1;
-        if (algorithm == "hierarchical") r.ranks_per_node = ranks_per_node(n);
+        if (algorithm.rfind("hierarchical", 0) == 0) r.ranks_per_node = ranks_per_node(n);
         Case c;
         c.schedule = generate(r);
         c.inputs.resize(static_cast<std::size_t>(n));

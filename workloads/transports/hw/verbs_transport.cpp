@@ -212,7 +212,13 @@ class VerbsTransport final : public HwTransport {
   SlotPool<RecvOp> recvs_;
   std::vector<LocalOp> local_;      // posted local ops, done by the next progress()
   std::vector<LocalOp> local_now_;  // the batch progress() is performing
+  // The timeout: the clock is read once per kClockPolls empty polls (a clock read can cost
+  // more than a poll, e.g. a system call on a VM's HPET); active_ says something moved or was
+  // posted since the last reading.
+  static constexpr std::uint32_t kClockPolls = 256;
   SteadyClock::time_point last_activity_;
+  std::uint32_t empty_polls_ = 0;
+  bool active_ = false;
 };
 
 VerbsTransport::VerbsTransport(const VerbsOptions& options, Bootstrap& bootstrap)
@@ -365,7 +371,7 @@ void VerbsTransport::post_send(std::int32_t peer, MemRegion src, std::uint64_t t
                                CompletionListener& listener, std::uint64_t cookie) {
   Peer& p = peer_at(peer, "post_send");
   const std::uint32_t lkey = src.bytes == 0 ? 0 : registration_of(src, "post_send").mr->lkey;
-  if (idle()) last_activity_ = SteadyClock::now();  // the timeout counts from here
+  if (idle()) active_ = true;  // the timeout counts from here
   const std::uint32_t slot = sends_.acquire();
   SendOp& op = sends_[slot];
   op.listener = &listener;
@@ -391,7 +397,7 @@ void VerbsTransport::post_recv(std::int32_t peer, MemRegion dst, std::uint64_t t
                                CompletionListener& listener, std::uint64_t cookie) {
   peer_at(peer, "post_recv");
   const std::uint32_t rkey = dst.bytes == 0 ? 0 : registration_of(dst, "post_recv").mr->rkey;
-  if (idle()) last_activity_ = SteadyClock::now();
+  if (idle()) active_ = true;
   const std::uint32_t slot = recvs_.acquire();
   RecvOp& op = recvs_[slot];
   op.listener = &listener;
@@ -617,13 +623,20 @@ std::size_t VerbsTransport::progress() {
     }
     local_now_.clear();
   }
-  const auto now = SteadyClock::now();
-  if (moved || idle()) {
-    last_activity_ = now;
-  } else if (now - last_activity_ > timeout_) {
-    throw TransportError("verbs: rank " + std::to_string(rank_) + ": nothing completed for " +
-                         std::to_string(timeout_.count()) +
-                         " ms with work outstanding: " + describe_outstanding());
+  if (moved) {
+    active_ = true;
+    empty_polls_ = 0;
+  } else if (++empty_polls_ == kClockPolls) {
+    empty_polls_ = 0;
+    const auto now = SteadyClock::now();
+    if (active_ || idle()) {
+      last_activity_ = now;
+      active_ = false;
+    } else if (now - last_activity_ > timeout_) {
+      throw TransportError("verbs: rank " + std::to_string(rank_) + ": nothing completed for " +
+                           std::to_string(timeout_.count()) +
+                           " ms with work outstanding: " + describe_outstanding());
+    }
   }
   return delivered;
 }

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# verbs_vm_suite.sh: what ctest verbs_vm runs inside the soft-RoCE VM (tests/hw/softroce_vm.sh),
+# given the folder of the built binaries. Three parts, each must pass:
+#  1. test_verbs_device: the transport's mechanisms and errors on rxe0;
+#  2. verbs_driver: every algorithm of every collective on 2, 3 and 4 ranks (threads) at 1, 1001
+#     and 65539 elements, messages split at 8000 bytes, byte-exact; then on rxe_lo (explicit
+#     GID index) 4 ranks, 3 channels, 512-byte slices and only 2 clear-to-sends per peer;
+#  3. verbs_runner_sweep.sh: fabricsim-hw --launch-local 3 --transport verbs --check (ranks as
+#     processes, TCP bootstrap) for every algorithm at 4, 4004 and 262156 bytes.
+# Usage: verbs_vm_suite.sh BIN_DIR [RUNNER_RANK_COUNTS (default "3")]
+set -euo pipefail
+bin=$1
+runner_ranks=${2:-3}
+here=$(dirname "$(realpath "$0")")
+start=$SECONDS
+"$bin/test_verbs_device" --use-colour no
+"$bin/verbs_driver" --device rxe0 --ranks 2,3,4 --counts 1,1001,65539 \
+  --max-message-bytes 8000 --timeout-ms 20000
+"$bin/verbs_driver" --device rxe_lo --gid-index 1 --ranks 4 --counts 4099 --channels 3 \
+  --slice-bytes 512 --max-outstanding-recvs 2 --timeout-ms 20000
+"$here/verbs_runner_sweep.sh" "$bin/fabricsim-hw" "$bin/fabricsim" "$runner_ranks" \
+  4,4004,262156 --transport verbs --device rxe0 --timeout 20s
+echo "verbs_vm_suite: all parts passed in $((SECONDS - start)) s"
