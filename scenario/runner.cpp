@@ -240,10 +240,10 @@ Results run_parallel(const Scenario& s, const RunOptions& options) {
         "workloads so far; run it with 1 thread",
         s.source, workload_kind_name(s.workload.kind)));
   }
-  if (s.outputs.timeseries_interval > sim::Time::zero()) {
+  if (s.outputs.timeseries_interval > sim::Time::zero() && options.distributed != nullptr) {
     throw topologies::ConfigError(
-        fmt::format("{}: /outputs/timeseries: time series are not recorded by parallel runs "
-                    "(threads > 1) yet; run it with 1 thread or without outputs.timeseries",
+        fmt::format("{}: /outputs/timeseries: time series are not recorded by distributed "
+                    "(MPI) runs yet; run it in one process (threads are fine)",
                     s.source));
   }
   const auto graph = topologies::build_graph(s.topology);
@@ -260,12 +260,6 @@ Results run_parallel(const Scenario& s, const RunOptions& options) {
   r.flows.count = flows->size();
   for (const auto& f : *flows)
     r.flows.bytes += f.bytes;
-  // Queue pairs are made now, in the order a single simulator makes them as the flows start
-  // (so QP numbers and ECMP entropy are the same); the run itself never touches another
-  // partition's QP table.
-  for (const auto& f : *flows)
-    fabric->nic(f.src).connect_qp(f.dst, 0);
-  fabric->seal_remote_connections();
 
   // Per partition: its flows' completions end its part of the workload.
   std::vector<std::unique_ptr<StopWhenDone>> stops;
@@ -284,6 +278,27 @@ Results run_parallel(const Scenario& s, const RunOptions& options) {
   std::vector<std::unique_ptr<FlowStarter>> replicas;
   for (std::uint32_t p = 1; p < parts.parts; ++p)
     replicas.push_back(std::make_unique<FlowStarter>(engine.simulator(p), home, p));
+
+  std::unique_ptr<TimeSeriesRecorder> timeseries;
+  if (s.outputs.timeseries_interval > sim::Time::zero()) {
+    timeseries =
+        std::make_unique<TimeSeriesRecorder>(engine.simulator(0), *fabric, s.outputs, s.source);
+    timeseries->start_global();
+    engine.set_global_event(timeseries.get());
+  }
+  // Queue pairs are made now (after the first time-series sample, taken before any flow
+  // starts), in the order a single simulator makes them as the flows start (so QP numbers and
+  // ECMP entropy are the same); the run itself never touches another partition's QP table.
+  std::vector<std::vector<sim::Time>> opened(fabric->nic_count());
+  for (const auto& f : *flows) {
+    // QPs made by this connection (here and at the peer) open at the flow's start.
+    models::Nic& src = fabric->nic(f.src);
+    src.connect_qp(f.dst, 0);
+    opened[f.src].resize(src.qp_count(), f.start);
+    opened[f.dst].resize(fabric->nic(f.dst).qp_count(), f.start);
+  }
+  if (timeseries) timeseries->set_qp_open_times(std::move(opened));
+  fabric->seal_remote_connections();
 
   const auto run_start = std::chrono::steady_clock::now();
   r.setup_seconds = std::chrono::duration<double>(run_start - wall_start).count();
@@ -305,12 +320,14 @@ Results run_parallel(const Scenario& s, const RunOptions& options) {
   r.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   r.peak_rss_bytes = peak_rss_bytes();
+  if (timeseries) r.warnings = timeseries->warnings();
   const bool writer = options.distributed == nullptr || options.distributed->rank() == 0;
   if (!options.out_dir.empty() && writer) {
     std::filesystem::create_directories(options.out_dir);
     const auto dir = std::filesystem::path(options.out_dir);
     write_text(dir / "results.json", to_json(r).dump(2) + "\n");
     write_text(dir / "config.json", resolved_config(s).dump(2) + "\n");
+    if (timeseries) timeseries->write(dir);
     if (s.outputs.trace) {
       sim::TraceWriter trace((dir / "trace.json").string());
       write_flow_trace(trace, fabric->flows());

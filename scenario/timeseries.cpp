@@ -181,13 +181,17 @@ void TimeSeriesRecorder::add_metric(const std::string& metric) {
     add_column("drops", [fabric] { return static_cast<double>(fabric->counters().drops); });
   } else if (metric == "qp_rate") {
     auto* fabric = &fabric_;
-    add_column("qp_rate_mean_bps", [fabric] {
+    add_column("qp_rate_mean_bps", [this, fabric] {
       double sum = 0;
       std::uint64_t qps = 0;
+      const sim::Time t = now();
       for (std::uint32_t e = 0; e < fabric->nic_count(); ++e) {
         auto& nic = fabric->nic(e);
-        for (std::uint32_t q = 0; q < nic.qp_count(); ++q, ++qps)
+        for (std::uint32_t q = 0; q < nic.qp_count(); ++q) {
+          if (!qp_open(e, q, t)) continue;
           sum += static_cast<double>(nic.qp_rate_bps(q));
+          ++qps;
+        }
       }
       return qps == 0 ? 0.0 : sum / static_cast<double>(qps);
     });
@@ -198,6 +202,23 @@ void TimeSeriesRecorder::start() {
   running_ = true;
   sample();
   schedule_self_in(interval_, 0);
+}
+
+void TimeSeriesRecorder::start_global() {
+  running_ = true;
+  sample();
+  next_at_ = now() + interval_;
+  next_tie_ = take_tie();  // the tie start()'s event would have
+}
+
+void TimeSeriesRecorder::fire(std::size_t pending) {
+  sample();
+  if (pending > 0) {
+    next_at_ = now() + interval_;
+    next_tie_ = take_tie();
+  } else {
+    next_at_ = sim::Time::max();
+  }
 }
 
 void TimeSeriesRecorder::on_event(std::uint64_t /*arg*/) {
@@ -231,6 +252,7 @@ void TimeSeriesRecorder::sample() {
     for (std::uint32_t e = 0; e < fabric_.nic_count() && !qps_capped_; ++e) {
       auto& nic = fabric_.nic(e);
       for (std::uint32_t q = 0; q < nic.qp_count(); ++q) {
+        if (!qp_open(e, q, t)) continue;
         if (qp_rows_.size() >= kMaxRows) {
           qps_capped_ = true;
           warnings_.push_back(

@@ -12,12 +12,13 @@
 
 #include "models/fabric.hpp"
 #include "scenario/scenario.hpp"
+#include "sim/parallel.hpp"
 #include "sim/simulator.hpp"
 #include "sim/time.hpp"
 
 namespace fabricsim::scenario {
 
-class TimeSeriesRecorder final : public sim::Component {
+class TimeSeriesRecorder final : public sim::Component, public sim::GlobalEvent {
  public:
   // Resolves the port selection against `fabric` (ConfigError naming `source` and the JSON path
   // for a switch or port that does not exist, or "all" over max_ports). `fabric` must outlive
@@ -28,6 +29,17 @@ class TimeSeriesRecorder final : public sim::Component {
   // Takes the first sample now, then one every interval while anything else is pending.
   void start();
   void on_event(std::uint64_t arg) override;
+  // Parallel runs (sim::ParallelEngine::set_global_event): the same samples, taken as global
+  // events while every partition waits, instead of events of one simulator.
+  void start_global();
+  // Parallel runs connect queue pairs before the run: QP q of NIC e counts from opened[e][q]
+  // on (when a single simulator would have created it), not before. Empty: all count.
+  void set_qp_open_times(std::vector<std::vector<sim::Time>> opened) {
+    qp_open_ = std::move(opened);
+  }
+  sim::Time next_at() const override { return next_at_; }
+  std::uint64_t next_tie() const override { return next_tie_; }
+  void fire(std::size_t pending) override;
 
   // Writes timeseries.csv, and timeseries_ports.csv / timeseries_qps.csv when recorded.
   void write(const std::filesystem::path& dir) const;
@@ -77,11 +89,17 @@ class TimeSeriesRecorder final : public sim::Component {
   void add_metric(const std::string& metric);
   void add_column(std::string name, std::function<double()> probe);
   void sample();
+  bool qp_open(std::uint32_t nic, std::uint32_t qp, sim::Time t) const {
+    return qp_open_.empty() || qp_open_[nic][qp] <= t;
+  }
 
   models::Fabric& fabric_;
   sim::Time interval_;
   bool record_qps_;
   bool running_ = false;
+  sim::Time next_at_ = sim::Time::max();  // global mode: the next sample
+  std::uint64_t next_tie_ = 0;
+  std::vector<std::vector<sim::Time>> qp_open_;
   std::vector<const models::Port*> switch_ports_;  // every switch port, for fabric-wide metrics
   std::vector<std::string> names_;
   std::vector<std::function<double()>> probes_;  // one call per column per sample

@@ -85,7 +85,10 @@ void ParallelEngine::worker(std::size_t p, Time stop_at, const std::function<boo
   Partition& me = *parts_[p];
   auto& barrier = barrier_->barrier;
   const std::size_t n = parts_.size();
-  auto global_next = [this] { return *std::min_element(next_.begin(), next_.end()); };
+  auto global_next = [this] {
+    const Time local = *std::min_element(next_.begin(), next_.end());
+    return global_ == nullptr ? local : std::min(local, global_->next_at());
+  };
   Time start = global_next();
   std::uint64_t window = 0;
   bool failed_here = false;
@@ -101,13 +104,28 @@ void ParallelEngine::worker(std::size_t p, Time stop_at, const std::function<boo
     }
   };
   while (start != Time::max() && start <= stop_at) {
+    // The window runs every event ordered at or before (upto, upto_tie): one lookahead, or up
+    // to stop_at, or up to just before the global event.
     const Time end = (lookahead_ >= Time::max() - start) ? Time::max() : start + lookahead_;
-    const Time window_end = stop_at == Time::max() ? end : std::min(end, stop_at + Time::ps(1));
+    Time upto = end == Time::max() ? end : end - Time::ps(1);
+    std::uint64_t upto_tie = ~0ULL;
+    if (stop_at < upto) upto = stop_at;
+    bool global_window = false;
+    if (global_ != nullptr) {
+      const Time g = global_->next_at();
+      const std::uint64_t before = global_->next_tie() - 1;
+      if (g != Time::max() && g <= stop_at && (g < upto || (g == upto && before < upto_tie))) {
+        upto = g;
+        upto_tie = before;
+        global_window = true;
+      }
+    }
+    const Time window_end = upto == Time::max() ? upto : upto + Time::ps(1);
     // Step 1: partitions whose workload part is not complete run the window (or up to the
     // event that completes it).
     guarded([&] {
       if (done_[p]) return;
-      while (me.sim.run_before(window_end) == StopReason::kStopRequested) {
+      while (me.sim.run_through(upto, upto_tie) == StopReason::kStopRequested) {
         if (stop_on_done_) {
           done_[p] = 1;
           done_time_[p] = me.sim.now();
@@ -150,7 +168,7 @@ void ParallelEngine::worker(std::size_t p, Time stop_at, const std::function<boo
       // them ran past a last completion that step 1 might have found.
       guarded([&] {
         if (!done_[p]) return;
-        while (me.sim.run_before(window_end) == StopReason::kStopRequested) {
+        while (me.sim.run_through(upto, upto_tie) == StopReason::kStopRequested) {
         }
       });
       barrier.arrive_and_wait();
@@ -168,6 +186,23 @@ void ParallelEngine::worker(std::size_t p, Time stop_at, const std::function<boo
     }
     barrier.arrive_and_wait();
     if (halt_) break;
+    if (global_window) {
+      // Every partition has run what is ordered before the global event and holds what comes
+      // after it: one thread runs it on the whole model, the others wait.
+      if (p == 0) {
+        guarded([&] {
+          std::size_t pending = 0;
+          for (const auto& part : parts_) {
+            part->sim.advance_to(upto);
+            pending += part->sim.pending();
+          }
+          global_->fire(pending);
+          ++global_events_;
+        });
+      }
+      barrier.arrive_and_wait();
+      if (halt_) break;
+    }
     start = global_next();
   }
   if (p == 0) windows_ = window;
@@ -179,6 +214,7 @@ ParallelEngine::Result ParallelEngine::run(Time stop_at, const std::function<boo
   failed_ = false;
   interrupted_ = false;
   ended_by_done_ = false;
+  global_events_ = 0;
   halt_ = false;
   barrier_ = std::make_unique<BarrierImpl>(static_cast<std::ptrdiff_t>(parts_.size()), this);
   {
@@ -193,6 +229,7 @@ ParallelEngine::Result ParallelEngine::run(Time stop_at, const std::function<boo
   r.windows = windows_;
   r.interrupted = interrupted_;
   r.stopped_done = ended_by_done_;
+  r.events = global_events_;
   for (const auto& part : parts_)
     r.events += part->sim.events_processed();
   if (ended_by_done_) {

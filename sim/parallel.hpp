@@ -59,6 +59,19 @@ class Exchange {
       const std::vector<std::vector<std::byte>>& to) = 0;
 };
 
+// An event that needs the whole model at one instant (a time-series sample reading every
+// partition): the engine ends a window just before it, and runs it on one thread while every
+// partition waits, all clocks set to its time. Not owned by the engine.
+class GlobalEvent {
+ public:
+  virtual ~GlobalEvent() = default;
+  virtual Time next_at() const = 0;  // Time::max(): none
+  // Its tie key at that time: partitions run their events ordered before it first.
+  virtual std::uint64_t next_tie() const = 0;
+  // `pending`: the events pending in all partitions (as Simulator::pending() of one simulator).
+  virtual void fire(std::size_t pending) = 0;
+};
+
 // One partition: its simulator and its outboxes, one per target partition. Owned by the engine.
 struct Partition {
   Partition(std::uint64_t seed, std::size_t partitions) : sim(seed), outboxes(partitions) {}
@@ -89,6 +102,8 @@ class ParallelEngine {
   // exactly where a single simulator would have stopped. Without it, stop() is ignored.
   void stop_when_all_done(bool on) { stop_on_done_ = on; }
   void mark_done(std::size_t partition) { done_[partition] = 1; }
+  // At most one; run() only (counted in Result::events as one event per firing).
+  void set_global_event(GlobalEvent* event) { global_ = event; }
 
   struct Result {
     Time end;                   // the clock at the end, as a single simulator would show it
@@ -126,6 +141,8 @@ class ParallelEngine {
   bool halt_ = false;  // set by the barrier's completion step only
   std::exception_ptr error_;
   std::atomic<std::uint64_t> windows_{0};
+  GlobalEvent* global_ = nullptr;
+  std::uint64_t global_events_ = 0;
   bool ended_by_done_ = false;
   Time done_at_;
   struct BarrierImpl;

@@ -100,6 +100,13 @@ class Simulator {
   StopReason run_through(Time t, std::uint64_t tie);
   // The time of the earliest pending event (cancelled ones included), or Time::max().
   Time next_time() { return queue_.empty() ? Time::max() : queue_.top_time(); }
+  // Parallel runs: moves an idle clock forward to `t` (no event before it may be pending).
+  void advance_to(Time t) {
+    if (t > now_) {
+      now_ = t;
+      last_tie_ = 0;
+    }
+  }
   // The tie key of the event running now (of the last one run between events).
   std::uint64_t current_tie() const { return last_tie_; }
   // Uncounts the event running now: for a component replicated in every partition of a
