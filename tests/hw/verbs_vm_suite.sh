@@ -6,7 +6,9 @@
 #     and 65539 elements, messages split at 8000 bytes, byte-exact; then on rxe_lo (explicit
 #     GID index) 4 ranks, 3 channels, 512-byte slices and only 2 clear-to-sends per peer;
 #  3. verbs_runner_sweep.sh: fabricsim-hw --launch-local 3 --transport verbs --check (ranks as
-#     processes, TCP bootstrap) for every algorithm at 4, 4004 and 262156 bytes.
+#     processes, TCP bootstrap) for every algorithm at 4, 4004 and 262156 bytes;
+#  4. a rank killed mid-run (fabricsim-hw's hidden --test-die-rank): every other rank exits 1
+#     with a verbs error within the 3 s timeout, and the launcher reports the killed rank.
 # Usage: verbs_vm_suite.sh BIN_DIR [RUNNER_RANK_COUNTS (default "3")]
 set -euo pipefail
 bin=$1
@@ -20,4 +22,24 @@ start=$SECONDS
   --slice-bytes 512 --max-outstanding-recvs 2 --timeout-ms 20000
 "$here/verbs_runner_sweep.sh" "$bin/fabricsim-hw" "$bin/fabricsim" "$runner_ranks" \
   4,4004,262156 --transport verbs --device rxe0 --timeout 20s
+died=$SECONDS
+set +e
+kill_out=$("$bin/fabricsim-hw" --launch-local 4 --transport verbs --device rxe0 --op allreduce \
+  --algorithm ring --sizes 256KiB --iters 1000000 --warmup 0 --timeout 3s \
+  --test-die-rank 2 --test-die-after 2s 2>&1)
+kill_status=$?
+set -e
+echo "$kill_out" | grep -v '^#'
+kill_ok=1
+[ "$kill_status" -eq 1 ] || kill_ok=0
+grep -q "rank 2 was killed by signal 9" <<<"$kill_out" || kill_ok=0
+for r in 0 1 3; do
+  grep -q "rank $r: error: verbs: rank $r: nothing completed for 3000 ms" <<<"$kill_out" || kill_ok=0
+  grep -q "rank $r exited with status 1" <<<"$kill_out" || kill_ok=0
+done
+if [ "$kill_ok" -ne 1 ]; then
+  echo "verbs_vm_suite: FAILED: killing rank 2 did not make every other rank fail as expected" >&2
+  exit 1
+fi
+echo "verbs_vm_suite: rank 2 killed: ranks 0, 1, 3 failed with a timeout error ($((SECONDS - died)) s in all)"
 echo "verbs_vm_suite: all parts passed in $((SECONDS - start)) s"

@@ -646,17 +646,18 @@ std::string VerbsTransport::describe_outstanding() const {
   for (std::int32_t peer = 0; peer < nranks_; ++peer) {
     if (peer == rank_) continue;
     const Peer& p = peers_[static_cast<std::size_t>(peer)];
-    std::size_t waiting_sends = p.unmatched_sends.size();
-    std::size_t writing = p.writes.size();
-    std::size_t grants = p.grants_to_send.size();
-    if (waiting_sends + writing + grants + p.cts_out + p.sq_used == 0) continue;
-    if (!out.empty()) out += "; ";
-    out += "rank " + std::to_string(peer) + ": " + std::to_string(waiting_sends) +
-           " send(s) waiting for its clear-to-send, " + std::to_string(writing) +
-           " matched send(s) queued, " + std::to_string(p.sq_used) +
-           " work request(s) in the send queue, " + std::to_string(p.cts_out) +
-           " receive(s) granted and waiting " + "for data, " + std::to_string(grants) +
-           " not yet granted";
+    std::string what;
+    const auto add = [&what](std::size_t n, const char* text) {
+      if (n == 0) return;
+      what += (what.empty() ? "" : ", ") + std::to_string(n) + text;
+    };
+    add(p.unmatched_sends.size(), " send(s) waiting for its clear-to-send");
+    add(p.writes.size(), " matched send(s) queued");
+    add(p.sq_used, " work request(s) in the send queue (unacknowledged)");
+    add(p.cts_out, " receive(s) granted and waiting for data");
+    add(p.grants_to_send.size(), " receive(s) not yet granted");
+    if (what.empty()) continue;
+    out += (out.empty() ? "" : "; ") + ("rank " + std::to_string(peer) + ": ") + what;
   }
   return out.empty() ? "sends in flight" : out;
 }
