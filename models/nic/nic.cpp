@@ -37,7 +37,6 @@ std::uint32_t Nic::create_qp(EndpointId peer, std::uint32_t channel) {
   }
   const auto index = static_cast<std::uint32_t>(qps_.size());
   QueuePair& qp = qps_.emplace_back();
-  qp.cc = cc_factory_(port_.rate_bps());
   qp.peer = peer;
   qp.channel = channel;
   // A fixed UDP source port per QP, as RoCEv2 NICs do: the ECMP entropy of the connection.
@@ -89,6 +88,7 @@ MessageId Nic::send_message(EndpointId dst, std::uint64_t bytes, std::uint32_t c
     qp.send_msg -= qp.msg_head;
     qp.msg_head = 0;
   }
+  cc_of(qi);  // a sender from now on (the constructor depends on nothing but the line rate)
   qp.messages.push_back(QpMessage{cookie, bytes, now(), qp.snd_end, qp.snd_end + packets});
   qp.snd_end += packets;
   activate(qi);
@@ -232,7 +232,7 @@ void Nic::receive(Packet* packet, std::uint16_t /*in_port*/) {
         break;
       case PacketKind::kCnp:
         ++counters_.cnps_received;
-        qps_[packet->qp].cc->on_cnp(now());
+        cc_of(packet->qp).on_cnp(now());
         break;
       case PacketKind::kPause:
         break;
@@ -329,7 +329,7 @@ void Nic::on_ack(const Packet& packet, bool nack) {
         qp.snd_nxt = ack;
         locate_send_message(qp);
       }
-      qp.cc->on_ack(t, acked);
+      cc_of(qi).on_ack(t, acked);
     }
     if (nack && ack < qp.snd_nxt) go_back(qi, ack);
   }
@@ -366,7 +366,7 @@ void Nic::on_rto(std::uint32_t qi) {
     return;
   }
   ++counters_.timeouts;
-  qp.cc->on_timeout(t);
+  cc_of(qi).on_timeout(t);
   qp.rto_deadline = t + params_.rto;
   arm_rto(qi, qp.rto_deadline);
   go_back(qi, qp.snd_una);

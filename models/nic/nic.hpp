@@ -40,7 +40,7 @@ struct NicCounters {
 
 class Nic final : public sim::Component, public Node {
  public:
-  // Builds the congestion control of a new QP; called once per QP (never per packet).
+  // Builds a QP's congestion control; called once per QP that sends (never per packet).
   using CcFactory = std::function<std::unique_ptr<CongestionControl>(std::uint64_t line_rate)>;
 
   // `directory` (owned by the Fabric, indexed by endpoint id) finds the peer NIC when a QP is
@@ -82,13 +82,21 @@ class Nic final : public sim::Component, public Node {
   std::uint32_t qp_count() const { return static_cast<std::uint32_t>(qps_.size()); }
   const QueuePair& qp(std::uint32_t index) const { return qps_[index]; }
   // The current sending rate of a QP (its congestion control), in bits/s.
-  std::uint64_t qp_rate_bps(std::uint32_t index) { return qps_[index].cc->rate_bps(now()); }
+  std::uint64_t qp_rate_bps(std::uint32_t index) { return cc_of(index).rate_bps(now()); }
 
  private:
   static constexpr std::uint64_t kWake = 0;
   static constexpr std::uint64_t kRto = 1;
 
   std::uint32_t create_qp(EndpointId peer, std::uint32_t channel);
+  // The QP's congestion control, made on first use: only a requester that sends data needs
+  // one (the responder half of every connection never does), so a connection costs one.
+  CongestionControl& cc_of(std::uint32_t qp) {
+    QueuePair& q = qps_[qp];
+    if (!q.cc) [[unlikely]]
+      q.cc = cc_factory_(port_.rate_bps());
+    return *q.cc;
+  }
   std::uint32_t accept_qp(EndpointId peer, std::uint32_t remote_qp, std::uint32_t channel);
   void activate(std::uint32_t qp);
   void try_send();

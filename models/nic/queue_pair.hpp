@@ -22,9 +22,9 @@ struct QpMessage {
 };
 
 struct QueuePair {
-  std::unique_ptr<CongestionControl> cc;
-  std::vector<QpMessage> messages;  // not yet fully acknowledged, in PSN order, from msg_head
-  sim::Time last_send;              // start of the last data transmission (pacing)
+  std::unique_ptr<CongestionControl> cc;  // made on the first message sent (Nic::cc_of)
+  std::vector<QpMessage> messages;        // not yet fully acknowledged, in PSN order, from msg_head
+  sim::Time last_send;                    // start of the last data transmission (pacing)
   sim::Time rto_deadline;
   sim::Time last_cnp = sim::Time::ps(-(1LL << 62));  // long ago: the first CE gets a CNP
   std::uint64_t rcv_msg_bytes = 0;  // bytes of the message being received, in order so far

@@ -251,6 +251,37 @@ TEST_CASE("a QP paced below line rate leaves the rest of the port to the other Q
   CHECK(done_us(3) == Approx(wire_bits / 45e9 * 1e6).epsilon(0.05));
 }
 
+TEST_CASE("only QPs that send get a congestion control") {
+  sim::Simulator sim;
+  Fabric f(sim);
+  test::make_star(f, 3, LinkParams{}, SwitchParams{}, test::nic_without_cc());
+  int created[3] = {0, 0, 0};
+  for (EndpointId e = 0; e < 3; ++e) {
+    f.nic(e).set_cc_factory(
+        [&created, e](std::uint64_t line) -> std::unique_ptr<CongestionControl> {
+          ++created[e];
+          return std::make_unique<FixedCc>(line, kNoWindow);
+        });
+  }
+  test::RecordingObserver obs;
+  f.set_observer(&obs);
+  f.send_message(0, 1, 10 * 4096, 0, 1);
+  f.send_message(0, 2, 10 * 4096, 0, 2);
+  f.send_message(2, 0, 10 * 4096, 0, 3);  // reuses NIC 0's QP to 2 as a responder
+  sim.run();
+  REQUIRE(obs.received.size() == 3);
+  CHECK(f.nic(0).qp_count() == 2);
+  CHECK(f.nic(1).qp_count() == 1);
+  CHECK(created[0] == 2);  // its two requesters
+  CHECK(created[1] == 0);  // a responder only: no state for sending
+  CHECK(created[2] == 1);
+  CHECK(f.nic(0).qp(0).cc != nullptr);
+  CHECK(f.nic(1).qp(0).cc == nullptr);
+  // Asking for a rate makes one (at line rate, as a new QP would start).
+  CHECK(f.nic(1).qp_rate_bps(0) == 100'000'000'000ULL);
+  CHECK(created[1] == 1);
+}
+
 TEST_CASE("a window-limited QP waits for ACKs and the ACKs resume it") {
   sim::Simulator sim;
   Fabric f(sim);
