@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <stdexcept>
+
 namespace fabricsim::scenario {
 
 CollectiveRun::CollectiveRun(workloads::SimNetwork& network, workloads::Schedule schedule,
@@ -14,6 +16,11 @@ CollectiveRun::CollectiveRun(workloads::SimNetwork& network, workloads::Schedule
       group_(network, std::move(gpus)),
       iterations_(iterations),
       tag_space_(tag_space) {
+  // Group reduces (in-switch all-reduce) need GPUs with in-switch reduction: say so now, not
+  // in the middle of the run.
+  if (std::string problem = group_.group_reduce_problem(schedule_); !problem.empty()) {
+    throw std::invalid_argument(problem);
+  }
   executors_.reserve(static_cast<std::size_t>(schedule_.nranks));
   for (std::int32_t r = 0; r < schedule_.nranks; ++r) {
     auto executor = std::make_unique<workloads::Executor>(

@@ -31,6 +31,8 @@ class CollectiveRun final : public sim::Component, public workloads::ExecutorObs
   // `network` must outlive this. `gpus[r]` is the GPU of schedule rank r. `tag_space` must
   // differ from that of every collective that may overlap this one on the same GPUs.
   // `record_timings`: executors keep per-op start/end times (for a trace; 16 bytes per op).
+  // Throws std::invalid_argument when the schedule's group reduces cannot run on those GPUs
+  // (no in-switch reduction there).
   CollectiveRun(workloads::SimNetwork& network, workloads::Schedule schedule,
                 std::vector<std::uint32_t> gpus, std::uint32_t iterations, std::uint16_t tag_space,
                 bool record_timings = true);

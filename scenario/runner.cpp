@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <stdexcept>
 #include <type_traits>
 
 #include "models/fabric.hpp"
@@ -375,9 +376,14 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
       auto gpus = collective_gpus(s.workload.collective, graph.endpoint_count, at);
       auto schedule = collective_schedule(s.workload.collective,
                                           static_cast<std::int32_t>(gpus.size()), s.topology, at);
-      collective =
-          std::make_unique<CollectiveRun>(*network, std::move(schedule), std::move(gpus),
-                                          s.workload.collective.iterations, 1, s.outputs.trace);
+      try {
+        collective =
+            std::make_unique<CollectiveRun>(*network, std::move(schedule), std::move(gpus),
+                                            s.workload.collective.iterations, 1, s.outputs.trace);
+      } catch (const std::invalid_argument& e) {
+        throw topologies::ConfigError(
+            fmt::format("{}: {}", at.child("algorithm").where(), e.what()));
+      }
       collective->set_observer(&stop_when_done);
       collective->start_at(sim::Time::zero());
     }

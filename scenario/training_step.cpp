@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "scenario/collective_workload.hpp"
 #include "topologies/config_error.hpp"
@@ -78,8 +79,14 @@ TrainingStepRun::TrainingStepRun(workloads::SimNetwork& network, const TrainingS
           collective_schedule(ps.collective, static_cast<std::int32_t>(gpus.size()), topology, at);
       // Tag space = phase + 1: overlapping phases never match each other's messages, and a
       // finished run names its phase. The phase trace needs no per-op timings.
-      auto run = std::make_unique<CollectiveRun>(network, std::move(schedule), std::move(gpus), 1,
-                                                 static_cast<std::uint16_t>(i + 1), false);
+      std::unique_ptr<CollectiveRun> run;
+      try {
+        run = std::make_unique<CollectiveRun>(network, std::move(schedule), std::move(gpus), 1,
+                                              static_cast<std::uint16_t>(i + 1), false);
+      } catch (const std::invalid_argument& e) {
+        throw topologies::ConfigError(
+            fmt::format("{}: {}", at.child("algorithm").where(), e.what()));
+      }
       run->set_observer(this);
       phase.runs.push_back(std::move(run));
     }

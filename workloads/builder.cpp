@@ -8,12 +8,14 @@
 namespace fabricsim::workloads {
 
 InstanceBuilder::InstanceBuilder(std::int32_t nranks, std::uint16_t channel,
-                                 std::vector<std::uint64_t>& scratch_used, std::int32_t only_rank)
+                                 std::vector<std::uint64_t>& scratch_used, std::int32_t only_rank,
+                                 std::vector<std::vector<std::int32_t>>* groups)
     : nranks_(nranks),
       only_rank_(only_rank),
       base_channel_(channel),
       channel_(channel),
       scratch_used_(&scratch_used),
+      groups_(groups),
       programs_(static_cast<std::size_t>(nranks)) {}
 
 OpIndex InstanceBuilder::add(std::int32_t rank, Op op, const DepList& deps) {
@@ -109,6 +111,25 @@ OpIndex InstanceBuilder::reduce(std::int32_t rank, Loc dst, Loc src, Loc operand
   return add(rank, op, deps);
 }
 
+std::uint32_t InstanceBuilder::group(const std::vector<std::int32_t>& members) {
+  if (groups_ == nullptr) throw std::logic_error("algorithm uses groups but has no group table");
+  const auto it = std::find(groups_->begin(), groups_->end(), members);
+  if (it != groups_->end()) return static_cast<std::uint32_t>(it - groups_->begin());
+  groups_->push_back(members);
+  return static_cast<std::uint32_t>(groups_->size() - 1);
+}
+
+OpIndex InstanceBuilder::group_allreduce(std::int32_t rank, std::uint32_t group, Loc dst, Loc src,
+                                         std::uint64_t count, const DepList& deps) {
+  Op op;
+  op.kind = OpKind::kGroupAllReduce;
+  op.peer = static_cast<std::int32_t>(group);
+  op.dst = dst;
+  op.src = src;
+  op.count = count;
+  return add(rank, op, deps);
+}
+
 Loc InstanceBuilder::scratch(std::int32_t rank, std::uint64_t count) {
   std::uint64_t& used = scratch_used_->at(static_cast<std::size_t>(rank));
   const Loc loc{BufferId::kScratch, used};
@@ -192,6 +213,7 @@ void assign_tags(RankProgram& program) {
   constexpr std::uint64_t kMaxSequence = std::uint64_t{1} << kTagSequenceBits;
   std::unordered_map<std::uint64_t, std::uint64_t> send_seq;
   std::unordered_map<std::uint64_t, std::uint64_t> recv_seq;
+  std::unordered_map<std::uint64_t, std::uint64_t> group_seq;
   auto key = [](std::int32_t peer, std::uint16_t channel) {
     return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(peer)) << 16) | channel;
   };
@@ -204,6 +226,13 @@ void assign_tags(RankProgram& program) {
     if (has_send(op.kind)) {
       const std::uint64_t seq = send_seq[key(send_target(op), op.channel)]++;
       if (seq >= kMaxSequence) throw std::length_error("more than 2^32 messages between a pair");
+      op.send_tag = make_tag(op.channel, seq);
+    }
+    if (op.kind == OpKind::kGroupAllReduce) {
+      // Numbered per (group, channel) like messages per (peer, channel): every member emits a
+      // group's ops in the same order, so all derive the same tag.
+      const std::uint64_t seq = group_seq[key(op.peer, op.channel)]++;
+      if (seq >= kMaxSequence) throw std::length_error("more than 2^32 ops of one group");
       op.send_tag = make_tag(op.channel, seq);
     }
   }

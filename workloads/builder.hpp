@@ -27,8 +27,11 @@ class InstanceBuilder {
   // each staging area is used by exactly one op (no reuse hazards). Not owned.
   // only_rank >= 0: keep only that rank's ops (the others are dropped as they are emitted),
   // for a process that runs a single rank.
+  // groups: the schedule's rank groups, shared by every instance like scratch_used (not owned;
+  // null: the algorithm uses no group ops).
   InstanceBuilder(std::int32_t nranks, std::uint16_t channel,
-                  std::vector<std::uint64_t>& scratch_used, std::int32_t only_rank = -1);
+                  std::vector<std::uint64_t>& scratch_used, std::int32_t only_rank = -1,
+                  std::vector<std::vector<std::int32_t>>* groups = nullptr);
 
   std::int32_t nranks() const { return nranks_; }
   // Whether `rank`'s ops are kept; algorithms may skip emitting the others (a speed-up only).
@@ -54,6 +57,15 @@ class InstanceBuilder {
   OpIndex reduce(std::int32_t rank, Loc dst, Loc src, Loc operand, std::uint64_t count,
                  const DepList& deps = {});
 
+  // The id of the rank group `members` (at least two distinct ranks, ascending), added to the
+  // schedule's groups the first time it is named.
+  std::uint32_t group(const std::vector<std::int32_t>& members);
+  // Member `rank` of group `group` joins an in-network all-reduce: every member's src summed
+  // into every member's dst (dst may alias src). Emit it on every member, in the same order
+  // relative to the group's other group ops.
+  OpIndex group_allreduce(std::int32_t rank, std::uint32_t group, Loc dst, Loc src,
+                          std::uint64_t count, const DepList& deps = {});
+
   // A fresh scratch area of `count` elements on `rank`.
   Loc scratch(std::int32_t rank, std::uint64_t count);
   // Every op emitted so far on `rank` (a phase barrier).
@@ -74,6 +86,7 @@ class InstanceBuilder {
   std::uint16_t base_channel_;
   std::uint16_t channel_;
   std::vector<std::uint64_t>* scratch_used_;
+  std::vector<std::vector<std::int32_t>>* groups_;
   std::vector<Program> programs_;
 };
 

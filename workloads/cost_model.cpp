@@ -101,6 +101,24 @@ double predict_without_acks(const CostQuery& q, const CostParams& params) {
         }
         return time;
       }
+      if (a == "nvls") {
+        // In-switch all-reduce over one NVLink domain: each GPU sends its m bytes to the
+        // switches and receives the m-byte sum, one latency (models/nvlink/domain.hpp).
+        return ti.a + m * ti.b;
+      }
+      if (a == "nvls_ring") {
+        // In-node in-switch all-reduce, a ring per rail over M = n/L nodes on m/L bytes, ring
+        // all-gather inside the node.
+        const double l = q.ranks_per_node < 1 ? 1 : q.ranks_per_node;
+        const double nodes = n / l;
+        double time = l > 1 ? ti.a + m * ti.b : 0.0;
+        if (nodes > 1) {
+          const double piece = m / (l * nodes);
+          time += 2 * (nodes - 1) * (t.a + piece * t.b) + (nodes - 1) * piece * t.g;
+          if (l > 1) time += ti.time(l - 1, m / l, false);
+        }
+        return time;
+      }
       break;
     case CollectiveOp::kReduceScatter:
     case CollectiveOp::kAllGather: {
@@ -155,6 +173,11 @@ double predict_without_acks(const CostQuery& q, const CostParams& params) {
 // (and a folded rank's hand-back follows the doubling's sends).
 double acknowledgment_waits(const CostQuery& q) {
   if (q.nranks <= 1) return 0.0;
+  // The in-switch all-reduce completes on NVLink writes, without acknowledgments.
+  if (q.op == CollectiveOp::kAllReduce &&
+      (q.algorithm == "nvls" || (q.algorithm == "nvls_ring" && q.ranks_per_node >= q.nranks))) {
+    return 0.0;
+  }
   if (q.op == CollectiveOp::kAllReduce && q.algorithm == "halving_doubling") {
     return floor_pow2(q.nranks) == q.nranks ? 2.0 : 3.0;
   }

@@ -22,6 +22,7 @@ Executor::Executor(std::int32_t rank, const Schedule& schedule, Transport& trans
     : rank_(rank),
       program_(&schedule.ranks.at(static_cast<std::size_t>(rank))),
       ops_(program_->ops),
+      groups_(&schedule.groups),
       dtype_(schedule.dtype),
       reduce_op_(schedule.reduce_op),
       element_bytes_(schedule.element_size()),
@@ -171,6 +172,14 @@ void Executor::make_ready(std::uint32_t i) {
       state_[i] = State::kLocalPosted;
       post_reduce(i, op.src, op.stage);
       break;
+    case OpKind::kGroupAllReduce: {
+      state_[i] = State::kGroupPosted;
+      const std::vector<std::int32_t>& members = (*groups_)[group_of(op)];
+      transport_->post_group_reduce(RankGroup{group_of(op), members}, region(op.dst, op.count),
+                                    region(op.src, op.count), op.count, dtype_, reduce_op_,
+                                    with_tag_space(op.send_tag, tag_space_), *this, i);
+      break;
+    }
   }
 }
 
@@ -237,6 +246,7 @@ void Executor::on_complete(std::uint64_t cookie) {
       return;
     case State::kSendPosted:
     case State::kLocalPosted:
+    case State::kGroupPosted:
       finish(i);
       return;
     default:
@@ -300,6 +310,10 @@ std::string Executor::describe_pending(std::size_t max_ops) const {
         break;
       case State::kLocalPosted:
         what = "local op posted";
+        break;
+      case State::kGroupPosted:
+        what = "group reduce (group " + std::to_string(group_of(op)) + ", seq " +
+               std::to_string(tag_sequence(op.send_tag)) + ") posted, not done";
         break;
       case State::kDone:
         break;

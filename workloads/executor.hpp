@@ -87,6 +87,7 @@ class Executor final : public CompletionListener {
     kSendReady,     // send part waits for its turn in the (channel, peer) order
     kSendPosted,
     kLocalPosted,  // copy / reduce
+    kGroupPosted,  // group all-reduce, until every member has posted and it is done
     kDone,
   };
   struct Queue {
@@ -105,6 +106,7 @@ class Executor final : public CompletionListener {
   std::int32_t rank_;
   const RankProgram* program_;
   const std::vector<Op>& ops_;
+  const std::vector<std::vector<std::int32_t>>* groups_;
   DataType dtype_;
   ReduceOp reduce_op_;
   std::uint64_t element_bytes_;

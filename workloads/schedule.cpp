@@ -1,6 +1,7 @@
 // Schedule IR helpers: buffer sizes, JSON form and the structural validator.
 #include "workloads/schedule.hpp"
 
+#include <algorithm>
 #include <map>
 #include <stdexcept>
 #include <tuple>
@@ -25,6 +26,8 @@ std::string_view to_string(OpKind kind) {
       return "copy";
     case OpKind::kReduce:
       return "reduce";
+    case OpKind::kGroupAllReduce:
+      return "group_allreduce";
   }
   return "?";
 }
@@ -117,6 +120,13 @@ nlohmann::json op_json(const RankProgram& program, std::size_t index) {
       j["stage"] = loc_json(op.stage);
       j["dst"] = loc_json(op.dst);
       break;
+    case OpKind::kGroupAllReduce:
+      j["group"] = group_of(op);
+      j["group_tag"] =
+          nlohmann::json{{"channel", tag_channel(op.send_tag)}, {"seq", tag_sequence(op.send_tag)}};
+      j["src"] = loc_json(op.src);
+      j["dst"] = loc_json(op.dst);
+      break;
   }
   nlohmann::json deps = nlohmann::json::array();
   for (std::uint32_t d = 0; d < op.deps_count; ++d)
@@ -140,6 +150,7 @@ nlohmann::json to_json(const Schedule& schedule) {
   j["slice_bytes"] = schedule.slice_bytes;
   j["root"] = schedule.root;
   j["ranks_per_node"] = schedule.ranks_per_node;
+  if (!schedule.groups.empty()) j["groups"] = schedule.groups;
   nlohmann::json ranks = nlohmann::json::array();
   for (std::size_t r = 0; r < schedule.ranks.size(); ++r) {
     const RankProgram& program = schedule.ranks[r];
@@ -191,6 +202,25 @@ std::vector<std::string> validate(const Schedule& schedule) {
   };
   std::map<Key, End> sends;
   std::map<Key, End> recvs;
+  for (std::size_t g = 0; g < schedule.groups.size(); ++g) {
+    const std::vector<std::int32_t>& members = schedule.groups[g];
+    bool ascending = members.size() >= 2;
+    for (std::size_t k = 0; k < members.size(); ++k) {
+      if (members[k] < 0 || members[k] >= schedule.nranks) ascending = false;
+      if (k > 0 && members[k] <= members[k - 1]) ascending = false;
+    }
+    if (!ascending) {
+      problems.push_back("group " + std::to_string(g) +
+                         ": expected at least two distinct ranks below nranks, ascending");
+    }
+  }
+  // Group instances: (group, tag) -> the ops of its members, by member position.
+  struct Instance {
+    std::uint64_t count;
+    std::vector<std::size_t> op;  // per member, or kMissing
+  };
+  constexpr std::size_t kMissing = ~std::size_t{0};
+  std::map<std::pair<std::uint32_t, std::uint64_t>, Instance> instances;
   for (std::size_t r = 0; r < schedule.ranks.size(); ++r) {
     const RankProgram& program = schedule.ranks[r];
     const auto self = static_cast<std::int32_t>(r);
@@ -250,9 +280,41 @@ std::vector<std::string> validate(const Schedule& schedule) {
           problems.push_back(where(r, i) + ": send tag channel differs from the op's channel");
         }
       }
+      if (op.kind == OpKind::kGroupAllReduce) {
+        const std::uint32_t g = group_of(op);
+        if (op.peer < 0 || g >= schedule.groups.size()) {
+          problems.push_back(where(r, i) + ": invalid group " + std::to_string(op.peer));
+        } else {
+          const std::vector<std::int32_t>& members = schedule.groups[g];
+          const auto at = std::find(members.begin(), members.end(), self);
+          auto [it, inserted] = instances.try_emplace(
+              std::pair{g, op.send_tag}, Instance{op.count, std::vector(members.size(), kMissing)});
+          if (at == members.end()) {
+            problems.push_back(where(r, i) + ": rank is not a member of group " +
+                               std::to_string(g));
+          } else if (it->second.op[static_cast<std::size_t>(at - members.begin())] != kMissing) {
+            problems.push_back(where(r, i) + ": second op of group " + std::to_string(g) +
+                               " with the same tag");
+          } else {
+            it->second.op[static_cast<std::size_t>(at - members.begin())] = i;
+          }
+          if (!inserted && it->second.count != op.count) {
+            problems.push_back(where(r, i) + ": group " + std::to_string(g) + " op of " +
+                               std::to_string(op.count) + " elements, another member's of " +
+                               std::to_string(it->second.count));
+          }
+        }
+        if (tag_channel(op.send_tag) != op.channel) {
+          problems.push_back(where(r, i) + ": group tag channel differs from the op's channel");
+        }
+      }
       switch (op.kind) {
         case OpKind::kSend:
           check_range(op.src, "src");
+          break;
+        case OpKind::kGroupAllReduce:
+          check_range(op.src, "src");
+          check_range(op.dst, "dst");
           break;
         case OpKind::kRecv:
         case OpKind::kRecvCopySend:
@@ -291,6 +353,16 @@ std::vector<std::string> validate(const Schedule& schedule) {
       problems.push_back(where(static_cast<std::size_t>(dst), recv.op) + ": recv from rank " +
                          std::to_string(src) + " (channel " + std::to_string(tag_channel(tag)) +
                          ", seq " + std::to_string(tag_sequence(tag)) + ") has no matching send");
+    }
+  }
+  for (const auto& [key, instance] : instances) {
+    const std::vector<std::int32_t>& members = schedule.groups[key.first];
+    for (std::size_t k = 0; k < members.size(); ++k) {
+      if (instance.op[k] != kMissing) continue;
+      problems.push_back("rank " + std::to_string(members[k]) + ": no op of group " +
+                         std::to_string(key.first) + " (channel " +
+                         std::to_string(tag_channel(key.second)) + ", seq " +
+                         std::to_string(tag_sequence(key.second)) + ") that other members post");
     }
   }
   return problems;

@@ -22,6 +22,10 @@ enum class OpKind : std::uint8_t {
   kRecvCopySend,    // receive from `peer` into `dst`, then send `dst` to `send_peer`
   kCopy,            // dst = src (local)
   kReduce,          // dst = src + stage (local; dst may alias src)
+  // Every member of rank group `group_of(op)` contributes `count` elements at src; every member
+  // gets their sum at dst (dst may alias src). One op per member per group instance, matched
+  // by send_tag (an in-network reduction: NVLS on an NVLink domain).
+  kGroupAllReduce,
 };
 std::string_view to_string(OpKind kind);
 
@@ -38,14 +42,15 @@ inline constexpr std::int32_t kNoPeer = -1;
 struct Op {
   OpKind kind = OpKind::kSend;
   std::uint16_t channel = 0;
-  std::int32_t peer = kNoPeer;       // send target (kSend) or receive source (kRecv*)
+  std::int32_t peer = kNoPeer;       // send target (kSend), receive source (kRecv*) or the
+                                     // group id (kGroupAllReduce: index into Schedule::groups)
   std::int32_t send_peer = kNoPeer;  // forward target of kRecvReduceSend / kRecvCopySend
   Loc src;                           // data read (send, copy, reduce operand)
   Loc dst;                           // data written (recv target, copy/reduce result)
   Loc stage;                         // receive staging area of kRecvReduce*, 2nd reduce operand
   std::uint64_t count = 0;           // elements moved/reduced
   std::uint64_t recv_tag = 0;        // tag of the receive part, matched with the peer's send
-  std::uint64_t send_tag = 0;        // tag of the send part
+  std::uint64_t send_tag = 0;        // tag of the send part, or of the group instance
   std::uint32_t deps_begin = 0;      // dependencies: RankProgram::deps[deps_begin, +deps_count)
   std::uint32_t deps_count = 0;
 };
@@ -57,6 +62,10 @@ inline bool has_recv(OpKind k) {
 }
 inline bool has_send(OpKind k) {
   return k == OpKind::kSend || k == OpKind::kRecvReduceSend || k == OpKind::kRecvCopySend;
+}
+// The rank group of a kGroupAllReduce (an index into Schedule::groups).
+inline std::uint32_t group_of(const Op& op) {
+  return static_cast<std::uint32_t>(op.peer);
 }
 // The peer the send part of an op goes to.
 inline std::int32_t send_target(const Op& op) {
@@ -71,12 +80,12 @@ struct RankProgram {
   std::uint64_t scratch_count = 0;  // elements of scratch the executor's caller must provide
 };
 
-// Tags: unique per (src, dst) pair; derived from the channel and the sequence number of the
-// message among all messages src sends dst on that channel, in program order. Both ends
-// compute the same value, so a transport can match by (src, dst, tag) or, per channel, FIFO.
-// Layout: channel (16 bits) | tag space (16 bits) | sequence (32 bits). Schedules carry tag
-// space 0; an Executor adds its own (set_tag_space) so that collectives running at the same
-// time between the same ranks never match each other's messages.
+// Tags: unique per (src, dst) pair (per group for kGroupAllReduce, numbered like messages); derived
+// from the channel and the sequence number of the message among all messages src sends dst on that
+// channel, in program order. Both ends compute the same value, so a transport can match by (src,
+// dst, tag) or, per channel, FIFO. Layout: channel (16 bits) | tag space (16 bits) | sequence (32
+// bits). Schedules carry tag space 0; an Executor adds its own (set_tag_space) so that collectives
+// running at the same time between the same ranks never match each other's messages.
 inline constexpr int kTagSequenceBits = 32;
 inline constexpr int kTagSpaceShift = 32;
 inline constexpr int kTagChannelShift = 48;
@@ -108,6 +117,8 @@ struct Schedule {
   std::int32_t root = 0;
   std::int32_t ranks_per_node = 1;
   std::vector<RankProgram> ranks;
+  // Rank groups of kGroupAllReduce ops: each a list of at least two distinct ranks, ascending.
+  std::vector<std::vector<std::int32_t>> groups;
 
   std::uint64_t element_size() const { return dtype_size(dtype); }
   std::uint64_t total_ops() const;
@@ -132,7 +143,9 @@ std::uint64_t size_unit_bytes(CollectiveOp op, DataType dtype, std::int32_t nran
 nlohmann::json to_json(const Schedule& schedule);
 
 // Structural checks: every send has exactly one recv at its peer with the same tag and count
-// (and vice versa), deps point backwards, peers are valid, ranges stay inside the buffers.
+// (and vice versa), every group instance (group, tag) has exactly one op on each member and
+// none elsewhere, all of one count, deps point backwards, peers and groups are valid, ranges
+// stay inside the buffers.
 // Returns the problems found (empty when valid).
 std::vector<std::string> validate(const Schedule& schedule);
 // Throws std::invalid_argument listing the first problems.

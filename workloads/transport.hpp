@@ -10,6 +10,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
+#include <stdexcept>
 
 #include "workloads/types.hpp"
 
@@ -18,6 +20,14 @@ namespace fabricsim::workloads {
 struct MemRegion {
   std::byte* data = nullptr;  // null: size-only (no payload carried)
   std::uint64_t bytes = 0;
+};
+
+// The ranks of an in-network reduction: `id` names the group within its schedule (with the op's
+// tag, it names one reduction); `members` are its ranks, ascending, the caller's rank among
+// them. Not owned: the caller keeps the list alive until the completion.
+struct RankGroup {
+  std::uint32_t id = 0;
+  std::span<const std::int32_t> members;
 };
 
 // Receives completions. A cookie is whatever the poster passed (the Executor uses its op
@@ -50,6 +60,21 @@ class Transport {
   // dst = src (same size; regions do not overlap).
   virtual void post_copy(MemRegion dst, MemRegion src, CompletionListener& listener,
                          std::uint64_t cookie) = 0;
+  // This rank's part of an all-reduce done by the network (in-switch, NVLS-like): every member
+  // of `group` posts it with the same tag and count; when all have, dst = the sum of every
+  // member's src (`count` elements of `dtype`; dst may alias src exactly) on every member, and
+  // each member's completion is delivered. Transports without in-network reduction keep this
+  // default, which throws std::logic_error.
+  virtual void post_group_reduce(const RankGroup& group, MemRegion dst, MemRegion src,
+                                 std::uint64_t count, DataType dtype, ReduceOp op,
+                                 std::uint64_t tag, CompletionListener& listener,
+                                 std::uint64_t cookie) {
+    (void)group, (void)dst, (void)src, (void)count, (void)dtype, (void)op, (void)tag,
+        (void)listener, (void)cookie;
+    throw std::logic_error(
+        "group reduce (in-network all-reduce) is not supported by this "
+        "transport");
+  }
 };
 
 }  // namespace fabricsim::workloads

@@ -32,7 +32,9 @@ std::vector<std::string> sweep(CollectiveOp op, const std::vector<std::int32_t>&
             r.dtype = (count + channels) % 2 ? DataType::kInt32 : DataType::kFloat32;
             r.root = n > 2 ? n - 2 : 0;
             std::vector<std::int32_t> rpn{1};
-            if (algorithm.rfind("hierarchical", 0) == 0) rpn = node_sizes(n);
+            if (algorithm.rfind("hierarchical", 0) == 0 || algorithm == "nvls_ring") {
+              rpn = node_sizes(n);
+            }
             for (std::int32_t l : rpn) {
               r.ranks_per_node = l;
               std::string failure = run_and_check(r);
@@ -193,7 +195,7 @@ TEST_CASE("hierarchical_tree: trees across nodes on each rail, rings inside the 
 TEST_CASE("registry lists algorithms and rejects unknown ones clearly", "[workloads][registry]") {
   CHECK(list_algorithms(CollectiveOp::kAllReduce) ==
         std::vector<std::string>{"ring", "double_binary_tree", "halving_doubling", "hierarchical",
-                                 "hierarchical_tree", "direct"});
+                                 "hierarchical_tree", "direct", "nvls", "nvls_ring"});
   CHECK(list_algorithms(CollectiveOp::kAllToAll) ==
         std::vector<std::string>{"direct", "pairwise", "bruck"});
   CollectiveRequest r;

@@ -84,6 +84,27 @@ TEST_CASE("hierarchical splits intra-node and inter-node terms", "[workloads][co
   CHECK(predict_seconds(q, p) == Approx(120e-6));
 }
 
+TEST_CASE("nvls costs one latency and the whole vector once, nvls_ring adds the rail ring",
+          "[workloads][cost]") {
+  CostParams p = params(5e-6, 1.0 / 50e9, 1.0 / 1000e9);
+  p.intra = AlphaBeta{1e-6, 1.0 / 500e9, 0, 0};
+  CostQuery q;
+  q.algorithm = "nvls";
+  q.nranks = 8;
+  q.bytes = 16'000'000;
+  // 1us + 16MB / 500GB/s = 33us, no acknowledgment (NVLink writes), no GPU reduction.
+  p.net.ack_s = 2e-6;
+  CHECK(predict_seconds(q, p) == Approx(33e-6));
+  q.algorithm = "nvls_ring";
+  q.nranks = 16;
+  q.ranks_per_node = 8;
+  // in-node NVLS 33us; ring over 2 nodes on 2 MB: 2 * (5us + 1MB / 50GB/s) + 1MB / 1000GB/s
+  // = 51us; all-gather in the node: 7 * (1us + 2MB / 500GB/s) = 35us; one ack 2us.
+  CHECK(predict_seconds(q, p) == Approx(121e-6));
+  q.ranks_per_node = 16;  // one node: the in-switch all-reduce alone
+  CHECK(predict_seconds(q, p) == Approx(33e-6));
+}
+
 TEST_CASE("nccl-tests bus bandwidth factors", "[workloads][cost]") {
   CHECK(busbw_factor(CollectiveOp::kAllReduce, 8) == Approx(1.75));
   CHECK(busbw_factor(CollectiveOp::kAllGather, 8) == Approx(0.875));
@@ -207,6 +228,30 @@ class AlphaFabric {
     void post_copy(MemRegion, MemRegion, CompletionListener& l, std::uint64_t cookie) override {
       f_->at(f_->clock_.t, l, cookie);
     }
+    // The in-switch all-reduce: once every member has posted, it holds every member's outgoing
+    // and incoming link for bytes x beta, then completes on all of them alpha later.
+    void post_group_reduce(const RankGroup& group, MemRegion dst, MemRegion, std::uint64_t,
+                           DataType, ReduceOp, std::uint64_t tag, CompletionListener& l,
+                           std::uint64_t cookie) override {
+      f_->sent_.resize(std::max<std::size_t>(f_->sent_.size(), static_cast<std::size_t>(r_) + 1));
+      f_->sent_[static_cast<std::size_t>(r_)] += dst.bytes;
+      auto& waiting = f_->groups_[{group.id, tag}];
+      waiting.push_back(Recv{&l, cookie});
+      if (waiting.size() < group.members.size()) return;
+      std::int64_t start = f_->clock_.t;
+      for (const std::int32_t m : group.members) {
+        const auto k = static_cast<std::size_t>(m);
+        start = std::max({start, f_->link_free_[k], f_->ingress_free_[k]});
+      }
+      const std::int64_t end = start + static_cast<std::int64_t>(dst.bytes) * f_->beta_;
+      for (const std::int32_t m : group.members) {
+        f_->link_free_[static_cast<std::size_t>(m)] = end;
+        f_->ingress_free_[static_cast<std::size_t>(m)] = end;
+      }
+      for (const Recv& w : waiting)
+        f_->at(end + f_->alpha_, *w.listener, w.cookie);
+      f_->groups_.erase({group.id, tag});
+    }
 
    private:
     AlphaFabric* f_;
@@ -242,6 +287,7 @@ class AlphaFabric {
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
   std::map<Key, std::int64_t> arrivals_;
   std::map<Key, Recv> recvs_;
+  std::map<std::pair<std::uint32_t, std::uint64_t>, std::vector<Recv>> groups_;
   std::vector<std::uint64_t> sent_;
   std::uint64_t seq_ = 0;
 };
@@ -283,6 +329,7 @@ TEST_CASE("model bandwidth terms equal the bytes the busiest rank sends", "[work
       {CollectiveOp::kAllReduce, "ring"},
       {CollectiveOp::kAllReduce, "direct"},
       {CollectiveOp::kAllReduce, "halving_doubling"},
+      {CollectiveOp::kAllReduce, "nvls"},
       {CollectiveOp::kReduceScatter, "ring"},
       {CollectiveOp::kReduceScatter, "direct"},
       {CollectiveOp::kReduceScatter, "halving_doubling"},
@@ -404,6 +451,8 @@ TEST_CASE("bandwidth-bound algorithms take exactly the model's time on the timed
       {CollectiveOp::kAllReduce, "direct"},
       {CollectiveOp::kAllReduce, "halving_doubling"},
       {CollectiveOp::kAllReduce, "hierarchical"},
+      {CollectiveOp::kAllReduce, "nvls"},
+      {CollectiveOp::kAllReduce, "nvls_ring"},
       {CollectiveOp::kReduceScatter, "ring"},
       {CollectiveOp::kReduceScatter, "direct"},
       {CollectiveOp::kReduceScatter, "halving_doubling"},

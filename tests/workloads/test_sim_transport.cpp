@@ -1,7 +1,9 @@
 // The sim transport: message timing on the simulated fabric, receive matching in both orders,
-// the GPU engine, NVLink domains, and every algorithm running to completion on it.
+// the GPU engine, NVLink domains, group reduces (in-switch all-reduce), and every algorithm
+// running to completion on it.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 
@@ -11,6 +13,7 @@
 #include "topologies/routing.hpp"
 #include "topologies/spec.hpp"
 #include "workloads/algorithms/registry.hpp"
+#include "workloads/cost_model.hpp"
 #include "workloads/executor.hpp"
 #include "workloads/transports/sim/sim_transport.hpp"
 
@@ -176,15 +179,23 @@ TEST_CASE("inside an NVLink domain a send is a fluid transfer and the GPU port s
   CHECK(rig.fabric->counters().messages_completed == 1);
 }
 
-// Runs one Schedule on the sim transport; returns the finishing time, or fails.
-Time run_on_sim(Rig& rig, const workloads::Schedule& schedule) {
+// GPUs spread over the leaves of fat_tree_32(): rank r on GPU 5r mod 32.
+std::vector<models::EndpointId> spread(std::int32_t nranks) {
+  std::vector<models::EndpointId> gpus;
+  for (std::int32_t r = 0; r < nranks; ++r)
+    gpus.push_back(static_cast<models::EndpointId>((r * 5) % 32));
+  return gpus;
+}
+
+// Runs one Schedule on the sim transport (rank r on gpus[r], by default spread()); returns the
+// finishing time, or fails.
+Time run_on_sim(Rig& rig, const workloads::Schedule& schedule,
+                std::vector<models::EndpointId> gpus = {}) {
   struct Done final : workloads::ExecutorObserver {
     void on_executor_done(workloads::Executor&) override { ++count; }
     int count = 0;
   } done;
-  std::vector<models::EndpointId> gpus;
-  for (std::int32_t r = 0; r < schedule.nranks; ++r)
-    gpus.push_back(static_cast<models::EndpointId>((r * 5) % 32));  // spread over leaves
+  if (gpus.empty()) gpus = spread(schedule.nranks);
   workloads::SimGroup group(rig.network, gpus);
   std::vector<std::unique_ptr<workloads::Executor>> executors;
   for (std::int32_t r = 0; r < schedule.nranks; ++r) {
@@ -228,6 +239,12 @@ TEST_CASE("every algorithm of every op runs to completion on the sim transport",
                << " " << algorithm << " x" << nranks << (nvlink ? " with NVLink" : ""));
           Rig rig(fat_tree_32());
           if (nvlink) rig.network.set_nvlink({4, 8'000'000'000'000ULL, Time::ns(150)});
+          if (!schedule.groups.empty()) {
+            // Spread over domains, the in-switch all-reduce has no switch to run in: refused.
+            workloads::SimGroup group(rig.network, spread(nranks));
+            CHECK_FALSE(group.group_reduce_problem(schedule).empty());
+            continue;
+          }
           run_on_sim(rig, schedule);
         }
       }
@@ -248,4 +265,185 @@ TEST_CASE("a collective on the sim transport is deterministic", "[sim_transport]
   const Time ta = run_on_sim(a, schedule);
   CHECK(ta == run_on_sim(b, schedule));
   CHECK(a.fabric->counters() == b.fabric->counters());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Group reduces: the in-switch all-reduce of an NVLink domain.
+
+namespace {
+
+// One HGX-like node: 8 GPUs in a simulated NVLink domain (18 links of 25 GB/s per direction to
+// 4 NVSwitch chips, 450 GB/s per GPU and direction), 8 rails of 400 Gb/s.
+nlohmann::json hgx8() {
+  return nlohmann::json::parse(R"({
+    "kind": "rail_optimized", "nodes": 1, "gpus_per_node": 8, "rails": 8, "tiers": 2,
+    "radix": 16, "link": { "rate": "400Gbps", "delay": "500ns" },
+    "nvlink": { "bandwidth": "900GBps", "links": 18, "latency": "100ns", "switches": 4 } })");
+}
+
+std::vector<models::EndpointId> first_gpus(std::uint32_t n) {
+  std::vector<models::EndpointId> gpus;
+  for (models::EndpointId g = 0; g < n; ++g)
+    gpus.push_back(g);
+  return gpus;
+}
+
+workloads::Schedule allreduce(const char* algorithm, std::int32_t nranks, std::uint64_t bytes) {
+  workloads::CollectiveRequest request;
+  request.algorithm = algorithm;
+  request.nranks = nranks;
+  request.count = bytes / 4;
+  return workloads::generate(request);
+}
+
+struct NvlsRecorder final : models::NvlsObserver {
+  void on_nvls_allreduce_done(models::EndpointId, std::uint64_t, Time t) override {
+    last = std::max(last, t);
+    ++count;
+  }
+  Time last = Time::zero();
+  int count = 0;
+};
+
+}  // namespace
+
+TEST_CASE("in a fluid NVLink domain a group reduce takes S/B + a after the members' traffic",
+          "[sim_transport][group]") {
+  Rig rig(fat_tree_32());
+  rig.network.set_nvlink({4, 8'000'000'000'000ULL, Time::ns(150)});  // 1 TB/s per direction
+  Recorder rec(rig.simulator);
+  const std::vector<models::EndpointId> gpus{0, 1, 2, 3};
+  // GPU 2's NVLink egress is busy for 1 us with a message to GPU 3 first.
+  rig.network.post_recv(3, 2, workloads::make_tag(0, 0), rec, 1);
+  rig.network.post_send(2, 3, 1'000'000, workloads::make_tag(0, 0), rec, 2);
+  for (const models::EndpointId g : gpus)
+    rig.network.post_group_reduce(g, gpus, 0, 2'000'000, workloads::make_tag(0, 0), rec, 10 + g);
+  rig.simulator.run();
+  CHECK(rec.at.at(1) == Time::ns(1150));
+  // Starts when GPU 2's egress and GPU 3's ingress are free (1 us), holds them 2 us, + 150 ns.
+  for (const models::EndpointId g : gpus)
+    CHECK(rec.at.at(10 + g) == Time::ns(3150));
+  CHECK(rig.network.counters().group_reductions == 1);
+  CHECK(rig.network.counters().group_bytes == 2'000'000);
+  CHECK(rig.fabric->counters().messages_completed == 0);  // nothing crossed the NICs
+  // A subset of a fluid domain is fine; the step latency delays the start.
+  models::GpuParams slow = Rig::zero_latency_gpu();
+  slow.step_latency = Time::ns(500);
+  Rig late(fat_tree_32(), slow);
+  late.network.set_nvlink({4, 8'000'000'000'000ULL, Time::ns(150)});
+  Recorder late_rec(late.simulator);
+  const std::vector<models::EndpointId> pair{5, 7};
+  for (const models::EndpointId g : pair) {
+    late.network.post_group_reduce(g, pair, 3, 1'000'000, workloads::make_tag(1, 4), late_rec,
+                                   20 + g);
+  }
+  late.simulator.run();
+  CHECK(late_rec.at.at(25) == Time::ns(1650));
+  CHECK(late_rec.at.at(27) == Time::ns(1650));
+}
+
+TEST_CASE("a group reduce without in-switch reduction is refused, saying why",
+          "[sim_transport][group]") {
+  Rig plain(fat_tree_32());
+  const std::vector<models::EndpointId> gpus{0, 1};
+  CHECK_THAT(plain.network.group_reduce_problem(gpus),
+             Catch::Contains("no NVLink domain, so there is no in-switch reduction"));
+  Recorder rec(plain.simulator);
+  CHECK_THROWS_WITH(plain.network.post_group_reduce(0, gpus, 0, 64, 0, rec, 1),
+                    Catch::Contains("group reduce"));
+  Rig fluid(fat_tree_32());
+  fluid.network.set_nvlink({4, 8'000'000'000'000ULL, Time::ns(150)});
+  CHECK(fluid.network.group_reduce_problem(gpus).empty());
+  const std::vector<models::EndpointId> across{2, 5};
+  CHECK_THAT(fluid.network.group_reduce_problem(across),
+             Catch::Contains("GPUs 2 and 5 are not in one NVLink domain (of 4 GPUs)"));
+  Rig domain(hgx8());
+  const std::vector<models::EndpointId> part{0, 1, 2};
+  CHECK_THAT(domain.network.group_reduce_problem(part),
+             Catch::Contains("3 of the 8 GPUs of NVLink domain 0") &&
+                 Catch::Contains("takes every GPU of its domain"));
+  CHECK(domain.network.group_reduce_problem(first_gpus(8)).empty());
+  // The schedule-level check names the algorithm and the ranks.
+  workloads::SimGroup group(plain.network, first_gpus(4));
+  CHECK_THAT(group.group_reduce_problem(allreduce("nvls", 4, 1024)),
+             Catch::Contains("nvls all-reduce needs in-switch reduction over the GPUs of ranks "
+                             "0..3 (GPUs 0..3)"));
+  CHECK(group.group_reduce_problem(allreduce("ring", 4, 1024)).empty());
+}
+
+TEST_CASE("on a simulated NVLink domain nvls takes the time of Fabric::post_nvls_allreduce",
+          "[sim_transport][group]") {
+  constexpr std::uint64_t kBytes = 4 << 20;
+  Rig direct(hgx8());
+  NvlsRecorder nvls;
+  direct.fabric->set_nvls_observer(&nvls);
+  for (models::EndpointId g = 0; g < 8; ++g)
+    direct.fabric->post_nvls_allreduce(g, kBytes, 99);
+  direct.simulator.run();
+  REQUIRE(nvls.count == 8);
+
+  Rig rig(hgx8());
+  const Time t = run_on_sim(rig, allreduce("nvls", 8, kBytes), first_gpus(8));
+  CHECK(t == nvls.last);
+  CHECK(rig.network.counters().group_reductions == 1);
+  CHECK(rig.network.counters().messages == 0);
+  CHECK(rig.fabric->counters().drops == 0);
+  // Each member's step latency delays its part: the whole shifts by it.
+  models::GpuParams gpu = Rig::zero_latency_gpu();
+  gpu.step_latency = Time::us(1);
+  Rig stepped(hgx8(), gpu);
+  CHECK(run_on_sim(stepped, allreduce("nvls", 8, kBytes), first_gpus(8)) ==
+        nvls.last + Time::us(1));
+  // Back to back (slices) on the same domain, then again: slots are reused.
+  workloads::CollectiveRequest request;
+  request.algorithm = "nvls";
+  request.nranks = 8;
+  request.count = kBytes / 4;
+  request.channels = 2;
+  request.slice_bytes = kBytes / 8;
+  Rig sliced(hgx8());
+  const workloads::Schedule schedule = workloads::generate(request);
+  const Time once = run_on_sim(sliced, schedule, first_gpus(8));
+  CHECK(sliced.network.counters().group_reductions == 8);
+  CHECK(once > nvls.last);  // slices pay latency and pipeline ramps
+  CHECK(once.seconds() < nvls.last.seconds() * 1.2);
+}
+
+// Model: the cost model's ring (2(n-1) alpha + 2(n-1)/n m beta + (n-1)/n m gamma) over nvls
+// (alpha + m beta), with beta the NVLink payload rate per GPU and direction, gamma the GPU's
+// reduction rate and alpha the time of a one-packet message across the domain.
+TEST_CASE("on one NVLink domain nvls beats the ring by the factor the cost model predicts",
+          "[sim_transport][group]") {
+  constexpr std::uint64_t kBytes = 16 << 20;
+  Rig probe(hgx8());
+  Recorder rec(probe.simulator);
+  probe.network.post_recv(1, 0, workloads::make_tag(0, 0), rec, 1);
+  probe.network.post_send(0, 1, 4, workloads::make_tag(0, 0), rec, 2);
+  probe.simulator.run();
+  const double alpha = rec.at.at(1).seconds();
+
+  Rig ring_rig(hgx8());
+  const double t_ring = run_on_sim(ring_rig, allreduce("ring", 8, kBytes), first_gpus(8)).seconds();
+  Rig nvls_rig(hgx8());
+  const double t_nvls = run_on_sim(nvls_rig, allreduce("nvls", 8, kBytes), first_gpus(8)).seconds();
+
+  const models::NvlinkParams& p = nvls_rig.fabric->nvlink_domain(0).params();
+  const double payload =
+      static_cast<double>(p.link.mtu_bytes) / (p.link.mtu_bytes + p.header_bytes);
+  workloads::CostParams cost;
+  cost.net.alpha_s = alpha;
+  cost.net.beta_s_per_byte = 8.0 / (static_cast<double>(p.links * p.link.rate_bps) * payload);
+  cost.net.gamma_s_per_byte = 8.0 / static_cast<double>(models::GpuParams{}.reduce_bandwidth_bps);
+  workloads::CostQuery q;
+  q.nranks = 8;
+  q.bytes = kBytes;
+  const double model_ring = workloads::predict_seconds(q, cost);
+  q.algorithm = "nvls";
+  const double model_nvls = workloads::predict_seconds(q, cost);
+  INFO("ring " << t_ring * 1e6 << " us (model " << model_ring * 1e6 << "), nvls " << t_nvls * 1e6
+               << " us (model " << model_nvls * 1e6 << "), alpha " << alpha * 1e9 << " ns");
+  CHECK(t_nvls == Approx(model_nvls).epsilon(0.05));
+  CHECK(t_ring == Approx(model_ring).epsilon(0.05));
+  CHECK(t_ring / t_nvls == Approx(model_ring / model_nvls).epsilon(0.05));
+  CHECK(t_ring / t_nvls > 1.6);
 }

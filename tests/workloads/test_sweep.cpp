@@ -26,9 +26,10 @@ TEST_CASE("64 ranks: every algorithm over sizes, channels, slices and dtypes",
               r.slice_bytes = slice;
               r.dtype = dtype;
               r.root = 63;
-              const std::vector<std::int32_t> rpn = algorithm.rfind("hierarchical", 0) == 0
-                                                        ? node_sizes(64)
-                                                        : std::vector<std::int32_t>{1};
+              const std::vector<std::int32_t> rpn =
+                  algorithm.rfind("hierarchical", 0) == 0 || algorithm == "nvls_ring"
+                      ? node_sizes(64)
+                      : std::vector<std::int32_t>{1};
               for (std::int32_t l : rpn) {
                 r.ranks_per_node = l;
                 std::string failure = run_and_check(r);
@@ -59,7 +60,9 @@ TEST_CASE("all rank counts up to 33 with a large uneven size", "[workloads][swee
         r.slice_bytes = 256;
         r.root = n / 2;
         const std::vector<std::int32_t> rpn =
-            algorithm.rfind("hierarchical", 0) == 0 ? node_sizes(n) : std::vector<std::int32_t>{1};
+            algorithm.rfind("hierarchical", 0) == 0 || algorithm == "nvls_ring"
+                ? node_sizes(n)
+                : std::vector<std::int32_t>{1};
         for (std::int32_t l : rpn) {
           r.ranks_per_node = l;
           std::string failure = run_and_check(r);

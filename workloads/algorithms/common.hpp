@@ -78,6 +78,8 @@ void reduce_scatter_halving(InstanceBuilder& b, const InstanceSpec& s);
 void allgather_doubling(InstanceBuilder& b, const InstanceSpec& s);
 
 void allreduce_direct(InstanceBuilder& b, const InstanceSpec& s);
+void allreduce_nvls(InstanceBuilder& b, const InstanceSpec& s);
+void allreduce_nvls_ring(InstanceBuilder& b, const InstanceSpec& s);
 void reduce_scatter_direct(InstanceBuilder& b, const InstanceSpec& s);
 void allgather_direct(InstanceBuilder& b, const InstanceSpec& s);
 void sendrecv_direct(InstanceBuilder& b, const InstanceSpec& s);

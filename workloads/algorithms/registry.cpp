@@ -54,6 +54,12 @@ const AlgorithmEntry kAlgorithms[] = {
      2},
     {CollectiveOp::kAllReduce, "direct", algorithms::allreduce_direct, MessageSize::kPerRank,
      "one shot: chunks to their owners, owners reduce, owners send the result to all"},
+    {CollectiveOp::kAllReduce, "nvls", algorithms::allreduce_nvls, MessageSize::kWhole,
+     "one in-switch (NVLS) all-reduce over every rank: needs the ranks to be exactly one NVLink "
+     "domain with in-switch reduction"},
+    {CollectiveOp::kAllReduce, "nvls_ring", algorithms::allreduce_nvls_ring, MessageSize::kPerRank,
+     "in-switch (NVLS) all-reduce inside each node of ranks_per_node ranks, a ring per rail "
+     "across nodes on 1/ranks_per_node of the data, ring all-gather inside the node"},
     {CollectiveOp::kReduceScatter, "ring", algorithms::reduce_scatter_ring, MessageSize::kPerRank,
      "n-1 steps around one ring"},
     {CollectiveOp::kReduceScatter, "direct", algorithms::reduce_scatter_direct,
@@ -190,7 +196,8 @@ Schedule generate_impl(const CollectiveRequest& req, std::int32_t only_rank) {
     throw std::invalid_argument("root " + std::to_string(req.root) + " outside [0, " +
                                 std::to_string(req.nranks) + ")");
   }
-  if ((req.algorithm == "hierarchical" || req.algorithm == "hierarchical_tree") &&
+  if ((req.algorithm == "hierarchical" || req.algorithm == "hierarchical_tree" ||
+       req.algorithm == "nvls_ring") &&
       (req.ranks_per_node < 1 || req.nranks % req.ranks_per_node != 0)) {
     throw std::invalid_argument(req.algorithm + " needs ranks_per_node >= 1 dividing nranks " +
                                 std::to_string(req.nranks) + ", got " +
@@ -216,7 +223,7 @@ Schedule generate_impl(const CollectiveRequest& req, std::int32_t only_rank) {
   for (std::uint32_t piece = 0; piece < pieces; ++piece) {
     instances.emplace_back(req.nranks,
                            static_cast<std::uint16_t>(piece / slices * entry->subchannels),
-                           scratch_used, only_rank);
+                           scratch_used, only_rank, &schedule.groups);
     entry->build(instances.back(), InstanceSpec{&req, piece, pieces});
   }
   assemble(schedule, instances, scratch_used, only_rank);

@@ -1,6 +1,7 @@
 // The in-process transport and its deterministic run loop.
 #include "workloads/transports/local/local_fabric.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -38,6 +39,11 @@ class LocalFabric::Endpoint final : public Transport {
     fabric_->enqueue(Work{Work::Kind::kCopy, Pending{dst, &listener, cookie},
                           Pending{src, nullptr, 0}, MemRegion{}, 0, DataType::kFloat32,
                           ReduceOp::kSum});
+  }
+  void post_group_reduce(const RankGroup& group, MemRegion dst, MemRegion src, std::uint64_t count,
+                         DataType dtype, ReduceOp op, std::uint64_t tag,
+                         CompletionListener& listener, std::uint64_t cookie) override {
+    fabric_->post_group(rank_, group, Pending{dst, &listener, cookie}, src, count, dtype, op, tag);
   }
 
  private:
@@ -112,9 +118,77 @@ void LocalFabric::deliver(const Pending& send, const Pending& recv, const Key& k
       Work{Work::Kind::kTransfer, send, recv, MemRegion{}, 0, DataType::kFloat32, ReduceOp::kSum});
 }
 
+void LocalFabric::post_group(std::int32_t rank, const RankGroup& group, const Pending& dst,
+                             MemRegion src, std::uint64_t count, DataType dtype, ReduceOp op,
+                             std::uint64_t tag) {
+  const std::string what = "group " + std::to_string(group.id) + " seq " +
+                           std::to_string(tag_sequence(tag)) + ": rank " + std::to_string(rank);
+  if (dst.region.bytes != src.bytes) throw std::runtime_error(what + ": dst and src sizes differ");
+  const auto at = std::lower_bound(group.members.begin(), group.members.end(), rank);
+  if (at == group.members.end() || *at != rank) {
+    throw std::runtime_error(what + " is not a member of the group");
+  }
+  const auto position = static_cast<std::size_t>(at - group.members.begin());
+  auto [it, inserted] = open_groups_.try_emplace(GroupKey{group.id, tag}, 0);
+  if (inserted) {
+    if (free_rendezvous_.empty()) {
+      it->second = static_cast<std::uint32_t>(rendezvous_.size());
+      rendezvous_.emplace_back();
+    } else {
+      it->second = free_rendezvous_.back();
+      free_rendezvous_.pop_back();
+    }
+    Rendezvous& r = rendezvous_[it->second];
+    r.dst.assign(group.members.size(), Pending{});
+    r.src.assign(group.members.size(), MemRegion{});
+    r.posted = 0;
+    r.count = count;
+    r.dtype = dtype;
+    r.op = op;
+  }
+  const std::uint32_t slot = it->second;
+  Rendezvous& r = rendezvous_[slot];
+  if (r.dst.size() != group.members.size() || r.count != count || r.dtype != dtype) {
+    throw std::runtime_error(what + " posted " + std::to_string(count) + " elements of " +
+                             std::string(to_string(dtype)) + "; the first member posted " +
+                             std::to_string(r.count) + " of " + std::string(to_string(r.dtype)));
+  }
+  if (r.dst[position].listener != nullptr) throw std::runtime_error(what + " posted twice");
+  r.dst[position] = dst;
+  r.src[position] = src;
+  if (++r.posted < r.dst.size()) return;
+  open_groups_.erase(it);
+  enqueue(
+      Work{Work::Kind::kGroupReduce, Pending{}, Pending{}, MemRegion{}, count, dtype, op, slot});
+}
+
+// Sums every member's source in member order, then writes every member's destination (a
+// destination may alias its own source: the sum is complete before any is written).
+void LocalFabric::perform_group(std::uint32_t slot) {
+  Rendezvous& r = rendezvous_[slot];
+  const std::uint64_t bytes = r.dst[0].region.bytes;
+  if (r.count > 0 && r.src[0].data != nullptr) {
+    sum_.assign(r.src[0].data, r.src[0].data + bytes);
+    for (std::size_t k = 1; k < r.src.size(); ++k) {
+      reduce_elements(sum_.data(), sum_.data(), r.src[k].data, r.count, r.dtype, r.op);
+    }
+    for (const Pending& d : r.dst) {
+      if (d.region.data != nullptr) std::memcpy(d.region.data, sum_.data(), bytes);
+    }
+  }
+  // Listeners may post new group reduces (and reuse the slot): deliver from a copy.
+  done_.assign(r.dst.begin(), r.dst.end());
+  free_rendezvous_.push_back(slot);
+  for (const Pending& d : done_)
+    d.listener->on_complete(d.cookie);
+}
+
 void LocalFabric::perform(const Work& work) {
   ++clock_.ticks;
   switch (work.kind) {
+    case Work::Kind::kGroupReduce:
+      perform_group(work.group);
+      return;
     case Work::Kind::kTransfer: {
       const MemRegion& from = work.first.region;
       const MemRegion& to = work.second.region;
@@ -177,10 +251,12 @@ void LocalFabric::run() {
     ++stuck_ranks;
   }
   if (stuck_ranks > 0) {
-    throw std::runtime_error(
-        "deadlock in " + std::string(to_string(schedule_->op)) + "/" + schedule_->algorithm + ": " +
-        std::to_string(stuck_ranks) + " rank(s) stuck, " + std::to_string(sends_.size()) +
-        " unmatched send(s), " + std::to_string(recvs_.size()) + " unmatched recv(s)" + stuck);
+    throw std::runtime_error("deadlock in " + std::string(to_string(schedule_->op)) + "/" +
+                             schedule_->algorithm + ": " + std::to_string(stuck_ranks) +
+                             " rank(s) stuck, " + std::to_string(sends_.size()) +
+                             " unmatched send(s), " + std::to_string(recvs_.size()) +
+                             " unmatched recv(s), " + std::to_string(open_groups_.size()) +
+                             " group reduce(s) not posted by every member" + stuck);
   }
 }
 

@@ -13,6 +13,16 @@
 // after the latency; the NVSwitch itself is non-blocking. Both completions fire when the data has
 // landed.
 //
+// A group reduce (Transport::post_group_reduce) is the in-switch all-reduce of an NVLink
+// domain: when the group's GPUs are exactly one simulated domain's, every member's part is
+// Fabric::post_nvls_allreduce (packet level, completion from the NvlsObserver); without a
+// simulated domain, when they all lie in one set_nvlink() domain (any two or more of its GPUs),
+// it is fluid, with the formula of the simulated model (models/nvlink/domain.hpp): once every
+// member has posted, it holds every member's NVLink egress and ingress for S / B (each GPU sends
+// its S bytes and receives the S-byte sum) and completes on all of them after the latency a:
+// T = S/B + a. Any other group is an error (group_reduce_problem() says why), as it is on a
+// GPU without NVLink: the collective library's `nvls` algorithms need in-switch reduction.
+//
 // One SimNetwork serves every collective on a Fabric (it is the Fabric's MessageObserver);
 // a SimGroup maps a collective's ranks 0..n-1 onto GPUs (fabric endpoints) and hands out one
 // Transport per rank. Overlapping collectives must use different Executor tag spaces.
@@ -20,15 +30,19 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "models/fabric.hpp"
 #include "models/nic/message_observer.hpp"
+#include "models/nvlink/nvls_observer.hpp"
 #include "models/params.hpp"
 #include "sim/simulator.hpp"
 #include "sim/slab.hpp"
 #include "workloads/clock.hpp"
+#include "workloads/schedule.hpp"
 #include "workloads/transport.hpp"
 
 namespace fabricsim::workloads {
@@ -41,6 +55,8 @@ struct SimTransportCounters {
   std::uint64_t copies = 0;
   std::uint64_t nvlink_messages = 0;
   std::uint64_t nvlink_bytes = 0;
+  std::uint64_t group_reductions = 0;     // group reduces completed (once per group, not member)
+  std::uint64_t group_bytes = 0;          // their sizes per member
   std::uint64_t unexpected_arrivals = 0;  // messages that arrived before their receive was posted
 };
 
@@ -51,10 +67,13 @@ struct NvlinkModel {
   sim::Time latency;
 };
 
-class SimNetwork final : public sim::Component, public models::MessageObserver, public Clock {
+class SimNetwork final : public sim::Component,
+                         public models::MessageObserver,
+                         public models::NvlsObserver,
+                         public Clock {
  public:
-  // Installs itself as the fabric's message observer. `fabric` must outlive this object; it
-  // must not be destroyed while messages it started are in flight.
+  // Installs itself as the fabric's message and NVLS observer. `fabric` must outlive this object;
+  // it must not be destroyed while messages it started are in flight.
   SimNetwork(models::Fabric& fabric, const models::GpuParams& gpu);
   SimNetwork(const SimNetwork&) = delete;
   SimNetwork& operator=(const SimNetwork&) = delete;
@@ -68,6 +87,15 @@ class SimNetwork final : public sim::Component, public models::MessageObserver, 
   // A reduction (or copy) of `bytes` output bytes on `gpu`'s engine.
   void post_compute(models::EndpointId gpu, std::uint64_t bytes, bool reduce,
                     CompletionListener& listener, std::uint64_t cookie);
+
+  // GPU `gpu`'s part of the group reduce over `gpus` (every member's GPU, in member order; the
+  // list is read during the call only) named by (group, tag): `bytes` per GPU. Throws
+  // std::invalid_argument when the group has no in-switch reduction (group_reduce_problem()).
+  void post_group_reduce(models::EndpointId gpu, std::span<const models::EndpointId> gpus,
+                         std::uint32_t group, std::uint64_t bytes, std::uint64_t tag,
+                         CompletionListener& listener, std::uint64_t cookie);
+  // Empty when a group reduce over `gpus` can run here, else why not (for error messages).
+  std::string group_reduce_problem(std::span<const models::EndpointId> gpus) const;
 
   // Sends between GPUs of one domain go over NVLink from now on.
   void set_nvlink(const NvlinkModel& nvlink);
@@ -84,6 +112,8 @@ class SimNetwork final : public sim::Component, public models::MessageObserver, 
   void on_message_sent(models::EndpointId src, std::uint64_t cookie, sim::Time t) override;
   void on_message_received(models::EndpointId dst, models::EndpointId src, std::uint64_t cookie,
                            std::uint64_t bytes, sim::Time t) override;
+  // NvlsObserver (called by the simulated NVLink domains)
+  void on_nvls_allreduce_done(models::EndpointId gpu, std::uint64_t cookie, sim::Time t) override;
   // sim::EventHandler
   void on_event(std::uint64_t arg) override;
 
@@ -127,6 +157,34 @@ class SimNetwork final : public sim::Component, public models::MessageObserver, 
     std::uint64_t cookie = 0;
   };
 
+  // A group reduce in progress: keyed by (first member's GPU, group, tag) until every member has
+  // posted; slot index = the NVLS cookie of the simulated domain.
+  struct GroupKey {
+    models::EndpointId first;
+    std::uint32_t group;
+    std::uint64_t tag;
+    bool operator==(const GroupKey&) const = default;
+  };
+  struct GroupKeyHash {
+    std::size_t operator()(const GroupKey& k) const noexcept;
+  };
+  struct GroupOp {
+    std::uint64_t bytes = 0;
+    std::uint32_t posted = 0;
+    std::uint32_t done = 0;
+    bool in_switch = false;                // a simulated domain's NVLS (else fluid)
+    sim::Time ready;                       // fluid: when the last member's step latency ends
+    std::vector<models::EndpointId> gpus;  // fluid: the members
+    std::vector<Completion> waiting;       // per member (fluid) or domain-local GPU index
+  };
+  // A member's NVLS part, after its step latency.
+  struct GroupPost {
+    models::EndpointId gpu = 0;
+    std::uint32_t op = 0;
+  };
+
+  void start_group_post(std::uint32_t index);
+  void start_fluid_group(std::uint32_t op);
   void start_message(std::uint32_t index);
   void start_nvlink(std::uint32_t index);
   void arrive(std::uint32_t index);
@@ -144,6 +202,10 @@ class SimNetwork final : public sim::Component, public models::MessageObserver, 
   NvlinkModel nvlink_;
   std::vector<sim::Time> nvlink_tx_free_at_;  // per GPU, when NVLink is on
   std::vector<sim::Time> nvlink_rx_free_at_;
+  std::unordered_map<GroupKey, std::uint32_t, GroupKeyHash> open_groups_;  // -> group_ops_
+  std::vector<GroupOp> group_ops_;  // slots, reused (their vectors keep their capacity)
+  std::vector<std::uint32_t> free_group_ops_;
+  sim::Slab<GroupPost> group_posts_;
   SimTransportCounters counters_;
 };
 
@@ -161,11 +223,17 @@ class SimGroup {
     return endpoints_[static_cast<std::size_t>(rank)];
   }
   SimNetwork& network() const { return *network_; }
+  // The GPUs of `ranks` (in order), in a buffer reused by the next call.
+  std::span<const models::EndpointId> gpus_of(std::span<const std::int32_t> ranks);
+  // Empty when the ranks of every group of `schedule` have in-switch reduction here, else
+  // which group lacks it and why.
+  std::string group_reduce_problem(const Schedule& schedule);
 
  private:
   class RankTransport;
   SimNetwork* network_;
   std::vector<models::EndpointId> endpoints_;
+  std::vector<models::EndpointId> member_gpus_;
   std::vector<std::unique_ptr<RankTransport>> transports_;
 };
 
