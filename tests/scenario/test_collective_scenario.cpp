@@ -212,3 +212,38 @@ TEST_CASE("hierarchical algorithms find the nodes of an explicit rank list", "[c
   c.ranks.clear();
   CHECK(scenario::ranks_per_node(fat, c, 64) == 1);
 }
+
+TEST_CASE("nvls algorithms run where NVLink has in-switch reduction and are refused elsewhere",
+          "[collective][nvls]") {
+  // Two nodes of 8 GPUs; NVLink without simulated switches: the fluid model (any GPUs of a node).
+  auto doc = nlohmann::json::parse(R"({
+    "name": "nvls_rail16",
+    "topology": { "kind": "rail_optimized", "nodes": 2, "gpus_per_node": 8, "rails": 8,
+                  "tiers": 2, "radix": 16, "link": { "rate": "400Gbps", "delay": "600ns" },
+                  "nvlink": { "bandwidth": "900GBps", "links": 18, "latency": "150ns" } },
+    "workload": { "kind": "collective", "op": "allreduce", "algorithm": "nvls_ring",
+                  "size": "4MiB" } })");
+  const auto ring = run(doc);
+  REQUIRE(ring.completed);
+  CHECK(ring.collectives[0].algorithm == "nvls_ring");
+  doc["workload"]["algorithm"] = "hierarchical";
+  const auto hierarchical = run(doc);
+  // Same rail rings; inside the node one in-switch step replaces 7 ring steps of the
+  // reduce-scatter (the all-gather stays).
+  CHECK(ring.collectives[0].time_ps < hierarchical.collectives[0].time_ps);
+  // One node's GPUs: nvls alone.
+  doc["workload"]["algorithm"] = "nvls";
+  doc["workload"]["ranks"] = {8, 9, 10, 11, 12, 13, 14, 15};
+  const auto one_node = run(doc);
+  REQUIRE(one_node.completed);
+  // Across nodes the in-switch all-reduce has no switch: a clear error naming the setting.
+  doc["workload"]["ranks"] = {0, 1, 8, 9};
+  CHECK_THROWS_WITH(run(doc), Catch::Contains("test.json: /workload/algorithm") &&
+                                  Catch::Contains("nvls all-reduce needs in-switch reduction") &&
+                                  Catch::Contains("GPUs 0 and 8 are not in one NVLink domain"));
+  // A fat-tree has no NVLink at all.
+  auto fat = small_collective();
+  fat["workload"]["algorithm"] = "nvls";
+  CHECK_THROWS_WITH(run(fat), Catch::Contains("/workload/algorithm") &&
+                                  Catch::Contains("no NVLink domain"));
+}

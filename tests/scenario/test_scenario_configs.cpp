@@ -17,6 +17,7 @@ const std::map<std::string, std::vector<std::string>> kTestOverrides = {
     {"default.json", {"workload.size=4MiB"}},
     {"allreduce_ib_1024.json", {"workload.size=4MiB"}},
     {"allreduce_nvl72.json", {"workload.size=8MiB"}},
+    {"allreduce_nvls_nvl72.json", {"workload.size=8MiB"}},
     // The 131,072-GPU runs on 16 nodes of the same cluster (128 GPUs, same switches).
     {"scale_allreduce_131072.json", {"topology.nodes=16"}},
     {"scale_alltoall_131072.json", {"topology.nodes=16"}},
