@@ -98,11 +98,18 @@ TEST_CASE("nvls is one group all-reduce per piece over every rank", "[workloads]
   CHECK(op["group_tag"]["seq"] == 0);
   CHECK(op["src"]["offset"] == 500);
   CHECK_FALSE(op.contains("to"));
-  // Slices of one group on one channel are numbered in program order.
+  // nvls is never sliced (the in-switch all-reduce pipelines packet by packet) ...
   r.channels = 1;
-  r.slice_bytes = 400;  // 4000 bytes: 10 slices
+  r.slice_bytes = 400;
+  CHECK(generate(r).ranks[1].ops.size() == 1);
+  // ... nvls_ring is: its slices' group ops on one channel are numbered in program order.
+  r.algorithm = "nvls_ring";
+  r.ranks_per_node = 4;
+  r.slice_bytes = 100;  // 1000 bytes per rank and channel: 10 slices
   const Schedule sliced = generate(r);
+  REQUIRE(validate(sliced).empty());
   REQUIRE(sliced.ranks[1].ops.size() == 10);
+  CHECK(sliced.ranks[1].ops[9].kind == OpKind::kGroupAllReduce);
   CHECK(sliced.ranks[1].ops[9].send_tag == make_tag(0, 9));
   // One rank: a copy, no group.
   const Schedule one = generate(nvls(1, 10));

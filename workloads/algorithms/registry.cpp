@@ -16,8 +16,10 @@ using BuildFn = void (*)(InstanceBuilder&, const InstanceSpec&);
 
 // How the largest message of an algorithm relates to the data of one channel, to choose the
 // number of slices: per_rank = data / n, half = data / 2, whole = data, node_half = data /
-// ranks_per_node / 2 (a tree's half of a rank's shard in a hierarchical algorithm).
-enum class MessageSize { kPerRank, kHalf, kWhole, kNodeHalf };
+// ranks_per_node / 2 (a tree's half of a rank's shard in a hierarchical algorithm); unsliced:
+// one piece per channel whatever the slice size (an in-switch all-reduce pipelines by itself,
+// packet by packet, and each extra op only adds a ramp).
+enum class MessageSize { kPerRank, kHalf, kWhole, kNodeHalf, kUnsliced };
 
 struct AlgorithmEntry {
   CollectiveOp op;
@@ -54,7 +56,7 @@ const AlgorithmEntry kAlgorithms[] = {
      2},
     {CollectiveOp::kAllReduce, "direct", algorithms::allreduce_direct, MessageSize::kPerRank,
      "one shot: chunks to their owners, owners reduce, owners send the result to all"},
-    {CollectiveOp::kAllReduce, "nvls", algorithms::allreduce_nvls, MessageSize::kWhole,
+    {CollectiveOp::kAllReduce, "nvls", algorithms::allreduce_nvls, MessageSize::kUnsliced,
      "one in-switch (NVLS) all-reduce over every rank: needs the ranks to be exactly one NVLink "
      "domain with in-switch reduction"},
     {CollectiveOp::kAllReduce, "nvls_ring", algorithms::allreduce_nvls_ring, MessageSize::kPerRank,
@@ -118,7 +120,7 @@ const AlgorithmEntry* find(CollectiveOp op, const std::string& name) {
 }
 
 std::uint32_t slices_per_channel(const CollectiveRequest& req, MessageSize message) {
-  if (req.slice_bytes == 0 || req.count == 0) return 1;
+  if (req.slice_bytes == 0 || req.count == 0 || message == MessageSize::kUnsliced) return 1;
   const std::uint64_t per_channel = (req.count + req.channels - 1) / req.channels;
   std::uint64_t elements = per_channel;
   if (message == MessageSize::kPerRank) {
