@@ -83,6 +83,12 @@ std::vector<workloads::Schedule> make_schedules(const HwOptions& o, std::int32_t
     } catch (const std::invalid_argument& e) {
       throw UsageError(e.what());
     }
+    if (!schedules.back().groups.empty()) {
+      throw UsageError(fmt::format(
+          "--algorithm {}: needs in-network reduction (the in-switch all-reduce of an NVLink "
+          "domain); the {} transport has none",
+          o.algorithm, o.transport));
+    }
   }
   if (schedules.empty()) {
     throw UsageError(fmt::format("--sizes: every size is below one unit ({} bytes)", unit));

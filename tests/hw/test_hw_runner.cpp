@@ -74,9 +74,20 @@ std::uint16_t free_port() {
 
 // Every algorithm of `op` on 2..8 ranks: counts of 1, 7, 1003 and 20011 units (non-divisible
 // by any rank count but 1; the largest is sliced at 16 KiB), two iterations after a warm-up,
-// --check. Hierarchical algorithms get 2 ranks per node where that divides the rank count.
+// --check. Hierarchical algorithms get 2 ranks per node where that divides the rank count
+// (nvls_ring 1: its in-node step needs in-network reduction). nvls needs it always: refused.
 void check_every_algorithm(CollectiveOp op) {
   for (const std::string& algorithm : list_algorithms(op)) {
+    if (algorithm == "nvls") {
+      const Outcome o =
+          run_hw(fmt::format("--launch-local 4 --transport tcp --op {} --algorithm "
+                             "nvls --sizes 4KiB --timeout 20s",
+                             to_string(op)));
+      INFO(o.out << o.err);
+      CHECK(o.exit_code == 2);
+      CHECK(contains(o.err, "--algorithm nvls: needs in-network reduction"));
+      continue;
+    }
     for (std::int32_t n = 2; n <= 8; ++n) {
       const bool hierarchical = algorithm.rfind("hierarchical", 0) == 0;
       const std::int32_t per_node = hierarchical && n % 2 == 0 ? 2 : 1;
