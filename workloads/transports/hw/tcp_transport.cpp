@@ -233,7 +233,9 @@ std::size_t TcpTransport::progress() {
   try {
     return progress_once();
   } catch (const TransportError& e) {
-    if (!failed_by_notice_) tell_peers(e.what());
+    // A notice is passed on too (its root cause, not this rank's wording): a rank that leaves
+    // because of it closes its connections, and a peer must read the cause before that close.
+    tell_peers(failed_by_notice_ ? notice_cause_ : std::string(e.what()));
     throw;
   }
 }
@@ -332,6 +334,7 @@ void TcpTransport::start_message(std::int32_t rank) {
     recv_all(p.fd.get(), text.data(), text.size(), SteadyClock::now() + std::chrono::seconds(1),
              error);
     failed_by_notice_ = true;
+    notice_cause_ = text;
     throw TransportError(text + " (reported by " + peer_text(rank) + ")");
   }
   p.payload_left = bytes;

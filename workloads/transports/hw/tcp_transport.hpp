@@ -147,7 +147,8 @@ class TcpTransport final : public HwTransport {
   std::uint64_t unexpected_total_ = 0;
   SteadyClock::time_point last_activity_;
   bool told_peers_ = false;
-  bool failed_by_notice_ = false;  // the error came from a peer's notice: not passed on
+  bool failed_by_notice_ = false;  // the error came from a peer's notice
+  std::string notice_cause_;       // that notice's text, passed on to the other peers
 };
 
 }  // namespace fabricsim::workloads::hw
