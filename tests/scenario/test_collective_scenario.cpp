@@ -244,6 +244,6 @@ TEST_CASE("nvls algorithms run where NVLink has in-switch reduction and are refu
   // A fat-tree has no NVLink at all.
   auto fat = small_collective();
   fat["workload"]["algorithm"] = "nvls";
-  CHECK_THROWS_WITH(run(fat), Catch::Contains("/workload/algorithm") &&
-                                  Catch::Contains("no NVLink domain"));
+  CHECK_THROWS_WITH(run(fat),
+                    Catch::Contains("/workload/algorithm") && Catch::Contains("no NVLink domain"));
 }

@@ -34,7 +34,8 @@ TEST_CASE("overrides given as --set create and replace fields", "[scenario]") {
 }
 
 TEST_CASE("a topology.* override resizes a topology named by file", "[scenario]") {
-  const auto path = std::string(FABRICSIM_SOURCE_DIR) + "/configs/scenarios/allreduce_ring_1024.json";
+  const auto path =
+      std::string(FABRICSIM_SOURCE_DIR) + "/configs/scenarios/allreduce_ring_1024.json";
   const auto shipped = scenario::load_scenario(path);
   const auto small = scenario::load_scenario(path, {"topology.nodes=4"});
   CHECK(shipped.topology.rail.nodes == 128);

@@ -406,8 +406,7 @@ TEST_CASE("on a simulated NVLink domain nvls takes the time of Fabric::post_nvls
   Rig sliced(hgx8());
   const Time once = run_on_sim(sliced, workloads::generate(request), first_gpus(8));
   CHECK(sliced.network.counters().group_reductions == 8);
-  INFO("one op " << nvls.last.seconds() * 1e6 << " us, 8 slices " << once.seconds() * 1e6
-                 << " us");
+  INFO("one op " << nvls.last.seconds() * 1e6 << " us, 8 slices " << once.seconds() * 1e6 << " us");
   CHECK(once > nvls.last);
   CHECK(once.seconds() < nvls.last.seconds() * 1.2);
 }
