@@ -60,6 +60,19 @@ void ring_reduce_scatter(InstanceBuilder& b, const std::vector<std::int32_t>& me
 void ring_allgather(InstanceBuilder& b, const std::vector<std::int32_t>& members,
                     const std::vector<RingChunk>& chunks, const std::vector<DepList>& start);
 
+// The in-node phases the hierarchical algorithms share, on nodes of `local` consecutive ranks.
+// The instance's region split into one chunk per local rank.
+std::vector<Range> node_chunks(const InstanceSpec& s);
+// Ring reduce-scatter inside each node: local rank l ends with its node's sum of chunk l in
+// its output buffer. Nothing when local == 1.
+void node_reduce_scatter(InstanceBuilder& b, std::int32_t nodes, std::int32_t local,
+                         const std::vector<Range>& chunks);
+// Ring all-gather inside each node of chunk l, held in local rank l's output. A rank starts
+// after after[rank] when `after` has a non-empty entry for it, else after all its earlier ops.
+// Nothing when local == 1.
+void node_allgather(InstanceBuilder& b, std::int32_t nodes, std::int32_t local,
+                    const std::vector<Range>& chunks, const std::vector<DepList>& after = {});
+
 // One builder per (op, algorithm).
 void allreduce_ring(InstanceBuilder& b, const InstanceSpec& s);
 void allreduce_hierarchical(InstanceBuilder& b, const InstanceSpec& s);

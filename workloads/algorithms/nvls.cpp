@@ -36,12 +36,7 @@ void allreduce_nvls_ring(InstanceBuilder& b, const InstanceSpec& s) {
   const std::int32_t local = s.request->ranks_per_node;
   const std::int32_t nodes = n / local;
   const Range region = s.region();
-  const auto l_count = static_cast<std::uint64_t>(local);
-  std::vector<Range> node_chunks;
-  for (std::uint64_t l = 0; l < l_count; ++l) {
-    const Range c = split_range(region.count, l_count, l);
-    node_chunks.push_back({region.offset + c.offset, c.count});
-  }
+  const std::vector<Range> node_chunks = algorithms::node_chunks(s);
   // 1. The in-switch all-reduce inside each node: every rank holds its node's sum.
   if (local > 1) {
     for (std::int32_t k = 0; k < nodes; ++k) {
@@ -80,21 +75,7 @@ void allreduce_nvls_ring(InstanceBuilder& b, const InstanceSpec& s) {
     ring_allreduce(b, members, chunks, start);
   }
   // 3. All-gather inside each node: local rank l hands its globally reduced chunk to the others.
-  if (local > 1) {
-    for (std::int32_t k = 0; k < nodes; ++k) {
-      members.clear();
-      chunks.clear();
-      start.clear();
-      for (std::int32_t l = 0; l < local; ++l) {
-        const std::int32_t rank = k * local + l;
-        members.push_back(rank);
-        start.push_back(b.all_ops(rank));
-        const Range& c = node_chunks[static_cast<std::size_t>(l)];
-        chunks.push_back({c.count, out(c.offset), out(c.offset)});
-      }
-      ring_allgather(b, members, chunks, start);
-    }
-  }
+  node_allgather(b, nodes, local, node_chunks);
 }
 
 }  // namespace fabricsim::workloads::algorithms

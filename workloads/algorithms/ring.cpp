@@ -108,6 +108,60 @@ void ring_allgather(InstanceBuilder& b, const std::vector<std::int32_t>& members
   }
 }
 
+std::vector<Range> node_chunks(const InstanceSpec& s) {
+  const Range region = s.region();
+  const auto local = static_cast<std::uint64_t>(s.request->ranks_per_node);
+  std::vector<Range> chunks;
+  for (std::uint64_t l = 0; l < local; ++l) {
+    const Range c = split_range(region.count, local, l);
+    chunks.push_back({region.offset + c.offset, c.count});
+  }
+  return chunks;
+}
+
+void node_reduce_scatter(InstanceBuilder& b, std::int32_t nodes, std::int32_t local,
+                         const std::vector<Range>& chunks) {
+  if (local <= 1) return;
+  std::vector<std::int32_t> members;
+  std::vector<RingChunk> ring;
+  for (std::int32_t k = 0; k < nodes; ++k) {
+    members.clear();
+    ring.clear();
+    for (std::int32_t l = 0; l < local; ++l) {
+      members.push_back(k * local + l);
+      const Range& c = chunks[static_cast<std::size_t>(l)];
+      ring.push_back({c.count, in(c.offset), out(c.offset)});
+    }
+    ring_reduce_scatter(b, members, ring, true, {});
+  }
+}
+
+void node_allgather(InstanceBuilder& b, std::int32_t nodes, std::int32_t local,
+                    const std::vector<Range>& chunks, const std::vector<DepList>& after) {
+  if (local <= 1) return;
+  std::vector<std::int32_t> members;
+  std::vector<RingChunk> ring;
+  std::vector<DepList> start;
+  for (std::int32_t k = 0; k < nodes; ++k) {
+    members.clear();
+    ring.clear();
+    start.clear();
+    for (std::int32_t l = 0; l < local; ++l) {
+      const std::int32_t rank = k * local + l;
+      members.push_back(rank);
+      const auto r = static_cast<std::size_t>(rank);
+      if (!b.keeps(rank)) {
+        start.emplace_back();
+      } else {
+        start.push_back(r < after.size() && !after[r].empty() ? after[r] : b.all_ops(rank));
+      }
+      const Range& c = chunks[static_cast<std::size_t>(l)];
+      ring.push_back({c.count, out(c.offset), out(c.offset)});
+    }
+    ring_allgather(b, members, ring, start);
+  }
+}
+
 namespace {
 
 std::vector<std::int32_t> all_ranks(std::int32_t n) {
@@ -153,28 +207,12 @@ void allreduce_hierarchical(InstanceBuilder& b, const InstanceSpec& s) {
   const std::int32_t local = s.request->ranks_per_node;
   const std::int32_t nodes = n / local;
   const Range region = s.region();
-  const auto l_count = static_cast<std::uint64_t>(local);
-  std::vector<Range> node_chunks;
-  for (std::uint64_t l = 0; l < l_count; ++l) {
-    const Range c = split_range(region.count, l_count, l);
-    node_chunks.push_back({region.offset + c.offset, c.count});
-  }
+  const std::vector<Range> node_chunks = algorithms::node_chunks(s);
+  // 1. Reduce-scatter inside each node: local rank l ends with the node's sum of chunk l.
+  node_reduce_scatter(b, nodes, local, node_chunks);
   std::vector<std::int32_t> members;
   std::vector<RingChunk> chunks;
   std::vector<DepList> start;
-  // 1. Reduce-scatter inside each node: local rank l ends with the node's sum of chunk l.
-  if (local > 1) {
-    for (std::int32_t k = 0; k < nodes; ++k) {
-      members.clear();
-      chunks.clear();
-      for (std::int32_t l = 0; l < local; ++l) {
-        members.push_back(k * local + l);
-        const Range& c = node_chunks[static_cast<std::size_t>(l)];
-        chunks.push_back({c.count, in(c.offset), out(c.offset)});
-      }
-      ring_reduce_scatter(b, members, chunks, true, {});
-    }
-  }
   // 2. One ring per rail (same local rank on every node) allreduces that rank's chunk.
   if (nodes > 1) {
     for (std::int32_t l = 0; l < local; ++l) {
@@ -197,21 +235,7 @@ void allreduce_hierarchical(InstanceBuilder& b, const InstanceSpec& s) {
     b.copy(0, out(region.offset), in(region.offset), region.count);
   }
   // 3. All-gather inside each node.
-  if (local > 1) {
-    for (std::int32_t k = 0; k < nodes; ++k) {
-      members.clear();
-      chunks.clear();
-      start.clear();
-      for (std::int32_t l = 0; l < local; ++l) {
-        const std::int32_t rank = k * local + l;
-        members.push_back(rank);
-        start.push_back(b.all_ops(rank));
-        const Range& c = node_chunks[static_cast<std::size_t>(l)];
-        chunks.push_back({c.count, out(c.offset), out(c.offset)});
-      }
-      ring_allgather(b, members, chunks, start);
-    }
-  }
+  node_allgather(b, nodes, local, node_chunks);
 }
 
 }  // namespace fabricsim::workloads::algorithms

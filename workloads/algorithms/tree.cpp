@@ -111,28 +111,11 @@ void allreduce_hierarchical_tree(InstanceBuilder& b, const InstanceSpec& s) {
   const std::int32_t local = s.request->ranks_per_node;
   const std::int32_t nodes = n / local;
   const Range region = s.region();
-  const auto l_count = static_cast<std::uint64_t>(local);
-  std::vector<Range> node_chunks;
-  for (std::uint64_t l = 0; l < l_count; ++l) {
-    const Range c = split_range(region.count, l_count, l);
-    node_chunks.push_back({region.offset + c.offset, c.count});
-  }
-  std::vector<std::int32_t> members;
-  std::vector<RingChunk> chunks;
-  std::vector<DepList> start;
+  const std::vector<Range> node_chunks = algorithms::node_chunks(s);
   // 1. Reduce-scatter inside each node: local rank l ends with the node's sum of chunk l.
-  if (local > 1) {
-    for (std::int32_t k = 0; k < nodes; ++k) {
-      members.clear();
-      chunks.clear();
-      for (std::int32_t l = 0; l < local; ++l) {
-        members.push_back(k * local + l);
-        const Range& c = node_chunks[static_cast<std::size_t>(l)];
-        chunks.push_back({c.count, in(c.offset), out(c.offset)});
-      }
-      ring_reduce_scatter(b, members, chunks, true, {});
-    }
-  }
+  node_reduce_scatter(b, nodes, local, node_chunks);
+  std::vector<std::int32_t> members;
+  std::vector<DepList> start;
   // 2. Per rail (local rank l on every node), a double binary tree over the nodes all-reduces
   // chunk l: each tree half of it, on its own sub-channel.
   std::vector<DepList> tree_done(static_cast<std::size_t>(nodes > 1 ? n : 0));
@@ -167,27 +150,7 @@ void allreduce_hierarchical_tree(InstanceBuilder& b, const InstanceSpec& s) {
   }
   // 3. All-gather inside each node, after the rank's two trees (which ran after its whole
   // reduce-scatter; two dependencies instead of every earlier op keep the schedule small).
-  if (local > 1) {
-    for (std::int32_t k = 0; k < nodes; ++k) {
-      members.clear();
-      chunks.clear();
-      start.clear();
-      for (std::int32_t l = 0; l < local; ++l) {
-        const std::int32_t rank = k * local + l;
-        members.push_back(rank);
-        const DepList& after_trees =
-            tree_done.empty() ? DepList{} : tree_done[static_cast<std::size_t>(rank)];
-        if (!b.keeps(rank)) {
-          start.emplace_back();
-        } else {
-          start.push_back(after_trees.empty() ? b.all_ops(rank) : after_trees);
-        }
-        const Range& c = node_chunks[static_cast<std::size_t>(l)];
-        chunks.push_back({c.count, out(c.offset), out(c.offset)});
-      }
-      ring_allgather(b, members, chunks, start);
-    }
-  }
+  node_allgather(b, nodes, local, node_chunks, tree_done);
 }
 
 void broadcast_chain(InstanceBuilder& b, const InstanceSpec& s) {
