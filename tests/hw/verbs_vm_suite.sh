@@ -8,7 +8,8 @@
 #  3. verbs_runner_sweep.sh: fabricsim-hw --launch-local 3 --transport verbs --check (ranks as
 #     processes, TCP bootstrap) for every algorithm at 4, 4004 and 262156 bytes;
 #  4. a rank killed mid-run (fabricsim-hw's hidden --test-die-rank): every other rank exits 1
-#     with a verbs error within the 3 s timeout, and the launcher reports the killed rank.
+#     with a verbs error (its 3 s timeout or a failed work request) within 30 s, and the
+#     launcher reports the killed rank.
 # Usage: verbs_vm_suite.sh BIN_DIR [RUNNER_RANK_COUNTS (default "3")]
 set -euo pipefail
 bin=$1
@@ -34,12 +35,16 @@ kill_ok=1
 [ "$kill_status" -eq 1 ] || kill_ok=0
 grep -q "rank 2 was killed by signal 9" <<<"$kill_out" || kill_ok=0
 for r in 0 1 3; do
-  grep -q "rank $r: error: verbs: rank $r: nothing completed for 3000 ms" <<<"$kill_out" || kill_ok=0
+  # A survivor learns of the death by its timeout, or sooner by a failed work request (an
+  # RDMA write into the dead rank's memory can complete with a remote access error).
+  grep -q "rank $r: error: verbs: rank $r: " <<<"$kill_out" || kill_ok=0
   grep -q "rank $r exited with status 1" <<<"$kill_out" || kill_ok=0
 done
+# 2 s until the death, 3 s of timeout, the rest is start-up and slack in the emulated VM.
+[ $((SECONDS - died)) -le 30 ] || kill_ok=0
 if [ "$kill_ok" -ne 1 ]; then
   echo "verbs_vm_suite: FAILED: killing rank 2 did not make every other rank fail as expected" >&2
   exit 1
 fi
-echo "verbs_vm_suite: rank 2 killed: ranks 0, 1, 3 failed with a timeout error ($((SECONDS - died)) s in all)"
+echo "verbs_vm_suite: rank 2 killed: ranks 0, 1, 3 failed with a verbs error ($((SECONDS - died)) s in all)"
 echo "verbs_vm_suite: all parts passed in $((SECONDS - start)) s"
