@@ -67,6 +67,10 @@ std::vector<Range> node_chunks(const InstanceSpec& s);
 // its output buffer. Nothing when local == 1.
 void node_reduce_scatter(InstanceBuilder& b, std::int32_t nodes, std::int32_t local,
                          const std::vector<Range>& chunks);
+// One ring per rail (local rank l on every node) all-reduces chunk l across the nodes, after
+// all of each rank's earlier ops; from the input when local == 1, else in the output.
+void rail_ring_allreduce(InstanceBuilder& b, std::int32_t nodes, std::int32_t local,
+                         const std::vector<Range>& chunks);
 // Ring all-gather inside each node of chunk l, held in local rank l's output. A rank starts
 // after after[rank] when `after` has a non-empty entry for it, else after all its earlier ops.
 // Nothing when local == 1.

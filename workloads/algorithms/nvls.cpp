@@ -55,25 +55,7 @@ void allreduce_nvls_ring(InstanceBuilder& b, const InstanceSpec& s) {
   }
   // 2. One ring per rail (same local rank on every node) all-reduces that rank's chunk of the
   // node sums across nodes.
-  std::vector<std::int32_t> members;
-  std::vector<RingChunk> chunks;
-  std::vector<DepList> start;
-  for (std::int32_t l = 0; l < local; ++l) {
-    const Range& node_chunk = node_chunks[static_cast<std::size_t>(l)];
-    members.clear();
-    chunks.clear();
-    start.clear();
-    for (std::int32_t k = 0; k < nodes; ++k) {
-      const std::int32_t rank = k * local + l;
-      members.push_back(rank);
-      start.push_back(b.all_ops(rank));
-      const Range c = split_range(node_chunk.count, static_cast<std::uint64_t>(nodes),
-                                  static_cast<std::uint64_t>(k));
-      const std::uint64_t offset = node_chunk.offset + c.offset;
-      chunks.push_back({c.count, local > 1 ? out(offset) : in(offset), out(offset)});
-    }
-    ring_allreduce(b, members, chunks, start);
-  }
+  rail_ring_allreduce(b, nodes, local, node_chunks);
   // 3. All-gather inside each node: local rank l hands its globally reduced chunk to the others.
   node_allgather(b, nodes, local, node_chunks);
 }

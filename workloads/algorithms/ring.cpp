@@ -136,6 +136,29 @@ void node_reduce_scatter(InstanceBuilder& b, std::int32_t nodes, std::int32_t lo
   }
 }
 
+void rail_ring_allreduce(InstanceBuilder& b, std::int32_t nodes, std::int32_t local,
+                         const std::vector<Range>& node_chunks) {
+  std::vector<std::int32_t> members;
+  std::vector<RingChunk> chunks;
+  std::vector<DepList> start;
+  for (std::int32_t l = 0; l < local; ++l) {
+    const Range& node_chunk = node_chunks[static_cast<std::size_t>(l)];
+    members.clear();
+    chunks.clear();
+    start.clear();
+    for (std::int32_t k = 0; k < nodes; ++k) {
+      const std::int32_t rank = k * local + l;
+      members.push_back(rank);
+      start.push_back(b.all_ops(rank));
+      const Range c = split_range(node_chunk.count, static_cast<std::uint64_t>(nodes),
+                                  static_cast<std::uint64_t>(k));
+      const std::uint64_t offset = node_chunk.offset + c.offset;
+      chunks.push_back({c.count, local > 1 ? out(offset) : in(offset), out(offset)});
+    }
+    ring_allreduce(b, members, chunks, start);
+  }
+}
+
 void node_allgather(InstanceBuilder& b, std::int32_t nodes, std::int32_t local,
                     const std::vector<Range>& chunks, const std::vector<DepList>& after) {
   if (local <= 1) return;
@@ -210,27 +233,9 @@ void allreduce_hierarchical(InstanceBuilder& b, const InstanceSpec& s) {
   const std::vector<Range> node_chunks = algorithms::node_chunks(s);
   // 1. Reduce-scatter inside each node: local rank l ends with the node's sum of chunk l.
   node_reduce_scatter(b, nodes, local, node_chunks);
-  std::vector<std::int32_t> members;
-  std::vector<RingChunk> chunks;
-  std::vector<DepList> start;
   // 2. One ring per rail (same local rank on every node) allreduces that rank's chunk.
   if (nodes > 1) {
-    for (std::int32_t l = 0; l < local; ++l) {
-      const Range& node_chunk = node_chunks[static_cast<std::size_t>(l)];
-      members.clear();
-      chunks.clear();
-      start.clear();
-      for (std::int32_t k = 0; k < nodes; ++k) {
-        const std::int32_t rank = k * local + l;
-        members.push_back(rank);
-        start.push_back(b.all_ops(rank));
-        const Range c = split_range(node_chunk.count, static_cast<std::uint64_t>(nodes),
-                                    static_cast<std::uint64_t>(k));
-        const std::uint64_t offset = node_chunk.offset + c.offset;
-        chunks.push_back({c.count, local > 1 ? out(offset) : in(offset), out(offset)});
-      }
-      ring_allreduce(b, members, chunks, start);
-    }
+    rail_ring_allreduce(b, nodes, local, node_chunks);
   } else if (local == 1) {
     b.copy(0, out(region.offset), in(region.offset), region.count);
   }
