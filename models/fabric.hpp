@@ -67,6 +67,10 @@ class Fabric {
     return switch_part_.empty() ? 0 : switch_part_[s];
   }
   std::uint32_t nic_partition(EndpointId e) const { return nic_part_.empty() ? 0 : nic_part_[e]; }
+  // The simulator of partition p (the fabric's own without partitions).
+  sim::Simulator& partition_simulator(std::uint32_t p) const {
+    return engine_ == nullptr ? *sim_ : engine_->simulator(p);
+  }
   // The smallest delay of a link between partitions (Time::max() when none is cut), and how
   // many links are cut.
   sim::Time min_cut_delay() const { return min_cut_delay_; }

@@ -7,11 +7,30 @@
 
 namespace fabricsim::scenario {
 
+// The collective's events in one partition: iteration starts (arg 0) and the kernel launch
+// after the launch latency (arg 1). Replicas (partitions 1..) share the home driver's id and
+// schedule the same events, which count once.
+class CollectiveRun::Driver final : public sim::Component {
+ public:
+  Driver(sim::Simulator& sim, CollectiveRun& run) : Component(sim), run_(&run) {}
+  Driver(sim::Simulator& sim, const Driver& home, std::uint32_t partition)
+      : Component(sim, home.component_id()), run_(home.run_), partition_(partition) {}
+  std::uint32_t partition() const { return partition_; }
+  void at(sim::Time t, std::uint64_t arg) { schedule_at(t, *this, arg); }
+  void on_event(std::uint64_t arg) override {
+    if (partition_ != 0) simulator().discount_event();
+    run_->on_driver_event(*this, arg);
+  }
+
+ private:
+  CollectiveRun* run_;
+  std::uint32_t partition_ = 0;
+};
+
 CollectiveRun::CollectiveRun(workloads::SimNetwork& network, workloads::Schedule schedule,
                              std::vector<std::uint32_t> gpus, std::uint32_t iterations,
                              std::uint16_t tag_space, bool record_timings)
-    : Component(network.simulator()),
-      network_(&network),
+    : network_(&network),
       schedule_(std::move(schedule)),
       group_(network, std::move(gpus)),
       iterations_(iterations),
@@ -21,39 +40,68 @@ CollectiveRun::CollectiveRun(workloads::SimNetwork& network, workloads::Schedule
   if (std::string problem = group_.group_reduce_problem(schedule_); !problem.empty()) {
     throw std::invalid_argument(problem);
   }
+  const std::uint32_t partitions = network.partitions();
+  drivers_.push_back(std::make_unique<Driver>(network.partition_simulator(0), *this));
+  for (std::uint32_t p = 1; p < partitions; ++p) {
+    drivers_.push_back(
+        std::make_unique<Driver>(network.partition_simulator(p), *drivers_.front(), p));
+  }
+  ranks_of_.resize(partitions);
+  ranks_done_.assign(partitions, 0);
   executors_.reserve(static_cast<std::size_t>(schedule_.nranks));
   for (std::int32_t r = 0; r < schedule_.nranks; ++r) {
-    auto executor = std::make_unique<workloads::Executor>(
-        r, schedule_, group_.transport(r), workloads::Buffers{}, network, record_timings);
+    const std::uint32_t gpu = group_.endpoint(r);
+    ranks_of_[network.partition_of(gpu)].push_back(r);
+    auto executor = std::make_unique<workloads::Executor>(r, schedule_, group_.transport(r),
+                                                          workloads::Buffers{},
+                                                          network.clock_of(gpu), record_timings);
     executor->set_observer(this);
     executor->set_tag_space(tag_space);
     executors_.push_back(std::move(executor));
   }
+  // Queue pairs exist before the run, made in an order that does not depend on partitions.
+  group_.connect(schedule_);
 }
+
+CollectiveRun::~CollectiveRun() = default;
 
 void CollectiveRun::start_at(sim::Time at) {
-  schedule_at(at, *this, 0);
+  for (auto& driver : drivers_)
+    driver->at(at, 0);
 }
 
-// Starts an iteration: every rank launches its kernel, then posts its first ops.
-void CollectiveRun::on_event(std::uint64_t arg) {
+// Arg 0 starts an iteration: every rank launches its kernel (arg 1), then posts its first ops.
+void CollectiveRun::on_driver_event(Driver& driver, std::uint64_t arg) {
+  const std::uint32_t p = driver.partition();
   if (arg == 0) {
-    iteration_starts_.push_back(now());
-    ranks_done_ = 0;
-    schedule_in(network_->gpu().launch_latency, *this, 1);
+    if (p == 0) iteration_starts_.push_back(driver.now());
+    ranks_done_[p] = 0;
+    driver.at(driver.now() + network_->gpu().launch_latency, 1);
     return;
   }
-  for (auto& executor : executors_) {
-    if (executor->started()) executor->reset();
-    executor->start();
+  for (const std::int32_t r : ranks_of_[p]) {
+    auto& executor = *executors_[static_cast<std::size_t>(r)];
+    if (executor.started()) executor.reset();
+    executor.start();
   }
 }
 
-void CollectiveRun::on_executor_done(workloads::Executor& /*executor*/) {
-  if (++ranks_done_ < executors_.size()) return;
-  iteration_ends_.push_back(now());
+void CollectiveRun::on_executor_done(workloads::Executor& executor) {
+  const std::uint32_t p = network_->partition_of(group_.endpoint(executor.rank()));
+  if (++ranks_done_[p] < ranks_of_[p].size()) return;
+  Driver& driver = *drivers_[p];
+  if (drivers_.size() > 1) {
+    driver.simulator().stop();  // this partition's part is done; the engine finds the last
+    return;
+  }
+  end_iteration(driver.now());
+}
+
+void CollectiveRun::end_iteration(sim::Time end) {
+  iteration_ends_.push_back(end);
   if (iteration_ends_.size() < iterations_) {
-    schedule_at(now(), *this, 0);
+    for (auto& driver : drivers_)
+      driver->at(end, 0);
   } else if (observer_ != nullptr) {
     observer_->on_collective_done(*this);
   }

@@ -1,6 +1,12 @@
 // One collective on the simulated fabric: an Executor per rank over the sim transport, run
 // `iterations` times back to back (the next iteration starts when every rank has finished the
 // last one, as nccl-tests' timed loop does). Each iteration pays the GPU launch latency once.
+//
+// Parallel runs (the network's fabric split into partitions): the collective's events run in
+// one replica of its driver per partition (same component id, same events), each starting the
+// ranks whose GPUs its partition holds. When a partition's ranks have all finished an iteration
+// it stops its simulator: with ParallelEngine::stop_when_all_done the engine then returns at
+// the iteration's last completion, and the caller hands that time to end_iteration().
 #pragma once
 
 #include <cstdint>
@@ -26,7 +32,7 @@ class CollectiveRunObserver {
   ~CollectiveRunObserver() = default;
 };
 
-class CollectiveRun final : public sim::Component, public workloads::ExecutorObserver {
+class CollectiveRun final : public workloads::ExecutorObserver {
  public:
   // `network` must outlive this. `gpus[r]` is the GPU of schedule rank r. `tag_space` must
   // differ from that of every collective that may overlap this one on the same GPUs.
@@ -38,10 +44,16 @@ class CollectiveRun final : public sim::Component, public workloads::ExecutorObs
                 bool record_timings = true);
   CollectiveRun(const CollectiveRun&) = delete;
   CollectiveRun& operator=(const CollectiveRun&) = delete;
+  ~CollectiveRun();
 
   void set_observer(CollectiveRunObserver* observer) { observer_ = observer; }
   // Schedules the first iteration at `at` (>= now).
   void start_at(sim::Time at);
+  // Parallel runs: every rank finished the running iteration, the last at `end` (the end of
+  // ParallelEngine::run); starts the next one then, or tells the observer all are done.
+  void end_iteration(sim::Time end);
+  // Parallel runs: whether partition p holds none of the ranks (it has nothing to finish).
+  bool idle_partition(std::uint32_t p) const { return ranks_of_[p].empty(); }
 
   bool done() const { return iteration_ends_.size() == iterations_; }
   const workloads::Schedule& schedule() const { return schedule_; }
@@ -59,10 +71,12 @@ class CollectiveRun final : public sim::Component, public workloads::ExecutorObs
   // What unfinished ranks wait for (for "stopped before completion" reports).
   std::string describe_pending(std::size_t max_ranks) const;
 
-  void on_event(std::uint64_t arg) override;
   void on_executor_done(workloads::Executor& executor) override;
 
  private:
+  class Driver;
+  void on_driver_event(Driver& driver, std::uint64_t arg);
+
   workloads::SimNetwork* network_;
   workloads::Schedule schedule_;
   workloads::SimGroup group_;
@@ -70,7 +84,9 @@ class CollectiveRun final : public sim::Component, public workloads::ExecutorObs
   CollectiveRunObserver* observer_ = nullptr;
   std::uint32_t iterations_;
   std::uint16_t tag_space_;
-  std::uint32_t ranks_done_ = 0;
+  std::vector<std::unique_ptr<Driver>> drivers_;     // per partition; [0] is the home one
+  std::vector<std::vector<std::int32_t>> ranks_of_;  // per partition, ascending
+  std::vector<std::uint32_t> ranks_done_;            // per partition, in this iteration
   std::vector<sim::Time> iteration_starts_;
   std::vector<sim::Time> iteration_ends_;
 };

@@ -37,6 +37,9 @@ class TimeSeriesRecorder final : public sim::Component, public sim::GlobalEvent 
   void set_qp_open_times(std::vector<std::vector<sim::Time>> opened) {
     qp_open_ = std::move(opened);
   }
+  // Collectives connect every queue pair before the run: a QP counts once it has sent or
+  // received a packet of data (whatever the number of threads).
+  void count_qps_from_first_use() { from_first_use_ = true; }
   sim::Time next_at() const override { return next_at_; }
   std::uint64_t next_tie() const override { return next_tie_; }
   void fire(std::size_t pending) override;
@@ -90,6 +93,10 @@ class TimeSeriesRecorder final : public sim::Component, public sim::GlobalEvent 
   void add_column(std::string name, std::function<double()> probe);
   void sample();
   bool qp_open(std::uint32_t nic, std::uint32_t qp, sim::Time t) const {
+    if (from_first_use_) {
+      const models::QueuePair& q = fabric_.nic(nic).qp(qp);
+      return q.snd_nxt > 0 || q.rcv_nxt > 0;
+    }
     return qp_open_.empty() || qp_open_[nic][qp] <= t;
   }
 
@@ -100,6 +107,7 @@ class TimeSeriesRecorder final : public sim::Component, public sim::GlobalEvent 
   sim::Time next_at_ = sim::Time::max();  // global mode: the next sample
   std::uint64_t next_tie_ = 0;
   std::vector<std::vector<sim::Time>> qp_open_;
+  bool from_first_use_ = false;
   std::vector<const models::Port*> switch_ports_;  // every switch port, for fabric-wide metrics
   std::vector<std::string> names_;
   std::vector<std::function<double()>> probes_;  // one call per column per sample

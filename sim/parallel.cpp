@@ -214,7 +214,6 @@ ParallelEngine::Result ParallelEngine::run(Time stop_at, const std::function<boo
   failed_ = false;
   interrupted_ = false;
   ended_by_done_ = false;
-  global_events_ = 0;
   halt_ = false;
   barrier_ = std::make_unique<BarrierImpl>(static_cast<std::ptrdiff_t>(parts_.size()), this);
   {

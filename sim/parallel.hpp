@@ -4,6 +4,7 @@
 // same events, in the same order per component, for every partition count.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstddef>
@@ -102,6 +103,9 @@ class ParallelEngine {
   // exactly where a single simulator would have stopped. Without it, stop() is ignored.
   void stop_when_all_done(bool on) { stop_on_done_ = on; }
   void mark_done(std::size_t partition) { done_[partition] = 1; }
+  // Before another run() that stops on completion (the next iteration of a workload): no
+  // partition is done.
+  void reset_done() { std::fill(done_.begin(), done_.end(), std::uint8_t{0}); }
   // At most one; run() only (counted in Result::events as one event per firing).
   void set_global_event(GlobalEvent* event) { global_ = event; }
 
@@ -109,7 +113,7 @@ class ParallelEngine {
     Time end;                   // the clock at the end, as a single simulator would show it
     bool stopped_done = false;  // ended by stop_when_all_done
     bool interrupted = false;
-    std::uint64_t events = 0;  // over all partitions
+    std::uint64_t events = 0;  // over all partitions, since the engine was made
     std::uint64_t windows = 0;
   };
   // Runs events up to and including time `stop_at` (Time::max(): until none is left), one

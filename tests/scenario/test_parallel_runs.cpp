@@ -1,6 +1,7 @@
-// Parallel runs (RunOptions::threads): the shipped traffic scenarios give the same results,
-// field for field (measured wall times and memory aside), for 1, 2, 3 and 4 threads; what
-// parallel runs do not take yet is refused with a clear message.
+// Parallel runs (RunOptions::threads): the shipped traffic and collective scenarios give the
+// same results, field for field (measured wall times and memory aside), and the same time
+// series and traces, for 1, 2, 3 and 4 threads; what parallel runs do not take yet is refused
+// with a clear message.
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
@@ -43,7 +44,8 @@ scenario::Results check_same_for_threads(scenario::Scenario s) {
     options.threads = threads;
     options.out_dir = (base / std::to_string(threads)).string();
     CHECK(scenario::to_json(scenario::run_scenario(s, options), false) == expected);
-    for (const char* csv : {"timeseries.csv", "timeseries_ports.csv", "timeseries_qps.csv"}) {
+    for (const char* csv :
+         {"timeseries.csv", "timeseries_ports.csv", "timeseries_qps.csv", "trace.json"}) {
       CAPTURE(csv);
       CHECK(std::filesystem::exists(base / "1" / csv) ==
             std::filesystem::exists(base / std::to_string(threads) / csv));
@@ -94,10 +96,46 @@ TEST_CASE(
   check_same_for_threads(ib);
 }
 
+TEST_CASE("collectives on a rail-optimized fabric: identical results for 1 to 4 threads",
+          "[parallel]") {
+  const std::string ring = scenario_path("allreduce_ring_1024.json");
+  SECTION("ring all-reduce, 3 iterations, 128 GPUs") {
+    const auto r = check_same_for_threads(scenario::load_scenario(
+        ring, {"topology.nodes=16", "workload.size=1MiB", "workload.iterations=3"}));
+    REQUIRE(r.collectives.size() == 3);
+    CHECK(r.fabric.packet_hops > 0);
+  }
+  SECTION("hierarchical tree (NVLink in the node, trees per rail), time series and trace") {
+    auto s = scenario::load_scenario(
+        ring, {"workload.algorithm=hierarchical_tree", "workload.size=2MiB", "seed=5"});
+    s.outputs.trace = true;
+    s.outputs.timeseries_interval = fabricsim::sim::Time::us(5);
+    s.outputs.qps = true;
+    s.outputs.metrics = {"queue_bytes", "link_utilization", "ecn_marks", "qp_rate"};
+    check_same_for_threads(s);
+  }
+  SECTION("pairwise all-to-all over 2 channels, 64 GPUs") {
+    check_same_for_threads(scenario::load_scenario(
+        ring, {"topology.nodes=8", "workload.op=alltoall", "workload.algorithm=pairwise",
+               "workload.size=64KiB", "workload.channels=2"}));
+  }
+  SECTION("double binary tree on InfiniBand (credits across partitions)") {
+    check_same_for_threads(
+        scenario::load_scenario(scenario_path("allreduce_ib_1024.json"), {"workload.size=1MiB"}));
+  }
+}
+
+TEST_CASE("the in-switch all-reduce of a simulated NVLink domain: identical for 1 to 4 threads",
+          "[parallel]") {
+  const auto r = check_same_for_threads(
+      scenario::load_scenario(scenario_path("allreduce_nvls_nvl72.json"), {"workload.size=4MiB"}));
+  CHECK(r.collectives.front().algorithm == "nvls");
+}
+
 TEST_CASE("parallel runs refuse what they do not take yet, naming it", "[parallel]") {
   scenario::RunOptions options;
   options.threads = 2;
-  const auto collective = scenario::load_scenario(scenario_path("allreduce_ring_1024.json"));
-  CHECK_THROWS_WITH(scenario::run_scenario(collective, options),
+  const auto step = scenario::load_scenario(scenario_path("training_step_128.json"));
+  CHECK_THROWS_WITH(scenario::run_scenario(step, options),
                     Catch::Contains("/workload/kind") && Catch::Contains("1 thread"));
 }

@@ -29,7 +29,26 @@ sim::Time transfer_time(std::uint64_t bytes, std::uint64_t rate_bps) {
   return sim::serialization_time(bytes, rate_bps);
 }
 
+// Message cookies: kOwnCookie | the tag's channel and tag space | the sender's slab index.
+constexpr std::uint64_t kSequenceMask = (std::uint64_t{1} << kTagSequenceBits) - 1;
+std::uint64_t tag_high(std::uint64_t tag) {
+  return tag & ~kSequenceMask;
+}
+
 }  // namespace
+
+class SimNetwork::GpuAgent final : public sim::Component {
+ public:
+  GpuAgent(sim::Simulator& sim, SimNetwork& network, models::EndpointId gpu)
+      : Component(sim), network_(&network), gpu_(gpu) {}
+  models::EndpointId gpu() const { return gpu_; }
+  void at(sim::Time t, std::uint64_t arg) { schedule_at(t, *this, arg); }
+  void on_event(std::uint64_t arg) override { network_->on_gpu_event(*this, arg); }
+
+ private:
+  SimNetwork* network_;
+  models::EndpointId gpu_;
+};
 
 std::size_t SimNetwork::StreamKeyHash::operator()(const StreamKey& k) const noexcept {
   std::uint64_t h = (static_cast<std::uint64_t>(k.src) << 32 | k.dst) * 0x9E3779B97F4A7C15ULL;
@@ -37,13 +56,12 @@ std::size_t SimNetwork::StreamKeyHash::operator()(const StreamKey& k) const noex
   return static_cast<std::size_t>(h ^ (h >> 29));
 }
 
-SimNetwork::Stream& SimNetwork::stream(models::EndpointId src, models::EndpointId dst,
-                                       std::uint64_t tag) {
-  const StreamKey key{src, dst, tag & ~((std::uint64_t{1} << kTagSequenceBits) - 1)};
-  const auto [it, inserted] =
-      stream_of_.try_emplace(key, static_cast<std::uint32_t>(streams_.size()));
-  if (inserted) streams_.emplace_back();
-  return streams_[it->second];
+SimNetwork::Stream& SimNetwork::stream(Shard& shard, models::EndpointId src, models::EndpointId dst,
+                                       std::uint64_t high) {
+  const auto [it, inserted] = shard.stream_of.try_emplace(
+      StreamKey{src, dst, high}, static_cast<std::uint32_t>(shard.streams.size()));
+  if (inserted) shard.streams.emplace_back();
+  return shard.streams[it->second];
 }
 
 namespace {
@@ -61,10 +79,11 @@ void compact(std::vector<T>& fifo, std::uint32_t& head) {
 }  // namespace
 
 SimNetwork::SimNetwork(models::Fabric& fabric, const models::GpuParams& gpu)
-    : Component(fabric.simulator()),
-      fabric_(&fabric),
-      gpu_(gpu),
-      engine_free_at_(fabric.nic_count(), sim::Time::zero()) {
+    : fabric_(&fabric), gpu_(gpu), engine_free_at_(fabric.nic_count(), sim::Time::zero()) {
+  for (std::uint32_t p = 0; p < fabric.partition_count(); ++p)
+    shards_.push_back(std::make_unique<Shard>(fabric.partition_simulator(p)));
+  for (models::EndpointId e = 0; e < fabric.nic_count(); ++e)
+    agents_.emplace_back(fabric.partition_simulator(fabric.nic_partition(e)), *this, e);
   fabric.set_observer(this);
   fabric.set_nvls_observer(this);
 }
@@ -72,6 +91,35 @@ SimNetwork::SimNetwork(models::Fabric& fabric, const models::GpuParams& gpu)
 SimNetwork::~SimNetwork() {
   fabric_->set_observer(nullptr);
   fabric_->set_nvls_observer(nullptr);
+}
+
+sim::Simulator& SimNetwork::simulator_of(models::EndpointId gpu) const {
+  return *shards_[partition_of(gpu)]->sim;
+}
+
+SimTransportCounters SimNetwork::counters() const {
+  SimTransportCounters sum;
+  for (const auto& shard : shards_) {
+    const SimTransportCounters& c = shard->counters;
+    sum.messages += c.messages;
+    sum.bytes_sent += c.bytes_sent;
+    sum.reductions += c.reductions;
+    sum.bytes_reduced += c.bytes_reduced;
+    sum.copies += c.copies;
+    sum.nvlink_messages += c.nvlink_messages;
+    sum.nvlink_bytes += c.nvlink_bytes;
+    sum.group_reductions += c.group_reductions;
+    sum.group_bytes += c.group_bytes;
+    sum.unexpected_arrivals += c.unexpected_arrivals;
+  }
+  return sum;
+}
+
+std::size_t SimNetwork::unmatched() const {
+  std::size_t sum = 0;
+  for (const auto& shard : shards_)
+    sum += shard->unmatched;
+  return sum;
 }
 
 std::size_t SimNetwork::GroupKeyHash::operator()(const GroupKey& k) const noexcept {
@@ -121,33 +169,34 @@ std::string SimNetwork::group_reduce_problem(std::span<const models::EndpointId>
 void SimNetwork::post_group_reduce(models::EndpointId gpu, std::span<const models::EndpointId> gpus,
                                    std::uint32_t group, std::uint64_t bytes, std::uint64_t tag,
                                    CompletionListener& listener, std::uint64_t cookie) {
-  const auto [it, inserted] = open_groups_.try_emplace(GroupKey{gpus[0], group, tag}, 0);
+  Shard& shard = shard_of(gpu);
+  const auto [it, inserted] = shard.open_groups.try_emplace(GroupKey{gpus[0], group, tag}, 0);
   if (inserted) {
     std::string problem = group_reduce_problem(gpus);
     if (!problem.empty()) {
-      open_groups_.erase(it);
+      shard.open_groups.erase(it);
       throw std::invalid_argument("sim transport: group reduce: " + problem);
     }
-    if (free_group_ops_.empty()) {
-      it->second = static_cast<std::uint32_t>(group_ops_.size());
-      group_ops_.emplace_back();
+    if (shard.free_group_ops.empty()) {
+      it->second = static_cast<std::uint32_t>(shard.group_ops.size());
+      shard.group_ops.emplace_back();
     } else {
-      it->second = free_group_ops_.back();
-      free_group_ops_.pop_back();
+      it->second = shard.free_group_ops.back();
+      shard.free_group_ops.pop_back();
     }
-    GroupOp& g = group_ops_[it->second];
+    GroupOp& g = shard.group_ops[it->second];
     g.bytes = bytes;
     g.posted = 0;
     g.done = 0;
     g.in_switch = fabric_->nvlink_domain_count() > 0;
-    g.ready = now();
+    g.ready = shard.sim->now();
     g.gpus.assign(gpus.begin(), gpus.end());
     g.waiting.assign(g.in_switch ? fabric_->nvlink_domain(fabric_->nvlink_domain_of(gpus[0])).size()
                                  : gpus.size(),
                      Completion{});
   }
   const std::uint32_t slot = it->second;
-  GroupOp& g = group_ops_[slot];
+  GroupOp& g = shard.group_ops[slot];
   if (g.bytes != bytes) {
     throw std::invalid_argument(fmt::format(
         "sim transport: group reduce {} (tag {:#x}): GPU {} posted {} bytes, the first member {}",
@@ -167,37 +216,38 @@ void SimNetwork::post_group_reduce(models::EndpointId gpu, std::span<const model
   }
   g.waiting[position] = Completion{&listener, cookie};
   const bool last = ++g.posted == g.gpus.size();
-  if (last) open_groups_.erase(it);
+  if (last) shard.open_groups.erase(it);
+  const sim::Time now = shard.sim->now();
   if (g.in_switch) {
     // Each member pushes its part into the switches when its step latency has passed.
     if (gpu_.step_latency > sim::Time::zero()) {
-      schedule_in(gpu_.step_latency, *this,
-                  event_arg(kGroupPostEvent, group_posts_.add(GroupPost{gpu, slot})));
+      agents_[gpu].at(now + gpu_.step_latency,
+                      event_arg(kGroupPostEvent, shard.group_posts.add(GroupPost{gpu, slot})));
     } else {
       fabric_->post_nvls_allreduce(gpu, bytes, kOwnCookie | slot);
     }
     return;
   }
-  g.ready = std::max(g.ready, now() + gpu_.step_latency);
+  g.ready = std::max(g.ready, now + gpu_.step_latency);
   if (!last) return;
-  if (g.ready > now()) {
-    schedule_at(g.ready, *this, event_arg(kFluidGroupEvent, slot));
+  if (g.ready > now) {
+    agents_[gpu].at(g.ready, event_arg(kFluidGroupEvent, slot));
   } else {
-    start_fluid_group(slot);
+    start_fluid_group(shard, slot);
   }
 }
 
-void SimNetwork::start_group_post(std::uint32_t index) {
-  const GroupPost post = group_posts_.take(index);
-  fabric_->post_nvls_allreduce(post.gpu, group_ops_[post.op].bytes, kOwnCookie | post.op);
+void SimNetwork::start_group_post(Shard& shard, std::uint32_t index) {
+  const GroupPost post = shard.group_posts.take(index);
+  fabric_->post_nvls_allreduce(post.gpu, shard.group_ops[post.op].bytes, kOwnCookie | post.op);
 }
 
 // Every member is ready: the in-switch all-reduce holds every member's NVLink egress (its S
 // bytes to the switch) and ingress (the S-byte sum back) for S / B, then lands after the
 // latency: T = S/B + a, as in the simulated domain (models/nvlink/domain.hpp).
-void SimNetwork::start_fluid_group(std::uint32_t slot) {
-  GroupOp& g = group_ops_[slot];
-  sim::Time start = now();
+void SimNetwork::start_fluid_group(Shard& shard, std::uint32_t slot) {
+  GroupOp& g = shard.group_ops[slot];
+  sim::Time start = shard.sim->now();
   for (const models::EndpointId gpu : g.gpus)
     start = std::max({start, nvlink_tx_free_at_[gpu], nvlink_rx_free_at_[gpu]});
   const sim::Time drained = start + transfer_time(g.bytes, nvlink_.rate_bps);
@@ -205,28 +255,31 @@ void SimNetwork::start_fluid_group(std::uint32_t slot) {
     nvlink_tx_free_at_[gpu] = drained;
     nvlink_rx_free_at_[gpu] = drained;
   }
-  ++counters_.group_reductions;
-  counters_.group_bytes += g.bytes;
-  for (const Completion& c : g.waiting)
-    complete_at(drained + nvlink_.latency, *c.listener, c.cookie);
-  free_group_ops_.push_back(slot);
+  ++shard.counters.group_reductions;
+  shard.counters.group_bytes += g.bytes;
+  for (std::size_t i = 0; i < g.gpus.size(); ++i)
+    complete_at(g.gpus[i], drained + nvlink_.latency, *g.waiting[i].listener, g.waiting[i].cookie);
+  shard.free_group_ops.push_back(slot);
 }
 
 void SimNetwork::on_nvls_allreduce_done(models::EndpointId gpu, std::uint64_t cookie, sim::Time) {
   if ((cookie & kOwnCookie) == 0) return;
+  Shard& shard = shard_of(gpu);
   const auto slot = static_cast<std::uint32_t>(cookie & ~kOwnCookie);
-  GroupOp& g = group_ops_[slot];
+  GroupOp& g = shard.group_ops[slot];
   const Completion c = g.waiting[fabric_->nvlink_local_index(gpu)];
   if (++g.done == g.waiting.size()) {
-    ++counters_.group_reductions;
-    counters_.group_bytes += g.bytes;
-    free_group_ops_.push_back(slot);
+    ++shard.counters.group_reductions;
+    shard.counters.group_bytes += g.bytes;
+    shard.free_group_ops.push_back(slot);
   }
   c.listener->on_complete(c.cookie);  // may post more group reduces (and reuse the slot)
 }
 
-void SimNetwork::complete_at(sim::Time at, CompletionListener& listener, std::uint64_t cookie) {
-  schedule_at(at, *this, event_arg(kCompletionEvent, completions_.add({&listener, cookie})));
+void SimNetwork::complete_at(models::EndpointId gpu, sim::Time at, CompletionListener& listener,
+                             std::uint64_t cookie) {
+  agents_[gpu].at(at,
+                  event_arg(kCompletionEvent, shard_of(gpu).completions.add({&listener, cookie})));
 }
 
 void SimNetwork::post_send(models::EndpointId src, models::EndpointId dst, std::uint64_t bytes,
@@ -235,148 +288,169 @@ void SimNetwork::post_send(models::EndpointId src, models::EndpointId dst, std::
     throw std::logic_error(
         fmt::format("sim transport: GPU {} sends to itself (tag {:#x})", src, tag));
   }
-  const std::uint32_t index =
-      messages_.add(Message{src, dst, tag, bytes, &listener, cookie, false, false});
+  if ((tag & kOwnCookie) != 0) {
+    throw std::logic_error(fmt::format(
+        "sim transport: tag {:#x}: channel {} is beyond the 32768 the message cookie can name", tag,
+        tag_channel(tag)));
+  }
+  Shard& shard = shard_of(src);
+  const std::uint32_t index = shard.messages.add(Message{src, dst, tag, bytes, &listener, cookie});
   if (gpu_.step_latency > sim::Time::zero()) {
-    schedule_in(gpu_.step_latency, *this, event_arg(kStartEvent, index));
+    agents_[src].at(shard.sim->now() + gpu_.step_latency, event_arg(kStartEvent, index));
   } else {
-    start_message(index);
+    start_message(shard, index);
   }
 }
 
 void SimNetwork::set_nvlink(const NvlinkModel& nvlink) {
   if (nvlink.gpus_per_domain == 0) throw std::invalid_argument("NVLink domains of 0 GPUs");
+  // A fluid transfer lands on the receiver's partition at once: a domain must not be split.
+  for (models::EndpointId e = 0; e < engine_free_at_.size(); ++e) {
+    const models::EndpointId first = e - e % nvlink.gpus_per_domain;
+    if (partition_of(e) != partition_of(first)) {
+      throw std::logic_error(fmt::format(
+          "sim transport: NVLink domain of GPUs {}..{} is split between partitions {} and {}",
+          first, first + nvlink.gpus_per_domain - 1, partition_of(first), partition_of(e)));
+    }
+  }
   nvlink_ = nvlink;
   nvlink_tx_free_at_.assign(engine_free_at_.size(), sim::Time::zero());
   nvlink_rx_free_at_.assign(engine_free_at_.size(), sim::Time::zero());
 }
 
-void SimNetwork::start_message(std::uint32_t index) {
-  const Message& m = messages_[index];
-  ++counters_.messages;
-  counters_.bytes_sent += m.bytes;
+void SimNetwork::connect(models::EndpointId src, models::EndpointId dst, std::uint32_t channel) {
+  if (src == dst) return;
+  if (nvlink_.gpus_per_domain > 1 && src / nvlink_.gpus_per_domain == dst / nvlink_.gpus_per_domain)
+    return;  // fluid NVLink
+  const std::uint32_t d = fabric_->nvlink_domain_of(src);
+  if (d != models::Fabric::kNoDomain && d == fabric_->nvlink_domain_of(dst)) return;  // NVLink
+  fabric_->nic(src).connect_qp(dst, channel);
+}
+
+void SimNetwork::start_message(Shard& shard, std::uint32_t index) {
+  const Message& m = shard.messages[index];
+  ++shard.counters.messages;
+  shard.counters.bytes_sent += m.bytes;
   if (nvlink_.gpus_per_domain > 1 &&
       m.src / nvlink_.gpus_per_domain == m.dst / nvlink_.gpus_per_domain) {
-    start_nvlink(index);
+    start_nvlink(shard, index);
     return;
   }
   // NVLink (a simulated domain) or PCIe + NIC + network, as the fabric routes GPU traffic.
-  fabric_->send_gpu_message(m.src, m.dst, m.bytes, tag_channel(m.tag), kOwnCookie | index);
+  fabric_->send_gpu_message(m.src, m.dst, m.bytes, tag_channel(m.tag),
+                            kOwnCookie | tag_high(m.tag) | index);
 }
 
-void SimNetwork::start_nvlink(std::uint32_t index) {
-  const Message& m = messages_[index];
-  ++counters_.nvlink_messages;
-  counters_.nvlink_bytes += m.bytes;
-  const sim::Time start = std::max({now(), nvlink_tx_free_at_[m.src], nvlink_rx_free_at_[m.dst]});
+void SimNetwork::start_nvlink(Shard& shard, std::uint32_t index) {
+  const Message& m = shard.messages[index];
+  ++shard.counters.nvlink_messages;
+  shard.counters.nvlink_bytes += m.bytes;
+  const sim::Time start =
+      std::max({shard.sim->now(), nvlink_tx_free_at_[m.src], nvlink_rx_free_at_[m.dst]});
   const sim::Time drained = start + transfer_time(m.bytes, nvlink_.rate_bps);
   nvlink_tx_free_at_[m.src] = drained;
   nvlink_rx_free_at_[m.dst] = drained;
-  schedule_at(drained + nvlink_.latency, *this, event_arg(kNvlinkArrivalEvent, index));
+  agents_[m.src].at(drained + nvlink_.latency, event_arg(kNvlinkArrivalEvent, index));
 }
 
 void SimNetwork::post_recv(models::EndpointId dst, models::EndpointId src, std::uint64_t tag,
                            CompletionListener& listener, std::uint64_t cookie) {
-  Stream& st = stream(src, dst, tag);
+  Shard& shard = shard_of(dst);
+  Stream& st = stream(shard, src, dst, tag_high(tag));
   const std::uint64_t sequence = tag_sequence(tag);
-  if (st.arrived_head < st.arrived.size()) {
-    if (st.arrived[st.arrived_head] != sequence) {
-      throw std::logic_error(fmt::format(
-          "sim transport: GPU {} posted the receive of message {} from GPU {} (tag {:#x}) "
-          "while message {} waits: receives out of sequence order",
-          dst, sequence, src, tag, st.arrived[st.arrived_head]));
-    }
-    ++st.arrived_head;
-    compact(st.arrived, st.arrived_head);
-    --unmatched_;
-    complete_at(now(), listener, cookie);  // it arrived before the receive was posted
+  // Receives of a stream come in sequence order; sequence 0 starts the next iteration.
+  if (sequence != st.next_sequence && sequence != 0) {
+    throw std::logic_error(fmt::format(
+        "sim transport: GPU {} posted the receive of message {} from GPU {} (tag {:#x}) "
+        "where message {} is due: receives out of sequence order",
+        dst, sequence, src, tag, st.next_sequence));
+  }
+  st.next_sequence = static_cast<std::uint32_t>(sequence + 1);
+  if (st.arrived > 0) {
+    --st.arrived;
+    --shard.unmatched;
+    complete_at(dst, shard.sim->now(), listener, cookie);  // it arrived before the receive
     return;
   }
-  st.posted.push_back(PostedRecv{sequence, &listener, cookie});
-  ++unmatched_;
+  st.posted.push_back(PostedRecv{&listener, cookie});
+  ++shard.unmatched;
 }
 
 void SimNetwork::post_compute(models::EndpointId gpu, std::uint64_t bytes, bool reduce,
                               CompletionListener& listener, std::uint64_t cookie) {
-  const sim::Time start = std::max(now() + gpu_.step_latency, engine_free_at_[gpu]);
+  Shard& shard = shard_of(gpu);
+  const sim::Time start = std::max(shard.sim->now() + gpu_.step_latency, engine_free_at_[gpu]);
   const sim::Time end =
       start + transfer_time(bytes, reduce ? gpu_.reduce_bandwidth_bps : gpu_.copy_bandwidth_bps);
   engine_free_at_[gpu] = end;
   if (reduce) {
-    ++counters_.reductions;
-    counters_.bytes_reduced += bytes;
+    ++shard.counters.reductions;
+    shard.counters.bytes_reduced += bytes;
   } else {
-    ++counters_.copies;
+    ++shard.counters.copies;
   }
-  complete_at(end, listener, cookie);
+  complete_at(gpu, end, listener, cookie);
 }
 
-void SimNetwork::on_message_sent(models::EndpointId /*src*/, std::uint64_t cookie, sim::Time) {
+// The sender's part of a message is over: tell its listener.
+void SimNetwork::sent(Shard& shard, std::uint32_t index) {
+  const Message m = shard.messages.take(index);
+  m.listener->on_complete(m.cookie);  // may post more messages (and grow the slab)
+}
+
+void SimNetwork::on_message_sent(models::EndpointId src, std::uint64_t cookie, sim::Time) {
   if ((cookie & kOwnCookie) == 0) return;
-  const auto index = static_cast<std::uint32_t>(cookie & ~kOwnCookie);
-  Message& m = messages_[index];
-  CompletionListener* listener = m.listener;
-  const std::uint64_t sender_cookie = m.cookie;
-  m.sent = true;
-  if (m.received) messages_.release(index);
-  listener->on_complete(sender_cookie);  // may post more messages (and grow the slab)
+  sent(shard_of(src), static_cast<std::uint32_t>(cookie & kSequenceMask));
 }
 
-void SimNetwork::on_message_received(models::EndpointId /*dst*/, models::EndpointId /*src*/,
+void SimNetwork::on_message_received(models::EndpointId dst, models::EndpointId src,
                                      std::uint64_t cookie, std::uint64_t /*bytes*/, sim::Time) {
   if ((cookie & kOwnCookie) == 0) return;
-  arrive(static_cast<std::uint32_t>(cookie & ~kOwnCookie));
+  arrive(shard_of(dst), src, dst, tag_high(cookie & ~kOwnCookie));
 }
 
-// The message has fully arrived: complete its receive, or remember it until one is posted.
-void SimNetwork::arrive(std::uint32_t index) {
-  Message& m = messages_[index];
-  Stream& st = stream(m.src, m.dst, m.tag);
-  const std::uint64_t sequence = tag_sequence(m.tag);
-  m.received = true;
-  if (m.sent) messages_.release(index);
+// A message of stream (src, dst, high) has fully arrived: complete the oldest receive posted,
+// or count it until one is.
+void SimNetwork::arrive(Shard& shard, models::EndpointId src, models::EndpointId dst,
+                        std::uint64_t high) {
+  Stream& st = stream(shard, src, dst, high);
   if (st.posted_head == st.posted.size()) {
-    ++counters_.unexpected_arrivals;
-    ++unmatched_;
-    st.arrived.push_back(sequence);
+    ++shard.counters.unexpected_arrivals;
+    ++shard.unmatched;
+    ++st.arrived;
     return;
   }
   const PostedRecv recv = st.posted[st.posted_head];
-  if (recv.sequence != sequence) {
-    throw std::logic_error(fmt::format(
-        "sim transport: message {} arrived while the receive of message {} was waiting: "
-        "messages out of sequence order",
-        sequence, recv.sequence));
-  }
   ++st.posted_head;
   compact(st.posted, st.posted_head);
-  --unmatched_;
+  --shard.unmatched;
   recv.listener->on_complete(recv.cookie);
 }
 
-void SimNetwork::on_event(std::uint64_t arg) {
+void SimNetwork::on_gpu_event(GpuAgent& agent, std::uint64_t arg) {
+  Shard& shard = shard_of(agent.gpu());
   const auto index = static_cast<std::uint32_t>(arg);
   switch (arg >> 32) {
     case kStartEvent:
-      start_message(index);
+      start_message(shard, index);
       return;
     case kGroupPostEvent:
-      start_group_post(index);
+      start_group_post(shard, index);
       return;
     case kFluidGroupEvent:
-      start_fluid_group(index);
+      start_fluid_group(shard, index);
       return;
     case kNvlinkArrivalEvent: {
       // NVLink writes are done when they land: the sender hears it with the receiver.
-      const std::uint64_t own_cookie = kOwnCookie | index;
-      arrive(index);
-      on_message_sent(messages_[index].src, own_cookie, now());
+      const Message& m = shard.messages[index];
+      arrive(shard_of(m.dst), m.src, m.dst, tag_high(m.tag));
+      sent(shard, index);
       return;
     }
     default:
       break;
   }
-  const Completion c = completions_.take(index);
+  const Completion c = shard.completions.take(index);
   c.listener->on_complete(c.cookie);
 }
 
@@ -405,14 +479,16 @@ class SimGroup::RankTransport final : public Transport {
   void post_group_reduce(const RankGroup& group, MemRegion dst, MemRegion, std::uint64_t, DataType,
                          ReduceOp, std::uint64_t tag, CompletionListener& listener,
                          std::uint64_t cookie) override {
-    group_->network_->post_group_reduce(self(), group_->gpus_of(group.members), group.id, dst.bytes,
-                                        tag, listener, cookie);
+    group_->gpus_of(group.members, members_);
+    group_->network_->post_group_reduce(self(), members_, group.id, dst.bytes, tag, listener,
+                                        cookie);
   }
 
  private:
   models::EndpointId self() const { return group_->endpoint(rank_); }
   SimGroup* group_;
   std::int32_t rank_;
+  std::vector<models::EndpointId> members_;  // this rank's own buffer (partitions run at once)
 };
 
 SimGroup::SimGroup(SimNetwork& network, std::vector<models::EndpointId> endpoints)
@@ -425,25 +501,34 @@ SimGroup::SimGroup(SimNetwork& network, std::vector<models::EndpointId> endpoint
 
 SimGroup::~SimGroup() = default;
 
-std::span<const models::EndpointId> SimGroup::gpus_of(std::span<const std::int32_t> ranks) {
-  member_gpus_.clear();
+void SimGroup::gpus_of(std::span<const std::int32_t> ranks,
+                       std::vector<models::EndpointId>& out) const {
+  out.clear();
   for (const std::int32_t r : ranks)
-    member_gpus_.push_back(endpoint(r));
-  return member_gpus_;
+    out.push_back(endpoint(r));
 }
 
-std::string SimGroup::group_reduce_problem(const Schedule& schedule) {
+std::string SimGroup::group_reduce_problem(const Schedule& schedule) const {
+  std::vector<models::EndpointId> gpus;
   for (std::size_t g = 0; g < schedule.groups.size(); ++g) {
     const std::vector<std::int32_t>& ranks = schedule.groups[g];
-    std::string problem = network_->group_reduce_problem(gpus_of(ranks));
+    gpus_of(ranks, gpus);
+    std::string problem = network_->group_reduce_problem(gpus);
     if (problem.empty()) continue;
     return fmt::format(
         "{} all-reduce needs in-switch reduction over the GPUs of ranks {}..{} "
         "(GPUs {}..{}): {}",
-        schedule.algorithm, ranks.front(), ranks.back(), member_gpus_.front(), member_gpus_.back(),
-        problem);
+        schedule.algorithm, ranks.front(), ranks.back(), gpus.front(), gpus.back(), problem);
   }
   return {};
+}
+
+void SimGroup::connect(const Schedule& schedule) {
+  for (std::int32_t r = 0; r < schedule.nranks; ++r) {
+    for (const Op& op : schedule.ranks[static_cast<std::size_t>(r)].ops) {
+      if (has_send(op.kind)) network_->connect(endpoint(r), endpoint(send_target(op)), op.channel);
+    }
+  }
 }
 
 Transport& SimGroup::transport(std::int32_t rank) {

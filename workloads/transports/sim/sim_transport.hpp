@@ -26,9 +26,19 @@
 // One SimNetwork serves every collective on a Fabric (it is the Fabric's MessageObserver);
 // a SimGroup maps a collective's ranks 0..n-1 onto GPUs (fabric endpoints) and hands out one
 // Transport per rank. Overlapping collectives must use different Executor tag spaces.
+//
+// Parallel runs (a fabric split into partitions, sim/parallel.hpp): every GPU has its own
+// component (its events are ordered by the GPU's component id, whatever the partitioning) in
+// the simulator of its NIC's partition, and the state behind it (messages, receive matching,
+// group reduces, counters) is kept per partition. A GPU's calls and completions run on its
+// partition's thread only; the two ends of a message meet only through the fabric: the NIC
+// message cookie names the sender's message and the stream (channel and tag space), so the
+// receiver matches it without reading the sender's state. Queue pairs to other partitions
+// must exist before such a run: connect() (SimGroup::connect) makes them in schedule order.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <span>
 #include <string>
@@ -67,19 +77,18 @@ struct NvlinkModel {
   sim::Time latency;
 };
 
-class SimNetwork final : public sim::Component,
-                         public models::MessageObserver,
-                         public models::NvlsObserver,
-                         public Clock {
+class SimNetwork final : public models::MessageObserver, public models::NvlsObserver, public Clock {
  public:
   // Installs itself as the fabric's message and NVLS observer. `fabric` must outlive this object;
-  // it must not be destroyed while messages it started are in flight.
+  // it must not be destroyed while messages it started are in flight. Makes one component per
+  // GPU (in GPU order) in the simulator of the GPU's partition.
   SimNetwork(models::Fabric& fabric, const models::GpuParams& gpu);
   SimNetwork(const SimNetwork&) = delete;
   SimNetwork& operator=(const SimNetwork&) = delete;
   ~SimNetwork() override;
 
-  // Endpoint-level operations (a SimGroup's transports call these with GPU ids).
+  // Endpoint-level operations (a SimGroup's transports call these with GPU ids). Each runs on
+  // the partition of the GPU that posts it (src for a send, dst for a receive).
   void post_send(models::EndpointId src, models::EndpointId dst, std::uint64_t bytes,
                  std::uint64_t tag, CompletionListener& listener, std::uint64_t cookie);
   void post_recv(models::EndpointId dst, models::EndpointId src, std::uint64_t tag,
@@ -99,25 +108,37 @@ class SimNetwork final : public sim::Component,
 
   // Sends between GPUs of one domain go over NVLink from now on.
   void set_nvlink(const NvlinkModel& nvlink);
+  // Makes the queue pair a send from `src` to `dst` on `channel` will use, when it goes through
+  // the NICs (not over NVLink). Before the run; idempotent.
+  void connect(models::EndpointId src, models::EndpointId dst, std::uint32_t channel);
 
   const models::GpuParams& gpu() const { return gpu_; }
-  const SimTransportCounters& counters() const { return counters_; }
+  // Summed over the partitions (read it between runs, not during one).
+  SimTransportCounters counters() const;
   // Receives posted and not yet matched, plus arrived messages not yet received (0 when every
-  // collective finished cleanly).
-  std::size_t unmatched() const { return unmatched_; }
+  // collective finished cleanly), over all partitions.
+  std::size_t unmatched() const;
 
-  // Clock
-  std::int64_t now_ps() const override { return now().picoseconds(); }
+  // The partitions (1 without a parallel run), the partition of a GPU, its simulator, and the
+  // clock of the GPU's partition (for its Executor).
+  std::uint32_t partitions() const { return static_cast<std::uint32_t>(shards_.size()); }
+  std::uint32_t partition_of(models::EndpointId gpu) const { return fabric_->nic_partition(gpu); }
+  sim::Simulator& simulator() const { return fabric_->simulator(); }  // partition 0's
+  sim::Simulator& simulator_of(models::EndpointId gpu) const;
+  sim::Simulator& partition_simulator(std::uint32_t p) const { return *shards_[p]->sim; }
+  const Clock& clock_of(models::EndpointId gpu) const { return *shards_[partition_of(gpu)]; }
+
+  // Clock (partition 0's)
+  std::int64_t now_ps() const override { return simulator().now().picoseconds(); }
   // MessageObserver (called by the NICs; messages not started here are ignored)
   void on_message_sent(models::EndpointId src, std::uint64_t cookie, sim::Time t) override;
   void on_message_received(models::EndpointId dst, models::EndpointId src, std::uint64_t cookie,
                            std::uint64_t bytes, sim::Time t) override;
   // NvlsObserver (called by the simulated NVLink domains)
   void on_nvls_allreduce_done(models::EndpointId gpu, std::uint64_t cookie, sim::Time t) override;
-  // sim::EventHandler
-  void on_event(std::uint64_t arg) override;
 
  private:
+  // The sender's record of a message, until its NIC (or NVLink) reports it sent.
   struct Message {
     models::EndpointId src = 0;
     models::EndpointId dst = 0;
@@ -125,13 +146,11 @@ class SimNetwork final : public sim::Component,
     std::uint64_t bytes = 0;
     CompletionListener* listener = nullptr;  // the sender's
     std::uint64_t cookie = 0;
-    bool sent = false;      // acknowledged at the sender
-    bool received = false;  // fully arrived at the receiver
   };
   // Messages of one stream, (src, dst, tag without its sequence), arrive in sequence order
   // (one RC queue pair, or one NVLink port, per stream) and its receives are posted in the
-  // same order, so matching is two FIFOs: receives posted before their message arrived, and
-  // messages that arrived before their receive was posted.
+  // same order, so matching is a FIFO of receives posted before their message arrived and a
+  // count of messages that arrived before their receive was posted.
   struct StreamKey {
     models::EndpointId src;
     models::EndpointId dst;
@@ -142,15 +161,14 @@ class SimNetwork final : public sim::Component,
     std::size_t operator()(const StreamKey& k) const noexcept;
   };
   struct PostedRecv {
-    std::uint64_t sequence;
     CompletionListener* listener;
     std::uint64_t cookie;
   };
   struct Stream {
-    std::vector<PostedRecv> posted;      // FIFO from posted_head
-    std::vector<std::uint64_t> arrived;  // sequences, FIFO from arrived_head
+    std::vector<PostedRecv> posted;  // FIFO from posted_head
     std::uint32_t posted_head = 0;
-    std::uint32_t arrived_head = 0;
+    std::uint32_t arrived = 0;        // arrived, receive not posted yet
+    std::uint32_t next_sequence = 0;  // of the next receive (a new iteration restarts at 0)
   };
   struct Completion {
     CompletionListener* listener = nullptr;
@@ -183,30 +201,46 @@ class SimNetwork final : public sim::Component,
     std::uint32_t op = 0;
   };
 
-  void start_group_post(std::uint32_t index);
-  void start_fluid_group(std::uint32_t op);
-  void start_message(std::uint32_t index);
-  void start_nvlink(std::uint32_t index);
-  void arrive(std::uint32_t index);
-  Stream& stream(models::EndpointId src, models::EndpointId dst, std::uint64_t tag);
-  void complete_at(sim::Time at, CompletionListener& listener, std::uint64_t cookie);
+  // One GPU's component: its events (post delays, completions, NVLink arrivals) run here.
+  class GpuAgent;
+  // What one partition keeps (touched by its thread only); the Clock of its GPUs.
+  struct Shard final : public Clock {
+    explicit Shard(sim::Simulator& s) : sim(&s) {}
+    std::int64_t now_ps() const override { return sim->now().picoseconds(); }
+    sim::Simulator* sim;
+    sim::Slab<Message> messages;        // by the NIC message cookie's low 32 bits
+    sim::Slab<Completion> completions;  // scheduled completions, by event argument
+    std::unordered_map<StreamKey, std::uint32_t, StreamKeyHash> stream_of;
+    std::vector<Stream> streams;
+    std::size_t unmatched = 0;
+    std::unordered_map<GroupKey, std::uint32_t, GroupKeyHash> open_groups;  // -> group_ops
+    std::vector<GroupOp> group_ops;  // slots, reused (their vectors keep their capacity)
+    std::vector<std::uint32_t> free_group_ops;
+    sim::Slab<GroupPost> group_posts;
+    SimTransportCounters counters;
+  };
+
+  Shard& shard_of(models::EndpointId gpu) { return *shards_[partition_of(gpu)]; }
+  void on_gpu_event(GpuAgent& agent, std::uint64_t arg);
+  void start_group_post(Shard& shard, std::uint32_t index);
+  void start_fluid_group(Shard& shard, std::uint32_t op);
+  void start_message(Shard& shard, std::uint32_t index);
+  void start_nvlink(Shard& shard, std::uint32_t index);
+  void arrive(Shard& shard, models::EndpointId src, models::EndpointId dst, std::uint64_t tag_high);
+  void sent(Shard& shard, std::uint32_t index);
+  Stream& stream(Shard& shard, models::EndpointId src, models::EndpointId dst,
+                 std::uint64_t tag_high);
+  void complete_at(models::EndpointId gpu, sim::Time at, CompletionListener& listener,
+                   std::uint64_t cookie);
 
   models::Fabric* fabric_;
   models::GpuParams gpu_;
-  sim::Slab<Message> messages_;        // indexed by the NIC message cookie's low bits
-  sim::Slab<Completion> completions_;  // scheduled completions, by event argument
-  std::unordered_map<StreamKey, std::uint32_t, StreamKeyHash> stream_of_;
-  std::vector<Stream> streams_;
-  std::size_t unmatched_ = 0;
-  std::vector<sim::Time> engine_free_at_;  // per GPU: when its compute engine is idle
+  std::vector<std::unique_ptr<Shard>> shards_;  // per partition
+  std::deque<GpuAgent> agents_;                 // per GPU
+  std::vector<sim::Time> engine_free_at_;       // per GPU: when its compute engine is idle
   NvlinkModel nvlink_;
   std::vector<sim::Time> nvlink_tx_free_at_;  // per GPU, when NVLink is on
   std::vector<sim::Time> nvlink_rx_free_at_;
-  std::unordered_map<GroupKey, std::uint32_t, GroupKeyHash> open_groups_;  // -> group_ops_
-  std::vector<GroupOp> group_ops_;  // slots, reused (their vectors keep their capacity)
-  std::vector<std::uint32_t> free_group_ops_;
-  sim::Slab<GroupPost> group_posts_;
-  SimTransportCounters counters_;
 };
 
 // The ranks of one collective placed on GPUs: rank r is GPU endpoints[r].
@@ -223,17 +257,19 @@ class SimGroup {
     return endpoints_[static_cast<std::size_t>(rank)];
   }
   SimNetwork& network() const { return *network_; }
-  // The GPUs of `ranks` (in order), in a buffer reused by the next call.
-  std::span<const models::EndpointId> gpus_of(std::span<const std::int32_t> ranks);
+  // The GPUs of `ranks` (in order), written to `out` (reused).
+  void gpus_of(std::span<const std::int32_t> ranks, std::vector<models::EndpointId>& out) const;
   // Empty when the ranks of every group of `schedule` have in-switch reduction here, else
   // which group lacks it and why.
-  std::string group_reduce_problem(const Schedule& schedule);
+  std::string group_reduce_problem(const Schedule& schedule) const;
+  // Makes the queue pairs of every send of `schedule` (SimNetwork::connect) in rank order, then
+  // program order: the same order for every partitioning. Before the run.
+  void connect(const Schedule& schedule);
 
  private:
   class RankTransport;
   SimNetwork* network_;
   std::vector<models::EndpointId> endpoints_;
-  std::vector<models::EndpointId> member_gpus_;
   std::vector<std::unique_ptr<RankTransport>> transports_;
 };
 

@@ -1,0 +1,175 @@
+// Parallel and distributed scenario runs (see parallel_runner.hpp).
+#include "scenario/parallel_runner.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "scenario/collective_trace.hpp"
+#include "scenario/collective_workload.hpp"
+#include "scenario/run_support.hpp"
+#include "scenario/timeseries.hpp"
+#include "scenario/trace_output.hpp"
+#include "sim/parallel.hpp"
+#include "topologies/config_error.hpp"
+#include "topologies/fabric_builder.hpp"
+#include "topologies/partition.hpp"
+#include "topologies/routing.hpp"
+
+namespace fabricsim::scenario {
+namespace {
+
+void refuse_what_parallel_runs_do_not_take(const Scenario& s, const RunOptions& options) {
+  if (s.workload.kind == WorkloadKind::kTrainingStep) {
+    throw topologies::ConfigError(fmt::format(
+        "{}: /workload/kind: \"training_step\": parallel runs (threads > 1) take traffic, flows "
+        "and collective workloads so far (a phase that waits for another needs every "
+        "partition's completion at one instant); run it with 1 thread",
+        s.source));
+  }
+  if (s.outputs.timeseries_interval > sim::Time::zero() && options.distributed != nullptr) {
+    throw topologies::ConfigError(
+        fmt::format("{}: /outputs/timeseries: time series are not recorded by distributed "
+                    "(MPI) runs yet; run it in one process (threads are fine)",
+                    s.source));
+  }
+  if (s.outputs.trace && options.distributed != nullptr &&
+      s.workload.kind == WorkloadKind::kCollective) {
+    throw topologies::ConfigError(
+        fmt::format("{}: /outputs/trace: a collective's per-op trace is not gathered from the "
+                    "processes of a distributed (MPI) run yet; run it in one process (threads "
+                    "are fine)",
+                    s.source));
+  }
+}
+
+}  // namespace
+
+Results run_parallel(const Scenario& s, const RunOptions& options) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  refuse_what_parallel_runs_do_not_take(s, options);
+  const auto graph = topologies::build_graph(s.topology);
+  const auto routes = topologies::compute_routes(graph);
+  const std::uint32_t partitions = options.distributed != nullptr
+                                       ? static_cast<std::uint32_t>(options.distributed->size())
+                                       : options.threads;
+  const auto parts = topologies::partition_graph(graph, partitions);
+  sim::ParallelEngine engine(parts.parts, s.seed, options.distributed != nullptr);
+  auto fabric = topologies::build_fabric(graph, routes, engine, parts);
+  Results r = base_results(s, graph);
+  const bool flow_workload = is_flow_workload(s.workload.kind);
+
+  FlowStarter::Flows flows = FlowStarter::sort_flows(
+      flow_workload ? workload_flows(s, graph, engine.simulator(0)) : std::vector<FlowSpec>{});
+  r.flows.count = flows->size();
+  for (const auto& f : *flows)
+    r.flows.bytes += f.bytes;
+  GpuWorkload gpu_workload;
+  if (!flow_workload) gpu_workload = make_gpu_workload(s, graph, *fabric);
+  CollectiveRun* collective = gpu_workload.collective.get();
+
+  // Per partition: its flows' completions (or its ranks' last iteration) end its part of the
+  // workload.
+  std::vector<std::unique_ptr<StopWhenDone>> stops;
+  std::vector<std::uint64_t> flows_of(parts.parts, 0);
+  for (const auto& f : *flows)
+    ++flows_of[parts.nic_part[f.src]];
+  if (flow_workload) {
+    for (std::uint32_t p = 0; p < parts.parts; ++p) {
+      stops.push_back(std::make_unique<StopWhenDone>(engine.simulator(p)));
+      stops.back()->expect_flows(flows_of[p]);
+      if (flows_of[p] == 0) engine.mark_done(p);
+    }
+    for (std::uint32_t e = 0; e < fabric->nic_count(); ++e)
+      fabric->nic(e).set_observer(stops[parts.nic_part[e]].get());
+  }
+  engine.stop_when_all_done(flow_workload ? !flows->empty() : true);
+  FlowStarter home(engine.simulator(0), *fabric, flows);
+  std::vector<std::unique_ptr<FlowStarter>> replicas;
+  for (std::uint32_t p = 1; p < parts.parts; ++p)
+    replicas.push_back(std::make_unique<FlowStarter>(engine.simulator(p), home, p));
+  if (collective != nullptr) collective->start_at(sim::Time::zero());
+
+  std::unique_ptr<TimeSeriesRecorder> timeseries;
+  if (s.outputs.timeseries_interval > sim::Time::zero()) {
+    timeseries =
+        std::make_unique<TimeSeriesRecorder>(engine.simulator(0), *fabric, s.outputs, s.source);
+    if (gpu_workload.network) timeseries->count_qps_from_first_use();
+    timeseries->start_global();
+    engine.set_global_event(timeseries.get());
+  }
+  // Flows' queue pairs are made now (after the first time-series sample, taken before any flow
+  // starts), in the order a single simulator makes them as the flows start (so QP numbers and
+  // ECMP entropy are the same); the run itself never touches another partition's QP table.
+  // A collective made its own (CollectiveRun).
+  if (flow_workload) {
+    std::vector<std::vector<sim::Time>> opened(fabric->nic_count());
+    for (const auto& f : *flows) {
+      // QPs made by this connection (here and at the peer) open at the flow's start.
+      models::Nic& src = fabric->nic(f.src);
+      src.connect_qp(f.dst, 0);
+      opened[f.src].resize(src.qp_count(), f.start);
+      opened[f.dst].resize(fabric->nic(f.dst).qp_count(), f.start);
+    }
+    if (timeseries) timeseries->set_qp_open_times(std::move(opened));
+  }
+  fabric->seal_remote_connections();
+
+  const auto run_start = std::chrono::steady_clock::now();
+  r.setup_seconds = std::chrono::duration<double>(run_start - wall_start).count();
+  auto run_engine = [&] {
+    return options.distributed != nullptr ? engine.run_distributed(s.stop_at, *options.distributed)
+                                          : engine.run(s.stop_at, options.interrupt);
+  };
+  sim::ParallelEngine::Result result;
+  if (collective != nullptr) {
+    // One engine run per iteration: it returns at the iteration's last completion, where the
+    // next one starts.
+    while (!collective->done()) {
+      engine.reset_done();
+      for (std::uint32_t p = 0; p < parts.parts; ++p) {
+        if (collective->idle_partition(p)) engine.mark_done(p);
+      }
+      result = run_engine();
+      if (result.interrupted || !result.stopped_done) break;
+      collective->end_iteration(result.end);
+    }
+  } else {
+    result = run_engine();
+  }
+  r.run_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
+  if (result.interrupted) throw RunInterrupted();
+  models::FabricCounters counters = fabric->counters();
+  if (options.distributed != nullptr) {
+    counters = combine_processes(counters, *options.distributed);
+    if (flow_workload) share_flow_logs(*fabric, *options.distributed);
+  }
+  fabric->merge_flow_logs();
+  if (collective != nullptr) {
+    r.collectives = collective_results(*collective);
+    r.completed = collective->done();
+  }
+  flow_and_fabric_results(r, *fabric, flow_workload, counters);
+  r.sim_time_ps = result.end.picoseconds();
+  r.events = result.events;
+  r.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  r.peak_rss_bytes = peak_rss_bytes();
+  if (timeseries) r.warnings = timeseries->warnings();
+  const bool writer = options.distributed == nullptr || options.distributed->rank() == 0;
+  if (!options.out_dir.empty() && writer) {
+    write_outputs(options.out_dir, s, r, timeseries.get(), [&](sim::TraceWriter& trace) {
+      if (collective != nullptr) {
+        write_collective_trace(trace, *collective);
+      } else {
+        write_flow_trace(trace, fabric->flows());
+      }
+    });
+  }
+  return r;
+}
+
+}  // namespace fabricsim::scenario

@@ -1,0 +1,217 @@
+// What the scenario runners share (see run_support.hpp).
+#include "scenario/run_support.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+#include <type_traits>
+
+#include "scenario/collective_trace.hpp"
+#include "scenario/collective_workload.hpp"
+#include "scenario/traffic.hpp"
+#include "sim/stats.hpp"
+#include "topologies/config_error.hpp"
+
+namespace fabricsim::scenario {
+
+FlowStarter::FlowStarter(sim::Simulator& sim, models::Fabric& fabric, Flows flows)
+    : Component(sim), fabric_(fabric), flows_(std::move(flows)) {
+  if (!flows_->empty()) schedule_at(flows_->front().start, *this, 0);
+}
+
+FlowStarter::FlowStarter(sim::Simulator& sim, const FlowStarter& home, std::uint32_t partition)
+    : Component(sim, home.component_id()),
+      fabric_(home.fabric_),
+      flows_(home.flows_),
+      partition_(partition),
+      replica_(true) {
+  if (!flows_->empty()) schedule_at(flows_->front().start, *this, 0);
+}
+
+FlowStarter::Flows FlowStarter::sort_flows(std::vector<FlowSpec> flows) {
+  std::stable_sort(flows.begin(), flows.end(),
+                   [](const FlowSpec& a, const FlowSpec& b) { return a.start < b.start; });
+  return std::make_shared<const std::vector<FlowSpec>>(std::move(flows));
+}
+
+void FlowStarter::on_event(std::uint64_t) {
+  const sim::Time t = now();
+  const auto& flows = *flows_;
+  const bool all = fabric_.partition_count() == 1;
+  if (replica_ && partition_ != 0) simulator().discount_event();
+  while (next_ < flows.size() && flows[next_].start == t) {
+    const auto& f = flows[next_];
+    if (all || fabric_.nic_partition(f.src) == partition_) {
+      fabric_.send_message(f.src, f.dst, f.bytes, 0, next_);
+    }
+    ++next_;
+  }
+  if (next_ < flows.size()) schedule_at(flows[next_].start, *this, 0);
+}
+
+// The flows of a traffic or flows workload (`sim` gives the seeded generator).
+std::vector<FlowSpec> workload_flows(const Scenario& s, const topologies::NetworkGraph& graph,
+                                     const sim::Simulator& sim) {
+  if (s.workload.kind == WorkloadKind::kTraffic) {
+    sim::Rng rng = sim.make_rng(0x7EAFF1C);
+    const std::uint64_t host_rate =
+        graph.endpoint_count > 0
+            ? graph.link_of_port(graph.port_begin[graph.endpoint_node(0)]).rate_bps
+            : 0;
+    return generate_flows(s.workload.traffic, graph.endpoint_count, host_rate, rng, s.source);
+  }
+  std::vector<FlowSpec> flows = s.workload.flows;
+  for (std::size_t i = 0; i < flows.size(); ++i) {
+    for (const std::uint32_t id : {flows[i].src, flows[i].dst}) {
+      if (id >= graph.endpoint_count) {
+        throw topologies::ConfigError(fmt::format(
+            "{}: /workload/flows/{}: endpoint {}: expected an id below {} (the topology's NICs)",
+            s.source, i, id, graph.endpoint_count));
+      }
+    }
+  }
+  return flows;
+}
+
+GpuWorkload make_gpu_workload(const Scenario& s, const topologies::NetworkGraph& graph,
+                              models::Fabric& fabric) {
+  GpuWorkload w;
+  const topologies::JsonLocation at{s.source, "/workload"};
+  w.network = std::make_unique<workloads::SimNetwork>(fabric, s.topology.gpu_params);
+  if (fabric.nvlink_domain_count() == 0 && graph.nvlink.bandwidth_bps > 0 &&
+      graph.nvlink.gpus_per_domain > 1) {
+    // No simulated NVLink domain: the fluid model of the topology's NVLink. Its bandwidth is
+    // stated with both directions summed.
+    w.network->set_nvlink(
+        {graph.nvlink.gpus_per_domain, graph.nvlink.bandwidth_bps / 2, graph.nvlink.latency});
+  }
+  if (s.workload.kind == WorkloadKind::kTrainingStep) {
+    w.training = std::make_unique<TrainingStepRun>(*w.network, s.workload.training, s.topology,
+                                                   graph.endpoint_count, s.source);
+    return w;
+  }
+  auto gpus = collective_gpus(s.workload.collective, graph.endpoint_count, at);
+  auto schedule = collective_schedule(s.workload.collective, static_cast<std::int32_t>(gpus.size()),
+                                      s.topology, at);
+  try {
+    w.collective =
+        std::make_unique<CollectiveRun>(*w.network, std::move(schedule), std::move(gpus),
+                                        s.workload.collective.iterations, 1, s.outputs.trace);
+  } catch (const std::invalid_argument& e) {
+    throw topologies::ConfigError(fmt::format("{}: {}", at.child("algorithm").where(), e.what()));
+  }
+  return w;
+}
+
+Results base_results(const Scenario& s, const topologies::NetworkGraph& graph) {
+  Results r;
+  r.scenario = s.name;
+  r.seed = s.seed;
+  r.topology.kind = topologies::kind_name(s.topology.kind);
+  r.topology.gpus = graph.endpoint_count;
+  r.topology.hosts = graph.host_count;
+  r.topology.switches = graph.switch_count;
+  r.topology.links = graph.link_count();
+  return r;
+}
+
+// FCTs of the fabric's flow log and the fabric counters `c`.
+void flow_and_fabric_results(Results& r, const models::Fabric& fabric, bool flow_workload,
+                             const models::FabricCounters& c) {
+  // Flows are the traffic workloads' messages; a collective's messages are its steps.
+  sim::Histogram fct;
+  if (flow_workload) {
+    for (const auto& rec : fabric.flows())
+      fct.add((rec.end - rec.start).picoseconds());
+  }
+  r.flows.completed = fct.count();
+  if (flow_workload) r.completed = r.flows.completed == r.flows.count;
+  r.flows.fct_p50_ps = fct.percentile(50);
+  r.flows.fct_p99_ps = fct.percentile(99);
+  r.flows.fct_max_ps = fct.max();
+  r.flows.fct_mean_ps = fct.mean();
+  // By name: a positional list silently shifted fields when this type changed (brace elision
+  // into FabricCounters::drops_by_reason moved ECN/PFC/queue counts into drop reasons).
+  r.fabric = {.packets_delivered = c.packets_delivered,
+              .packet_hops = c.packet_hops,
+              .drops = c.drops,
+              .retransmissions = c.retransmissions,
+              .ecn_marks = c.ecn_marks,
+              .cnps = c.cnps,
+              .pfc_pause_frames = c.pfc_pause_frames,
+              .max_queue_bytes = c.max_queue_bytes};
+}
+
+namespace {
+void write_text(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path);
+  if (!out) throw std::runtime_error(fmt::format("cannot write \"{}\"", path.string()));
+  out << text;
+}
+}  // namespace
+
+void write_outputs(const std::filesystem::path& dir, const Scenario& s, const Results& r,
+                   const TimeSeriesRecorder* timeseries,
+                   const std::function<void(sim::TraceWriter&)>& write_trace) {
+  std::filesystem::create_directories(dir);
+  write_text(dir / "results.json", to_json(r).dump(2) + "\n");
+  write_text(dir / "config.json", resolved_config(s).dump(2) + "\n");
+  if (timeseries != nullptr) timeseries->write(dir);
+  if (s.outputs.trace) {
+    sim::TraceWriter trace((dir / "trace.json").string());
+    write_trace(trace);
+    trace.close();
+  }
+}
+
+// Distributed runs: every process counted only its own partition's components.
+models::FabricCounters combine_processes(const models::FabricCounters& c, sim::Exchange& x) {
+  std::vector<std::uint64_t> sums{c.packets_delivered,
+                                  c.packet_hops,
+                                  c.drops,
+                                  c.retransmissions,
+                                  c.timeouts,
+                                  c.ecn_marks,
+                                  c.cnps,
+                                  c.pfc_pause_frames,
+                                  c.pfc_resume_frames,
+                                  c.bytes_delivered,
+                                  c.messages_completed};
+  sums.insert(sums.end(), c.drops_by_reason.begin(), c.drops_by_reason.end());
+  x.sum(sums);
+  std::vector<std::uint64_t> maxima{c.max_queue_bytes};
+  x.max(maxima);
+  models::FabricCounters out;
+  std::size_t i = 0;
+  for (std::uint64_t* field :
+       {&out.packets_delivered, &out.packet_hops, &out.drops, &out.retransmissions, &out.timeouts,
+        &out.ecn_marks, &out.cnps, &out.pfc_pause_frames, &out.pfc_resume_frames,
+        &out.bytes_delivered, &out.messages_completed}) {
+    *field = sums[i++];
+  }
+  for (auto& d : out.drops_by_reason)
+    d = sums[i++];
+  out.max_queue_bytes = maxima[0];
+  return out;
+}
+
+// Distributed runs: every process gets every partition's flow log.
+void share_flow_logs(models::Fabric& fabric, sim::Exchange& x) {
+  static_assert(std::is_trivially_copyable_v<models::FlowRecord>);
+  const auto me = static_cast<std::uint32_t>(x.rank());
+  const auto& mine = fabric.partition_flows(me);
+  std::vector<std::byte> bytes(mine.size() * sizeof(models::FlowRecord));
+  if (!bytes.empty()) std::memcpy(bytes.data(), mine.data(), bytes.size());
+  const auto from = x.all_to_all(std::vector<std::vector<std::byte>>(x.size(), bytes));
+  for (std::uint32_t q = 0; q < x.size(); ++q) {
+    if (q == me) continue;
+    auto& log = fabric.partition_flows(q);
+    log.resize(from[q].size() / sizeof(models::FlowRecord));
+    if (!log.empty()) std::memcpy(log.data(), from[q].data(), from[q].size());
+  }
+}
+
+}  // namespace fabricsim::scenario
