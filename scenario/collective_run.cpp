@@ -66,6 +66,9 @@ CollectiveRun::CollectiveRun(workloads::SimNetwork& network, workloads::Schedule
 CollectiveRun::~CollectiveRun() = default;
 
 void CollectiveRun::start_at(sim::Time at) {
+  // Recorded here, not by partition 0's event: a distributed run's other processes do not run
+  // partition 0.
+  iteration_starts_.push_back(at);
   for (auto& driver : drivers_)
     driver->at(at, 0);
 }
@@ -74,7 +77,6 @@ void CollectiveRun::start_at(sim::Time at) {
 void CollectiveRun::on_driver_event(Driver& driver, std::uint64_t arg) {
   const std::uint32_t p = driver.partition();
   if (arg == 0) {
-    if (p == 0) iteration_starts_.push_back(driver.now());
     ranks_done_[p] = 0;
     driver.at(driver.now() + network_->gpu().launch_latency, 1);
     return;
@@ -100,6 +102,7 @@ void CollectiveRun::on_executor_done(workloads::Executor& executor) {
 void CollectiveRun::end_iteration(sim::Time end) {
   iteration_ends_.push_back(end);
   if (iteration_ends_.size() < iterations_) {
+    iteration_starts_.push_back(end);
     for (auto& driver : drivers_)
       driver->at(end, 0);
   } else if (observer_ != nullptr) {

@@ -59,7 +59,7 @@ class CollectiveRun final : public workloads::ExecutorObserver {
   const workloads::Schedule& schedule() const { return schedule_; }
   std::uint32_t iterations() const { return iterations_; }
   std::uint16_t tag_space() const { return tag_space_; }
-  // Start and end of each finished iteration.
+  // Start of each started iteration (those scheduled included) and end of each finished one.
   const std::vector<sim::Time>& iteration_starts() const { return iteration_starts_; }
   const std::vector<sim::Time>& iteration_ends() const { return iteration_ends_; }
   // The executors of the last (or running) iteration, by rank: timings for traces (when

@@ -27,7 +27,13 @@
 namespace fabricsim::scenario {
 
 Results run_scenario(const Scenario& s, const RunOptions& options) {
-  if (options.threads > 1 || options.distributed != nullptr) return run_parallel(s, options);
+  const unsigned threads = options.threads != 0 ? options.threads : s.threads;
+  if (options.distributed != nullptr) return run_parallel(s, options);
+  if (threads > 1) {
+    RunOptions parallel = options;
+    parallel.threads = threads;
+    return run_parallel(s, parallel);
+  }
   const auto wall_start = std::chrono::steady_clock::now();
   const auto graph = topologies::build_graph(s.topology);
   const auto routes = topologies::compute_routes(graph);

@@ -20,8 +20,9 @@ struct RunOptions {
   // Python module for Ctrl-C. Ignored when `progress` is on (one progress hook per simulator).
   std::function<bool()> interrupt;
   // Threads of a parallel run (conservative PDES, one fabric partition per thread; see
-  // README "Parallel runs"). Results are identical for every count. 1: the single simulator.
-  unsigned threads = 1;
+  // README "Parallel runs"). Results are identical for every count. 1: the single simulator;
+  // 0: the scenario's "threads" (1 when it has none).
+  unsigned threads = 0;
   // Distributed runs: this process is one of exchange->size() processes (MPI ranks; see
   // sim/mpi.hpp), each running one partition; every process returns the same Results, and only
   // the one of rank 0 writes out_dir. Not owned; nullptr: not distributed.

@@ -415,8 +415,8 @@ Scenario parse_scenario(Json doc, const std::string& source, const std::string& 
   const JsonLocation root{source, ""};
   topologies::require_object(doc, root);
   topologies::check_known_keys(doc, root,
-                               {"schema", "name", "description", "seed", "stop_at", "topology",
-                                "models", "workload", "outputs"});
+                               {"schema", "name", "description", "seed", "stop_at", "threads",
+                                "topology", "models", "workload", "outputs"});
   Scenario s;
   s.source = source;
   if (const Json* v = find(doc, "schema")) {
@@ -428,6 +428,13 @@ Scenario parse_scenario(Json doc, const std::string& source, const std::string& 
   if (const Json* v = find(doc, "name")) s.name = topologies::read_string(*v, root.child("name"));
   if (const Json* v = find(doc, "seed"))
     s.seed = topologies::read_count(*v, root.child("seed"), ~0ULL);
+  if (const Json* v = find(doc, "threads")) {
+    constexpr std::uint64_t kMaxThreads = 1024;
+    s.threads =
+        static_cast<unsigned>(topologies::read_count(*v, root.child("threads"), kMaxThreads));
+    if (s.threads == 0)
+      throw_config_error(root.child("threads"), *v, "a thread count from 1 to 1024");
+  }
   if (const Json* v = find(doc, "stop_at")) {
     s.stop_at = topologies::read_time(*v, root.child("stop_at"));
     if (s.stop_at == sim::Time::zero())

@@ -116,6 +116,9 @@ struct Scenario {
   std::string name;
   std::uint64_t seed = 1;
   sim::Time stop_at = sim::Time::max();
+  // Threads of a parallel run when the caller does not choose (RunOptions::threads 0); the
+  // results do not depend on it.
+  unsigned threads = 1;
   topologies::TopologySpec topology;
   WorkloadSpec workload;
   OutputSpec outputs;

@@ -22,9 +22,10 @@ int run_command(const std::vector<std::string>& args) {
       ("seed", po::value<std::string>(), "override the scenario's seed")         //
       ("set", po::value<std::vector<std::string>>()->composing(),
        "override a scenario field: a.b.c=VALUE (repeatable)")  //
-      ("threads", po::value<std::string>()->default_value("1"),
-       "parallel run on N threads (fabric partitions); results do not depend on N")  //
-      ("quiet,q", "print nothing but errors (no summary, no progress line)")         //
+      ("threads", po::value<std::string>(),
+       "parallel run on N threads (fabric partitions; default: the scenario's \"threads\", "
+       "else 1); results do not depend on N")                                 //
+      ("quiet,q", "print nothing but errors (no summary, no progress line)")  //
       ("json", "print results.json on stdout");
   po::positional_options_description positional;
   positional.add("scenario", 1);
@@ -42,7 +43,9 @@ int run_command(const std::vector<std::string>& args) {
   const bool quiet = vm.count("quiet") != 0U;
   scenario::RunOptions run_options;
   run_options.out_dir = vm["out"].as<std::string>();
-  run_options.threads = parse_threads(vm["threads"].as<std::string>());
+  if (vm.count("threads") != 0U) {
+    run_options.threads = parse_threads(vm["threads"].as<std::string>());
+  }
   run_options.progress = !quiet && isatty(STDERR_FILENO) != 0 && isatty(STDOUT_FILENO) != 0;
   // Started by mpirun with more than one process: a distributed run, one partition per rank.
   std::unique_ptr<sim::Exchange> exchange;
@@ -52,7 +55,7 @@ int run_command(const std::vector<std::string>& args) {
                                            sim::mpi::launched_size(),
                                            sim::mpi::unavailable_reason()));
     }
-    if (run_options.threads > 1) {
+    if (run_options.threads > 1) {  // the scenario's "threads" is ignored: one per process
       throw UsageError("--threads: a distributed run (mpirun) runs one partition per process");
     }
     sim::mpi::init();

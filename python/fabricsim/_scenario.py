@@ -88,13 +88,16 @@ class Scenario:
         """A new Scenario with more overrides applied after this one's."""
         return Scenario(self, overrides)
 
-    def run(self, out_dir=None, *, threads=1):
+    def run(self, out_dir=None, *, threads=None):
         """Runs the simulation (GIL released; Ctrl-C raises KeyboardInterrupt) and returns its
         Results. With `out_dir`, writes results.json, config.json and the CSVs there as
         `fabricsim run --out` does; without, they go to a temporary directory that is removed
         once the time series are read. `threads` > 1 runs the fabric's partitions in parallel
-        (`fabricsim run --threads`): the results are the same for every thread count."""
-        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        (`fabricsim run --threads`): the results are the same for every thread count. None
+        takes the scenario's "threads" (1 when it has none)."""
+        if threads is None:
+            threads = 0
+        elif isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
             raise ValueError(f"threads: expected a whole number >= 1, got {threads!r}")
         if out_dir is not None:
             out_dir = os.fspath(out_dir)

@@ -51,14 +51,13 @@ struct Scenario {
   // Runs with the GIL released; returns (results.json, its reproducible part), both as text.
   // Every 100k events the interrupt hook takes the GIL and lets Python handle pending signals:
   // on Ctrl-C the run stops and the KeyboardInterrupt (or the handler's exception) is raised.
-  // `threads` > 1: a parallel run (results identical to one thread).
+  // `threads` > 1: a parallel run (results identical to one thread); 0: the scenario's.
   std::tuple<std::string, std::string> run(const std::string& out_dir, unsigned threads) const {
     PyObject* err_type = nullptr;
     PyObject* err_value = nullptr;
     PyObject* err_trace = nullptr;
     scenario::RunOptions options;
     options.out_dir = out_dir;
-    if (threads < 1) throw std::invalid_argument("threads: expected at least 1");
     options.threads = threads;
     options.interrupt = [&] {
       py::gil_scoped_acquire gil;
@@ -156,7 +155,7 @@ PYBIND11_MODULE(_fabricsim, m) {
       .def_property_readonly("seed", [](const Scenario& s) { return s.parsed.seed; })
       .def("document", [](const Scenario& s) { return s.parsed.document.dump(); })
       .def("resolved", [](const Scenario& s) { return scenario::resolved_config(s.parsed).dump(); })
-      .def("run", &Scenario::run, py::arg("out_dir") = "", py::arg("threads") = 1);
+      .def("run", &Scenario::run, py::arg("out_dir") = "", py::arg("threads") = 0);
 
   m.def(
       "schedule",

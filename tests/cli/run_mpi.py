@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Distributed runs: `mpirun -np 2 fabricsim run X` writes the same results.json as a
-single-process run (measured fields aside). Skipped (exit 77) when mpirun is not installed or
+single-process run (measured fields aside), for traffic and for a collective. Skipped (exit 77) when mpirun is not installed or
 fabricsim was built without MPI; then it checks instead that a process started as one of two
 MPI ranks stops with a message saying so.
 
@@ -18,6 +18,11 @@ MEASURED = {"wall_seconds", "setup_seconds", "run_seconds", "events_per_second",
 SCENARIO = ["configs/scenarios/perm_1024_dcqcn.json",
             "--set", "topology=../topologies/fat_tree_128.json",
             "--set", "workload.flow_size=512KB"]
+# A collective over both ranks' halves: 128 GPUs of the rail-optimized example, 2 iterations
+# of the hierarchical tree (NVLink inside each node, trees per rail across nodes).
+COLLECTIVE = ["configs/scenarios/allreduce_ring_1024.json",
+              "--set", "topology.nodes=16", "--set", "workload.algorithm=hierarchical_tree",
+              "--set", "workload.size=4MiB", "--set", "workload.iterations=2"]
 
 
 def results(path):
@@ -43,12 +48,19 @@ def main():
         return 77
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
                OMPI_MCA_rmaps_base_oversubscribe="1")
+    for scenario in (SCENARIO, COLLECTIVE):
+        if compare(binary, source, mpirun, env, scenario) != 0:
+            return 1
+    return 0
+
+
+def compare(binary, source, mpirun, env, scenario):
     with tempfile.TemporaryDirectory(prefix="fabricsim_mpi_") as out:
         single = os.path.join(out, "single")
         distributed = os.path.join(out, "mpi")
-        subprocess.run([binary, "run"] + SCENARIO + ["--out", single, "--quiet"], cwd=source,
+        subprocess.run([binary, "run"] + scenario + ["--out", single, "--quiet"], cwd=source,
                        check=True)
-        p = subprocess.run([mpirun, "-np", "2", "--oversubscribe", binary, "run"] + SCENARIO +
+        p = subprocess.run([mpirun, "-np", "2", "--oversubscribe", binary, "run"] + scenario +
                            ["--out", distributed, "--quiet"], cwd=source, env=env,
                            capture_output=True, text=True, timeout=300)
         if p.returncode != 0:
@@ -61,9 +73,11 @@ def main():
                 if a.get(key) != b.get(key):
                     print(f"{key}: single {a.get(key)} mpi {b.get(key)}")
             return 1
-        assert a["flows"]["completed"] == a["flows"]["count"] > 0
-        print(f"mpirun -np 2: results.json identical ({a['events']} events, "
-              f"{a['fabric']['packet_hops']} packet-hops)")
+        assert a["completed"] and a["fabric"]["packet_hops"] > 0
+        assert a["flows"]["completed"] == a["flows"]["count"]
+        print(f"{scenario[0]}: mpirun -np 2: results.json identical ({a['events']} events, "
+              f"{a['fabric']['packet_hops']} packet-hops, {len(a['collectives'])} collective "
+              f"iteration(s))")
     return 0
 
 
