@@ -105,6 +105,15 @@ def test_threads_give_the_same_results(root):
         s.run(threads=0)
 
 
+def test_a_collective_runs_on_the_scenarios_threads(root):
+    # "threads" in the scenario is used when run() is given none; results do not depend on it.
+    s = fabricsim.Scenario(root / "configs/scenarios/allreduce_ring_1024.json",
+                           ["topology.nodes=16", "workload.size=1MiB", "threads=2"])
+    on_two = s.run().to_dict(False)
+    assert on_two["completed"] and on_two["collectives"][0]["time_ps"] > 0
+    assert s.run(threads=1).to_dict(False) == on_two
+
+
 def test_config_errors_name_the_file_the_json_path_and_the_value(root, tmp_path):
     with pytest.raises(fabricsim.ConfigError) as e:
         fabricsim.Scenario(root / INCAST, ["workload.flow_size=2XB"])
