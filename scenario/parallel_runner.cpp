@@ -73,10 +73,10 @@ Results run_parallel(const Scenario& s, const RunOptions& options) {
   // Per partition: its flows' completions (or its ranks' last iteration) end its part of the
   // workload.
   std::vector<std::unique_ptr<StopWhenDone>> stops;
-  std::vector<std::uint64_t> flows_of(parts.parts, 0);
-  for (const auto& f : *flows)
-    ++flows_of[parts.nic_part[f.src]];
   if (flow_workload) {
+    std::vector<std::uint64_t> flows_of(parts.parts, 0);
+    for (const auto& f : *flows)
+      ++flows_of[parts.nic_part[f.src]];
     for (std::uint32_t p = 0; p < parts.parts; ++p) {
       stops.push_back(std::make_unique<StopWhenDone>(engine.simulator(p)));
       stops.back()->expect_flows(flows_of[p]);
@@ -85,7 +85,8 @@ Results run_parallel(const Scenario& s, const RunOptions& options) {
     for (std::uint32_t e = 0; e < fabric->nic_count(); ++e)
       fabric->nic(e).set_observer(stops[parts.nic_part[e]].get());
   }
-  engine.stop_when_all_done(flow_workload ? !flows->empty() : true);
+  engine.stop_when_all_done(!flow_workload || !flows->empty());
+  // Made for every workload, as the single-simulator run makes it: the same component ids.
   FlowStarter home(engine.simulator(0), *fabric, flows);
   std::vector<std::unique_ptr<FlowStarter>> replicas;
   for (std::uint32_t p = 1; p < parts.parts; ++p)

@@ -93,10 +93,6 @@ SimNetwork::~SimNetwork() {
   fabric_->set_nvls_observer(nullptr);
 }
 
-sim::Simulator& SimNetwork::simulator_of(models::EndpointId gpu) const {
-  return *shards_[partition_of(gpu)]->sim;
-}
-
 SimTransportCounters SimNetwork::counters() const {
   SimTransportCounters sum;
   for (const auto& shard : shards_) {

@@ -119,12 +119,11 @@ class SimNetwork final : public models::MessageObserver, public models::NvlsObse
   // collective finished cleanly), over all partitions.
   std::size_t unmatched() const;
 
-  // The partitions (1 without a parallel run), the partition of a GPU, its simulator, and the
-  // clock of the GPU's partition (for its Executor).
+  // The partitions (1 without a parallel run), the partition of a GPU, a partition's simulator,
+  // and the clock of the GPU's partition (for its Executor).
   std::uint32_t partitions() const { return static_cast<std::uint32_t>(shards_.size()); }
   std::uint32_t partition_of(models::EndpointId gpu) const { return fabric_->nic_partition(gpu); }
   sim::Simulator& simulator() const { return fabric_->simulator(); }  // partition 0's
-  sim::Simulator& simulator_of(models::EndpointId gpu) const;
   sim::Simulator& partition_simulator(std::uint32_t p) const { return *shards_[p]->sim; }
   const Clock& clock_of(models::EndpointId gpu) const { return *shards_[partition_of(gpu)]; }
 
