@@ -5,11 +5,14 @@
 # or helper tools, no Debian kernel package obtainable, or the VM too slow to boot); 124 when
 # the command outlives --timeout; 125 when the VM failed.
 #
-# Usage: tests/hw/softroce_vm.sh [-C DIR] [--boot-timeout S] [--timeout S] -- 'command'
+# Usage: tests/hw/softroce_vm.sh [-C DIR] [--share PATH]... [--boot-timeout S] [--timeout S]
+#        -- 'command'
 #
 # Inside the VM the host's / is mounted read-only (host binaries and libraries run as they
 # are) and DIR (default: the current directory) read-write at its own path; the command runs
-# in DIR under bash. Two soft-RoCE devices exist: rxe0 on dummy0 (192.0.2.1, GID 1 =
+# in DIR under bash. The VM's /tmp, /run, /var/tmp and /root are fresh and empty: a host
+# directory below them that the command needs (a source or build tree cloned into /tmp) must
+# be named with --share PATH, and is then seen read-only at its own path. Two soft-RoCE devices exist: rxe0 on dummy0 (192.0.2.1, GID 1 =
 # ::ffff:192.0.2.1) and rxe_lo on lo (GID 1 = ::ffff:127.0.0.1). The VM has no network card,
 # so nothing it does leaves it.
 #
@@ -27,11 +30,13 @@ skip() {
 }
 
 dir=$PWD
+shares=
 boot_timeout=180
 timeout=900
 while [ $# -gt 0 ]; do
   case "$1" in
     -C) dir=$2; shift 2 ;;
+    --share) shares="$shares:$(realpath "$2")"; shift 2 ;;
     --boot-timeout) boot_timeout=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
     --) shift; break ;;
@@ -39,7 +44,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 if [ $# -ne 1 ]; then
-  echo "usage: softroce_vm.sh [-C DIR] [--boot-timeout S] [--timeout S] -- 'command'" >&2
+  echo "usage: softroce_vm.sh [-C DIR] [--share PATH]... [--boot-timeout S] [--timeout S]" \
+    "-- 'command'" >&2
   exit 2
 fi
 command_line=$1
@@ -63,6 +69,8 @@ ls /usr/lib/x86_64-linux-gnu/libibverbs/librxe-rdmav*.so >/dev/null 2>&1 ||
 # ---- the cached kernel and initramfs (built once, under a lock)
 cache=${FABRICSIM_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fabricsim/softroce-vm}
 mkdir -p "$cache"
+# Bumped whenever the image (its init script, its modules) changes: older caches are rebuilt.
+image_format=2
 modules="crc32_generic crc32-pclmul virtio_pci 9pnet_virtio 9p dummy rdma_rxe ib_uverbs"
 
 build_image() {
@@ -108,7 +116,20 @@ param() { tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p"; }
 opts=trans=virtio,version=9p2000.L,msize=262144
 mount -t 9p -o "$opts,ro" hostroot /host || { echo "softroce_vm: cannot mount the host"; poweroff -f; }
 for d in proc sys dev; do mount --bind "/$d" "/host/$d"; done
+# Shared host paths stay reachable through the fresh tmpfs mounts below.
+shares=$(param fabricsim_share | tr ':' ' ')
+i=0
+for s in $shares; do
+  mkdir -p "/keep/$i" && mount --bind "/host$s" "/keep/$i"
+  i=$((i + 1))
+done
 for d in tmp run var/tmp root; do mount -t tmpfs tmpfs "/host/$d"; done
+i=0
+for s in $shares; do
+  mkdir -p "/host$s" 2>/dev/null  # below a tmpfs: create the mount point
+  mount --bind "/keep/$i" "/host$s" || echo "softroce_vm: cannot share $s"
+  i=$((i + 1))
+done
 mkdir -p /host/run/softroce_vm
 mount -t 9p -o "$opts" control /host/run/softroce_vm
 work=$(param fabricsim_dir)
@@ -133,11 +154,12 @@ INIT
   mv "$cache/vmlinuz.tmp" "$cache/vmlinuz"
   mv "$cache/initrd.gz.tmp" "$cache/initrd.gz"
   echo "$version" >"$cache/version"
+  echo "$image_format" >"$cache/format"
 }
 
 exec 9>"$cache/lock"
 flock 9
-if [ ! -f "$cache/version" ]; then
+if [ ! -f "$cache/version" ] || [ "$(cat "$cache/format" 2>/dev/null)" != "$image_format" ]; then
   echo "softroce_vm: building the VM image in $cache (once)" >&2
   # In the background so that `set -e` holds inside build_image (it would not under `||`).
   build_image >"$cache/build.log" 2>&1 &
@@ -158,7 +180,7 @@ printf '%s\n' "$command_line" >"$control/command.sh"
   -smp "${FABRICSIM_VM_CPUS:-2}" -m "${FABRICSIM_VM_MEM_MB:-1024}" \
   -nodefaults -no-reboot -display none -vga none -serial stdio -monitor none -nic none \
   -kernel "$cache/vmlinuz" -initrd "$cache/initrd.gz" \
-  -append "console=ttyS0 quiet loglevel=3 panic=-1 clocksource=tsc tsc=reliable fabricsim_dir=$dir" \
+  -append "console=ttyS0 quiet loglevel=3 panic=-1 clocksource=tsc tsc=reliable fabricsim_dir=$dir fabricsim_share=${shares#:}" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
   -virtfs local,path="$control",mount_tag=control,security_model=none \
   -virtfs local,path="$dir",mount_tag=work,security_model=none,multidevs=remap \
