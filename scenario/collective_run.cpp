@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace fabricsim::scenario {
@@ -17,6 +18,12 @@ class CollectiveRun::Driver final : public sim::Component {
       : Component(sim, home.component_id()), run_(home.run_), partition_(partition) {}
   std::uint32_t partition() const { return partition_; }
   void at(sim::Time t, std::uint64_t arg) { schedule_at(t, *this, arg); }
+  // What the start event (arg 0) at `t` does, without it: its tie is used up as if it had been
+  // scheduled, and the launch (arg 1) follows the launch latency later.
+  void start_without_event(sim::Time t) {
+    take_tie();
+    at(t + run_->network_->gpu().launch_latency, 1);
+  }
   void on_event(std::uint64_t arg) override {
     if (partition_ != 0) simulator().discount_event();
     run_->on_driver_event(*this, arg);
@@ -73,6 +80,20 @@ void CollectiveRun::start_at(sim::Time at) {
     driver->at(at, 0);
 }
 
+void CollectiveRun::set_partition_observer(CollectiveRunPartitionObserver* observer) {
+  if (observer != nullptr && iterations_ != 1) {
+    throw std::logic_error("CollectiveRun: a partition observer needs a single iteration");
+  }
+  partition_observer_ = observer;
+}
+
+void CollectiveRun::launch_at(sim::Time at) {
+  iteration_starts_.push_back(at);
+  std::fill(ranks_done_.begin(), ranks_done_.end(), 0U);
+  for (auto& driver : drivers_)
+    driver->start_without_event(at);
+}
+
 // Arg 0 starts an iteration: every rank launches its kernel (arg 1), then posts its first ops.
 void CollectiveRun::on_driver_event(Driver& driver, std::uint64_t arg) {
   const std::uint32_t p = driver.partition();
@@ -92,6 +113,10 @@ void CollectiveRun::on_executor_done(workloads::Executor& executor) {
   const std::uint32_t p = network_->partition_of(group_.endpoint(executor.rank()));
   if (++ranks_done_[p] < ranks_of_[p].size()) return;
   Driver& driver = *drivers_[p];
+  if (partition_observer_ != nullptr) {
+    partition_observer_->on_partition_done(*this, p);
+    return;
+  }
   if (drivers_.size() > 1) {
     driver.simulator().stop();  // this partition's part is done; the engine finds the last
     return;

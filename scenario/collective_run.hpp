@@ -6,7 +6,8 @@
 // one replica of its driver per partition (same component id, same events), each starting the
 // ranks whose GPUs its partition holds. When a partition's ranks have all finished an iteration
 // it stops its simulator: with ParallelEngine::stop_when_all_done the engine then returns at
-// the iteration's last completion, and the caller hands that time to end_iteration().
+// the iteration's last completion, and the caller hands that time to end_iteration(). Under a
+// control plane (a training step's phases) it tells a partition observer instead.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +33,16 @@ class CollectiveRunObserver {
   ~CollectiveRunObserver() = default;
 };
 
+// Parallel runs under a control plane: told, on partition p's thread and during the event
+// that finished it, that every rank of partition p has finished the running iteration.
+class CollectiveRunPartitionObserver {
+ public:
+  virtual void on_partition_done(CollectiveRun& run, std::uint32_t partition) = 0;
+
+ protected:
+  ~CollectiveRunPartitionObserver() = default;
+};
+
 class CollectiveRun final : public workloads::ExecutorObserver {
  public:
   // `network` must outlive this. `gpus[r]` is the GPU of schedule rank r. `tag_space` must
@@ -47,8 +58,15 @@ class CollectiveRun final : public workloads::ExecutorObserver {
   ~CollectiveRun();
 
   void set_observer(CollectiveRunObserver* observer) { observer_ = observer; }
+  // Single-iteration runs only: partitions report their ranks done to `observer`, whose
+  // control plane then calls end_iteration() (see launch_at).
+  void set_partition_observer(CollectiveRunPartitionObserver* observer);
   // Schedules the first iteration at `at` (>= now).
   void start_at(sim::Time at);
+  // Under a control plane: starts the iteration at `at` although partitions may have run past
+  // it (none past `at` + the launch latency): does now what the start event at `at` would do,
+  // in every partition. That event is not run: the caller counts it.
+  void launch_at(sim::Time at);
   // Parallel runs: every rank finished the running iteration, the last at `end` (the end of
   // ParallelEngine::run); starts the next one then, or tells the observer all are done.
   void end_iteration(sim::Time end);
@@ -84,6 +102,7 @@ class CollectiveRun final : public workloads::ExecutorObserver {
   CollectiveRunObserver* observer_ = nullptr;
   std::uint32_t iterations_;
   std::uint16_t tag_space_;
+  CollectiveRunPartitionObserver* partition_observer_ = nullptr;
   std::vector<std::unique_ptr<Driver>> drivers_;     // per partition; [0] is the home one
   std::vector<std::vector<std::int32_t>> ranks_of_;  // per partition, ascending
   std::vector<std::uint32_t> ranks_done_;            // per partition, in this iteration

@@ -23,11 +23,14 @@ namespace {
 
 void refuse_what_parallel_runs_do_not_take(const Scenario& s, const RunOptions& options) {
   if (s.workload.kind == WorkloadKind::kTrainingStep) {
-    throw topologies::ConfigError(fmt::format(
-        "{}: /workload/kind: \"training_step\": parallel runs (threads > 1) take traffic, flows "
-        "and collective workloads so far (a phase that waits for another needs every "
-        "partition's completion at one instant); run it with 1 thread",
-        s.source));
+    if (s.topology.gpu_params.launch_latency <= sim::Time::zero()) {
+      // The launch latency is the lookahead of the step's control plane (StepControl).
+      throw topologies::ConfigError(
+          fmt::format("{}: /gpu/launch_latency: 0: a training step split over threads or MPI "
+                      "processes needs a kernel launch latency above 0 (the lookahead of its "
+                      "phase starts); run it with 1 thread",
+                      s.topology.source));
+    }
   }
   if (s.outputs.timeseries_interval > sim::Time::zero() && options.distributed != nullptr) {
     throw topologies::ConfigError(
@@ -69,6 +72,7 @@ Results run_parallel(const Scenario& s, const RunOptions& options) {
   GpuWorkload gpu_workload;
   if (!flow_workload) gpu_workload = make_gpu_workload(s, graph, *fabric);
   CollectiveRun* collective = gpu_workload.collective.get();
+  TrainingStepRun* training = gpu_workload.training.get();
 
   // Per partition: its flows' completions (or its ranks' last iteration) end its part of the
   // workload.
@@ -85,13 +89,17 @@ Results run_parallel(const Scenario& s, const RunOptions& options) {
     for (std::uint32_t e = 0; e < fabric->nic_count(); ++e)
       fabric->nic(e).set_observer(stops[parts.nic_part[e]].get());
   }
-  engine.stop_when_all_done(!flow_workload || !flows->empty());
+  engine.stop_when_all_done(collective != nullptr || (flow_workload && !flows->empty()));
   // Made for every workload, as the single-simulator run makes it: the same component ids.
   FlowStarter home(engine.simulator(0), *fabric, flows);
   std::vector<std::unique_ptr<FlowStarter>> replicas;
   for (std::uint32_t p = 1; p < parts.parts; ++p)
     replicas.push_back(std::make_unique<FlowStarter>(engine.simulator(p), home, p));
   if (collective != nullptr) collective->start_at(sim::Time::zero());
+  if (training != nullptr) {
+    engine.set_control_plane(training->control_plane());
+    training->start_at(sim::Time::zero());
+  }
 
   std::unique_ptr<TimeSeriesRecorder> timeseries;
   if (s.outputs.timeseries_interval > sim::Time::zero()) {
@@ -153,6 +161,11 @@ Results run_parallel(const Scenario& s, const RunOptions& options) {
     r.collectives = collective_results(*collective);
     r.completed = collective->done();
   }
+  if (training != nullptr) {
+    r.collectives = training->collective_results();
+    r.phases = training->phase_results();
+    r.completed = training->done();
+  }
   flow_and_fabric_results(r, *fabric, flow_workload, counters);
   r.sim_time_ps = result.end.picoseconds();
   r.events = result.events;
@@ -163,7 +176,9 @@ Results run_parallel(const Scenario& s, const RunOptions& options) {
   const bool writer = options.distributed == nullptr || options.distributed->rank() == 0;
   if (!options.out_dir.empty() && writer) {
     write_outputs(options.out_dir, s, r, timeseries.get(), [&](sim::TraceWriter& trace) {
-      if (collective != nullptr) {
+      if (training != nullptr) {
+        write_phase_trace(trace, r.phases);
+      } else if (collective != nullptr) {
         write_collective_trace(trace, *collective);
       } else {
         write_flow_trace(trace, fabric->flows());

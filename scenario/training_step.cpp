@@ -56,6 +56,7 @@ TrainingStepRun::TrainingStepRun(workloads::SimNetwork& network, const TrainingS
                                  const topologies::TopologySpec& topology, std::uint64_t gpu_count,
                                  const std::string& source)
     : Component(network.simulator()) {
+  if (network.partitions() > 1) control_ = std::make_unique<StepControl>(network, *this);
   phases_.resize(spec.phases.size());
   for (std::size_t i = 0; i < spec.phases.size(); ++i) {
     const PhaseSpec& ps = spec.phases[i];
@@ -88,52 +89,72 @@ TrainingStepRun::TrainingStepRun(workloads::SimNetwork& network, const TrainingS
             fmt::format("{}: {}", at.child("algorithm").where(), e.what()));
       }
       run->set_observer(this);
+      if (control_) run->set_partition_observer(control_.get());
       phase.runs.push_back(std::move(run));
     }
+  }
+}
+
+TrainingStepRun::~TrainingStepRun() = default;
+
+void TrainingStepRun::schedule_action(sim::Time at, std::uint64_t arg) {
+  if (control_) {
+    control_->schedule(at, take_tie(), arg);
+  } else {
+    schedule_at(at, *this, arg);
   }
 }
 
 void TrainingStepRun::start_at(sim::Time at) {
   // Phases without predecessors start at `at`, through a zero-length wait.
   for (std::size_t i = 0; i < phases_.size(); ++i) {
-    if (phases_[i].waiting_for == 0) schedule_at(at, *this, (std::uint64_t{1} << 32) | i);
+    if (phases_[i].waiting_for == 0) schedule_action(at, (std::uint64_t{1} << 32) | i);
   }
 }
 
-void TrainingStepRun::start_phase(std::size_t index) {
+void TrainingStepRun::start_phase(std::size_t index, sim::Time at) {
   Phase& phase = phases_[index];
-  phase.start = now();
+  phase.start = at;
   if (phase.spec->compute) {
-    schedule_in(phase.spec->duration, *this, index);
+    schedule_action(at + phase.spec->duration, index);
     return;
   }
   phase.runs_left = phase.runs.size();
-  for (auto& run : phase.runs)
-    run->start_at(now());
+  for (auto& run : phase.runs) {
+    if (control_) {
+      control_->launch(*run, at);
+    } else {
+      run->start_at(at);
+    }
+  }
 }
 
-void TrainingStepRun::end_phase(std::size_t index) {
+void TrainingStepRun::end_phase(std::size_t index, sim::Time at) {
   Phase& phase = phases_[index];
-  phase.end = now();
+  phase.end = at;
   ++phases_done_;
   if (done() && observer_ != nullptr) observer_->on_training_step_done(*this);
   for (const std::size_t next : phase.dependents) {
-    if (--phases_[next].waiting_for == 0) start_phase(next);
+    if (--phases_[next].waiting_for == 0) start_phase(next, at);
   }
 }
 
 void TrainingStepRun::on_event(std::uint64_t arg) {
+  act(now(), arg);
+}
+
+void TrainingStepRun::act(sim::Time at, std::uint64_t arg) {
   const auto index = static_cast<std::size_t>(arg & 0xFFFFFFFFU);
   if ((arg >> 32) != 0) {
-    start_phase(index);
+    start_phase(index, at);
   } else {
-    end_phase(index);  // a compute phase's duration is over
+    end_phase(index, at);  // a compute phase's duration is over
   }
 }
 
 void TrainingStepRun::on_collective_done(CollectiveRun& run) {
   const std::size_t index = run.tag_space() - 1U;
-  if (--phases_[index].runs_left == 0) end_phase(index);
+  if (--phases_[index].runs_left == 0) end_phase(index, run.iteration_ends().back());
 }
 
 std::vector<PhaseResult> TrainingStepRun::phase_results() const {

@@ -2,6 +2,11 @@
 // groups) in the order their "after" lists give. A collective phase runs its collective on
 // every group of its family at once (one CollectiveRun per group, tag space = phase + 1) and
 // ends when the last group ends; a compute phase holds every GPU for its duration.
+//
+// Parallel runs (the network's fabric split into partitions): the step's own events run in its
+// control plane (control_plane(), a StepControl), which learns from the partitions where each
+// group's collective ended and acts between windows; ending a phase there starts the next one at
+// the exact instant a single simulator would, since its kernels launch a launch latency later.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +17,7 @@
 #include "scenario/collective_run.hpp"
 #include "scenario/results.hpp"
 #include "scenario/scenario.hpp"
+#include "scenario/step_control.hpp"
 
 namespace fabricsim::scenario {
 
@@ -32,7 +38,9 @@ class TrainingStepObserver {
   ~TrainingStepObserver() = default;
 };
 
-class TrainingStepRun final : public sim::Component, public CollectiveRunObserver {
+class TrainingStepRun final : public sim::Component,
+                              public CollectiveRunObserver,
+                              public StepControl::Client {
  public:
   // Generates every phase's schedules now (bad settings throw ConfigError naming `source`).
   // `network` must outlive this.
@@ -41,8 +49,13 @@ class TrainingStepRun final : public sim::Component, public CollectiveRunObserve
                   const std::string& source);
   TrainingStepRun(const TrainingStepRun&) = delete;
   TrainingStepRun& operator=(const TrainingStepRun&) = delete;
+  ~TrainingStepRun();
 
+  // Single-simulator runs: told when the step is done.
   void set_observer(TrainingStepObserver* observer) { observer_ = observer; }
+  // Parallel runs: what the engine runs the step with (sim::ParallelEngine::set_control_plane);
+  // nullptr on a single simulator. Owned by this.
+  sim::ControlPlane* control_plane() { return control_.get(); }
   void start_at(sim::Time at);
   bool done() const { return phases_done_ == phases_.size(); }
 
@@ -50,8 +63,10 @@ class TrainingStepRun final : public sim::Component, public CollectiveRunObserve
   std::vector<PhaseResult> phase_results() const;
   std::vector<CollectiveResult> collective_results() const;
 
-  void on_event(std::uint64_t phase) override;  // a compute phase ends
+  void on_event(std::uint64_t arg) override;  // a phase starts, or a compute phase ends
   void on_collective_done(CollectiveRun& run) override;
+  void act(sim::Time at, std::uint64_t arg) override;  // on_event at `at`
+  bool complete() const override { return done(); }
 
  private:
   struct Phase {
@@ -64,10 +79,13 @@ class TrainingStepRun final : public sim::Component, public CollectiveRunObserve
     sim::Time end = sim::Time::max();
   };
 
-  void start_phase(std::size_t index);
-  void end_phase(std::size_t index);
+  // One of the step's own events: scheduled, or kept by the control plane.
+  void schedule_action(sim::Time at, std::uint64_t arg);
+  void start_phase(std::size_t index, sim::Time at);
+  void end_phase(std::size_t index, sim::Time at);
 
   std::vector<Phase> phases_;
+  std::unique_ptr<StepControl> control_;
   TrainingStepObserver* observer_ = nullptr;
   std::size_t phases_done_ = 0;
 };

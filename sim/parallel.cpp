@@ -81,13 +81,62 @@ void ParallelEngine::check_due(std::size_t from, std::size_t to, Time at, Time w
   }
 }
 
+// A window of a run whose completion a control plane decides:
+//  1. partitions with work in flight run the window, or stop where their last part finished
+//     (none of them may run past the event that completes the workload);
+//  2. the control plane settles what was reported, on one thread;
+//  3. complete: every partition runs up to the completing event; otherwise the partitions that
+//     did not run the whole window in step 1 run it now (what the control plane started
+//     begins after the window, so nothing they run reports).
+template <class Guarded>
+bool ParallelEngine::controlled_window(std::size_t p, Time upto, std::uint64_t upto_tie,
+                                       Guarded& guarded) {
+  Simulator& sim = parts_[p]->sim;
+  auto& barrier = barrier_->barrier;
+  guarded([&] {
+    reached_[p] = 0;
+    if (!control_->busy(p)) return;
+    reached_[p] = sim.run_through(upto, upto_tie) == StopReason::kStopRequested ? 0 : 1;
+  });
+  barrier.arrive_and_wait();
+  if (halt_) return true;
+  if (p == 0) guarded([&] { control_finished_ = control_->settle(upto, upto_tie); });
+  barrier.arrive_and_wait();
+  if (halt_) return true;
+  if (control_finished_) {
+    const EventId last = control_->end();
+    guarded([&] {
+      while (sim.run_through(last.at, last.tie) == StopReason::kStopRequested) {
+      }
+    });
+    if (p == 0) {
+      ended_by_done_ = true;
+      done_at_ = last.at;
+    }
+    barrier.arrive_and_wait();
+    return true;
+  }
+  guarded([&] {
+    if (reached_[p] != 0) return;
+    if (sim.run_through(upto, upto_tie) == StopReason::kStopRequested) {
+      throw std::logic_error(fmt::format(
+          "parallel run: partition {} reported work finished at {} ps that was not in flight", p,
+          sim.now().picoseconds()));
+    }
+  });
+  barrier.arrive_and_wait();
+  return halt_;
+}
+
 void ParallelEngine::worker(std::size_t p, Time stop_at, const std::function<bool()>* interrupt) {
   Partition& me = *parts_[p];
   auto& barrier = barrier_->barrier;
   const std::size_t n = parts_.size();
   auto global_next = [this] {
-    const Time local = *std::min_element(next_.begin(), next_.end());
-    return global_ == nullptr ? local : std::min(local, global_->next_at());
+    Time next = *std::min_element(next_.begin(), next_.end());
+    if (global_ != nullptr) next = std::min(next, global_->next_at());
+    if (control_ != nullptr) next = std::min(next, control_->next_at());
+    return next;
   };
   Time start = global_next();
   std::uint64_t window = 0;
@@ -106,7 +155,7 @@ void ParallelEngine::worker(std::size_t p, Time stop_at, const std::function<boo
   while (start != Time::max() && start <= stop_at) {
     // The window runs every event ordered at or before (upto, upto_tie): one lookahead, or up
     // to stop_at, or up to just before the global event.
-    const Time end = (lookahead_ >= Time::max() - start) ? Time::max() : start + lookahead_;
+    const Time end = (window_length_ >= Time::max() - start) ? Time::max() : start + window_length_;
     Time upto = end == Time::max() ? end : end - Time::ps(1);
     std::uint64_t upto_tie = ~0ULL;
     if (stop_at < upto) upto = stop_at;
@@ -121,58 +170,62 @@ void ParallelEngine::worker(std::size_t p, Time stop_at, const std::function<boo
       }
     }
     const Time window_end = upto == Time::max() ? upto : upto + Time::ps(1);
-    // Step 1: partitions whose workload part is not complete run the window (or up to the
-    // event that completes it).
-    guarded([&] {
-      if (done_[p]) return;
-      while (me.sim.run_through(upto, upto_tie) == StopReason::kStopRequested) {
-        if (stop_on_done_) {
-          done_[p] = 1;
-          done_time_[p] = me.sim.now();
-          done_tie_[p] = me.sim.current_tie();
-          break;
-        }
-      }
-    });
-    barrier.arrive_and_wait();
-    if (halt_) break;
-    bool all_done = stop_on_done_;
-    bool any_done = false;
-    for (std::size_t q = 0; q < n; ++q) {
-      all_done = all_done && done_[q] != 0;
-      any_done = any_done || done_[q] != 0;
-    }
-    if (all_done) {
-      // The run ends at the last completion; everything ordered before it runs everywhere.
-      std::size_t last = 0;
-      for (std::size_t q = 1; q < n; ++q) {
-        if (done_time_[q] > done_time_[last] ||
-            (done_time_[q] == done_time_[last] && done_tie_[q] > done_tie_[last])) {
-          last = q;
-        }
-      }
+    if (control_ != nullptr) {
+      if (controlled_window(p, upto, upto_tie, guarded)) break;
+    } else {
+      // Step 1: partitions whose workload part is not complete run the window (or up to the
+      // event that completes it).
       guarded([&] {
-        while (me.sim.run_through(done_time_[last], done_tie_[last]) ==
-               StopReason::kStopRequested) {
-        }
-      });
-      if (p == 0) {
-        ended_by_done_ = true;
-        done_at_ = done_time_[last];
-      }
-      barrier.arrive_and_wait();
-      break;
-    }
-    if (any_done && stop_on_done_) {
-      // Step 2: partitions already complete run the window too; they waited so that none of
-      // them ran past a last completion that step 1 might have found.
-      guarded([&] {
-        if (!done_[p]) return;
+        if (done_[p]) return;
         while (me.sim.run_through(upto, upto_tie) == StopReason::kStopRequested) {
+          if (stop_on_done_) {
+            done_[p] = 1;
+            done_time_[p] = me.sim.now();
+            done_tie_[p] = me.sim.current_tie();
+            break;
+          }
         }
       });
       barrier.arrive_and_wait();
       if (halt_) break;
+      bool all_done = stop_on_done_;
+      bool any_done = false;
+      for (std::size_t q = 0; q < n; ++q) {
+        all_done = all_done && done_[q] != 0;
+        any_done = any_done || done_[q] != 0;
+      }
+      if (all_done) {
+        // The run ends at the last completion; everything ordered before it runs everywhere.
+        std::size_t last = 0;
+        for (std::size_t q = 1; q < n; ++q) {
+          if (done_time_[q] > done_time_[last] ||
+              (done_time_[q] == done_time_[last] && done_tie_[q] > done_tie_[last])) {
+            last = q;
+          }
+        }
+        guarded([&] {
+          while (me.sim.run_through(done_time_[last], done_tie_[last]) ==
+                 StopReason::kStopRequested) {
+          }
+        });
+        if (p == 0) {
+          ended_by_done_ = true;
+          done_at_ = done_time_[last];
+        }
+        barrier.arrive_and_wait();
+        break;
+      }
+      if (any_done && stop_on_done_) {
+        // Step 2: partitions already complete run the window too; they waited so that none of
+        // them ran past a last completion that step 1 might have found.
+        guarded([&] {
+          if (!done_[p]) return;
+          while (me.sim.run_through(upto, upto_tie) == StopReason::kStopRequested) {
+          }
+        });
+        barrier.arrive_and_wait();
+        if (halt_) break;
+      }
     }
     guarded([&] {
       drain(p, window_end);
@@ -191,7 +244,7 @@ void ParallelEngine::worker(std::size_t p, Time stop_at, const std::function<boo
       // after it: one thread runs it on the whole model, the others wait.
       if (p == 0) {
         guarded([&] {
-          std::size_t pending = 0;
+          std::size_t pending = control_ != nullptr ? control_->pending() : 0;
           for (const auto& part : parts_) {
             part->sim.advance_to(upto);
             pending += part->sim.pending();
@@ -208,6 +261,14 @@ void ParallelEngine::worker(std::size_t p, Time stop_at, const std::function<boo
   if (p == 0) windows_ = window;
 }
 
+Time ParallelEngine::window_length() const {
+  if (control_ == nullptr) return lookahead_;
+  if (control_->latency() <= Time::zero()) {
+    throw std::invalid_argument("parallel run: the control plane needs a positive latency");
+  }
+  return std::min(lookahead_, control_->latency());
+}
+
 ParallelEngine::Result ParallelEngine::run(Time stop_at, const std::function<bool()>& interrupt) {
   for (std::size_t p = 0; p < parts_.size(); ++p)
     next_[p] = parts_[p]->sim.next_time();
@@ -215,6 +276,9 @@ ParallelEngine::Result ParallelEngine::run(Time stop_at, const std::function<boo
   interrupted_ = false;
   ended_by_done_ = false;
   halt_ = false;
+  control_finished_ = false;
+  reached_.assign(parts_.size(), 0);
+  window_length_ = window_length();
   barrier_ = std::make_unique<BarrierImpl>(static_cast<std::ptrdiff_t>(parts_.size()), this);
   {
     std::vector<std::jthread> threads;
@@ -228,7 +292,7 @@ ParallelEngine::Result ParallelEngine::run(Time stop_at, const std::function<boo
   r.windows = windows_;
   r.interrupted = interrupted_;
   r.stopped_done = ended_by_done_;
-  r.events = global_events_;
+  r.events = global_events_ + (control_ != nullptr ? control_->events() : 0);
   for (const auto& part : parts_)
     r.events += part->sim.events_processed();
   if (ended_by_done_) {
@@ -268,53 +332,90 @@ ParallelEngine::Result ParallelEngine::run_distributed(Time stop_at, Exchange& e
     throw std::logic_error("distributed run: the engine was built without a component registry");
   }
   std::vector<std::vector<std::byte>> to(n);
-  auto global_next = [&] { return Time::ps(exchange.min(me.next_time().picoseconds())); };
+  auto global_next = [&] {
+    const Time next = Time::ps(exchange.min(me.next_time().picoseconds()));
+    return control_ == nullptr ? next : std::min(next, control_->next_at());
+  };
+  const Time length = window_length();
   Time start = global_next();
   std::uint64_t windows = 0;
   bool ended_by_done = false;
   Time done_at;
   while (start != Time::max() && start <= stop_at) {
-    const Time end = (lookahead_ >= Time::max() - start) ? Time::max() : start + lookahead_;
+    const Time end = (length >= Time::max() - start) ? Time::max() : start + length;
     const Time window_end = stop_at == Time::max() ? end : std::min(end, stop_at + Time::ps(1));
-    if (!done_[p]) {
-      while (me.run_before(window_end) == StopReason::kStopRequested) {
-        if (stop_on_done_) {
-          done_[p] = 1;
-          done_time_[p] = me.now();
-          done_tie_[p] = me.current_tie();
-          break;
+    if (control_ != nullptr) {
+      // As controlled_window(), every process keeping a copy of the control plane: the reports
+      // are shared before it settles.
+      bool reached = false;
+      if (control_->busy(p)) reached = me.run_before(window_end) != StopReason::kStopRequested;
+      const std::vector<std::uint64_t> words = control_->reports_of(p);
+      std::vector<std::byte> bytes(words.size() * sizeof(std::uint64_t));
+      std::memcpy(bytes.data(), words.data(), bytes.size());
+      const auto from = exchange.all_to_all(std::vector<std::vector<std::byte>>(n, bytes));
+      for (std::size_t q = 0; q < n; ++q) {
+        if (q == p) continue;
+        std::vector<std::uint64_t> theirs(from[q].size() / sizeof(std::uint64_t));
+        std::memcpy(theirs.data(), from[q].data(), theirs.size() * sizeof(std::uint64_t));
+        control_->add_reports(q, theirs);
+      }
+      const Time upto = window_end == Time::max() ? window_end : window_end - Time::ps(1);
+      if (control_->settle(upto, ~0ULL)) {
+        const EventId last = control_->end();
+        while (me.run_through(last.at, last.tie) == StopReason::kStopRequested) {
+        }
+        ended_by_done = true;
+        done_at = last.at;
+        break;
+      }
+      if (!reached && me.run_before(window_end) == StopReason::kStopRequested) {
+        throw std::logic_error(fmt::format(
+            "distributed run: partition {} reported work finished at {} ps that was not in "
+            "flight",
+            p, me.now().picoseconds()));
+      }
+    } else {
+      if (!done_[p]) {
+        while (me.run_before(window_end) == StopReason::kStopRequested) {
+          if (stop_on_done_) {
+            done_[p] = 1;
+            done_time_[p] = me.now();
+            done_tie_[p] = me.current_tie();
+            break;
+          }
         }
       }
-    }
-    // Everyone's completion state: (done, time, tie) per process.
-    const auto states = exchange.all_gather(
-        {done_[p], static_cast<std::uint64_t>(done_time_[p].picoseconds()), done_tie_[p]});
-    bool all_done = stop_on_done_;
-    bool any_done = false;
-    std::size_t last = 0;
-    for (std::size_t q = 0; q < n; ++q) {
-      done_[q] = static_cast<std::uint8_t>(states[3 * q]);
-      done_time_[q] = Time::ps(static_cast<std::int64_t>(states[3 * q + 1]));
-      done_tie_[q] = states[3 * q + 2];
-      all_done = all_done && done_[q] != 0;
-      any_done = any_done || done_[q] != 0;
-      if (done_[q] != 0 && (done_time_[q] > done_time_[last] ||
-                            (done_time_[q] == done_time_[last] && done_tie_[q] > done_tie_[last]) ||
-                            done_[last] == 0)) {
-        last = q;
+      // Everyone's completion state: (done, time, tie) per process.
+      const auto states = exchange.all_gather(
+          {done_[p], static_cast<std::uint64_t>(done_time_[p].picoseconds()), done_tie_[p]});
+      bool all_done = stop_on_done_;
+      bool any_done = false;
+      std::size_t last = 0;
+      for (std::size_t q = 0; q < n; ++q) {
+        done_[q] = static_cast<std::uint8_t>(states[3 * q]);
+        done_time_[q] = Time::ps(static_cast<std::int64_t>(states[3 * q + 1]));
+        done_tie_[q] = states[3 * q + 2];
+        all_done = all_done && done_[q] != 0;
+        any_done = any_done || done_[q] != 0;
+        if (done_[q] != 0 &&
+            (done_time_[q] > done_time_[last] ||
+             (done_time_[q] == done_time_[last] && done_tie_[q] > done_tie_[last]) ||
+             done_[last] == 0)) {
+          last = q;
+        }
       }
-    }
-    if (all_done) {
-      while (me.run_through(done_time_[last], done_tie_[last]) == StopReason::kStopRequested) {
+      if (all_done) {
+        while (me.run_through(done_time_[last], done_tie_[last]) == StopReason::kStopRequested) {
+        }
+        ended_by_done = true;
+        done_at = done_time_[last];
+        break;
       }
-      ended_by_done = true;
-      done_at = done_time_[last];
-      break;
-    }
-    // Partitions already complete run the window now (see run()); the states above were
-    // taken before this, so none of them ran past a last completion found in step 1.
-    if (any_done && stop_on_done_ && done_[p] != 0) {
-      while (me.run_before(window_end) == StopReason::kStopRequested) {
+      // Partitions already complete run the window now (see run()); the states above were
+      // taken before this, so none of them ran past a last completion found in step 1.
+      if (any_done && stop_on_done_ && done_[p] != 0) {
+        while (me.run_before(window_end) == StopReason::kStopRequested) {
+        }
       }
     }
     for (std::size_t q = 0; q < n; ++q) {
@@ -359,7 +460,8 @@ ParallelEngine::Result ParallelEngine::run_distributed(Time stop_at, Exchange& e
   r.stopped_done = ended_by_done;
   std::vector<std::uint64_t> events{me.events_processed()};
   exchange.sum(events);
-  r.events = events[0];
+  // Every process ran the same control plane actions: counted once.
+  r.events = events[0] + (control_ != nullptr ? control_->events() : 0);
   if (ended_by_done) {
     r.end = done_at;
   } else if (stop_at != Time::max()) {

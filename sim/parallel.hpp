@@ -73,6 +73,32 @@ class GlobalEvent {
   virtual void fire(std::size_t pending) = 0;
 };
 
+// A workload's control plane (a training step's phase graph): partitions tell it, from their
+// own threads, that their part of the work in flight is finished; between windows it acts on
+// that on one thread, and what it starts begins no sooner than latency() after the instant it
+// acts for, so windows no longer than that never start anything in a partition's past. It
+// also keeps actions of its own (events that touch no partition). Not owned by the engine.
+class ControlPlane {
+ public:
+  virtual ~ControlPlane() = default;
+  virtual Time latency() const = 0;  // > 0
+  // Whether partition p has work in flight to finish. Such a partition stops its simulator at
+  // the event that finishes its last part (it then has nothing to report until more starts).
+  virtual bool busy(std::size_t p) const = 0;
+  virtual Time next_at() const = 0;  // its own earliest pending action (Time::max(): none)
+  virtual std::size_t pending() const = 0;
+  // Every partition has run its events ordered at or before (upto, upto_tie), or stopped where
+  // its work was finished: acts on everything ordered up to there, in event order. Returns
+  // true when the workload is complete; end() then names the event that completed it.
+  virtual bool settle(Time upto, std::uint64_t upto_tie) = 0;
+  virtual EventId end() const = 0;
+  virtual std::uint64_t events() const = 0;  // own actions run, each counted as an event
+  // Distributed runs (every process keeps a copy; one partition each): partition p's reports
+  // since the last settle(), as words, and the adoption of those another process sent.
+  virtual std::vector<std::uint64_t> reports_of(std::size_t p) const = 0;
+  virtual void add_reports(std::size_t p, const std::vector<std::uint64_t>& words) = 0;
+};
+
 // One partition: its simulator and its outboxes, one per target partition. Owned by the engine.
 struct Partition {
   Partition(std::uint64_t seed, std::size_t partitions) : sim(seed), outboxes(partitions) {}
@@ -108,6 +134,9 @@ class ParallelEngine {
   void reset_done() { std::fill(done_.begin(), done_.end(), std::uint8_t{0}); }
   // At most one; run() only (counted in Result::events as one event per firing).
   void set_global_event(GlobalEvent* event) { global_ = event; }
+  // Completion decided by a control plane instead of stop_when_all_done; windows are then no
+  // longer than its latency.
+  void set_control_plane(ControlPlane* control) { control_ = control; }
 
   struct Result {
     Time end;                   // the clock at the end, as a single simulator would show it
@@ -129,6 +158,12 @@ class ParallelEngine {
 
  private:
   void worker(std::size_t p, Time stop_at, const std::function<bool()>* interrupt);
+  // The lookahead, or the control plane's latency when shorter.
+  Time window_length() const;
+  // Partition p's part of a window of a run with a control plane; true: the run is over.
+  // `guarded` runs a step unless the run failed (see worker()).
+  template <class Guarded>
+  bool controlled_window(std::size_t p, Time upto, std::uint64_t upto_tie, Guarded& guarded);
   void drain(std::size_t p, Time window_end);
   void check_due(std::size_t from, std::size_t to, Time at, Time window_end) const;
   void fail(std::exception_ptr error);
@@ -146,6 +181,10 @@ class ParallelEngine {
   std::exception_ptr error_;
   std::atomic<std::uint64_t> windows_{0};
   GlobalEvent* global_ = nullptr;
+  ControlPlane* control_ = nullptr;
+  std::vector<std::uint8_t> reached_;  // per partition: ran the whole window in step 1
+  bool control_finished_ = false;      // written by partition 0's thread between barriers
+  Time window_length_ = Time::max();
   std::uint64_t global_events_ = 0;
   bool ended_by_done_ = false;
   Time done_at_;

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Distributed runs: `mpirun -np 2 fabricsim run X` writes the same results.json as a
-single-process run (measured fields aside), for traffic and for a collective. Skipped (exit 77) when mpirun is not installed or
+single-process run (measured fields aside), for traffic, for a collective and for a training
+step. Skipped (exit 77) when mpirun is not installed or
 fabricsim was built without MPI; then it checks instead that a process started as one of two
 MPI ranks stops with a message saying so.
 
@@ -23,6 +24,9 @@ SCENARIO = ["configs/scenarios/perm_1024_dcqcn.json",
 COLLECTIVE = ["configs/scenarios/allreduce_ring_1024.json",
               "--set", "topology.nodes=16", "--set", "workload.algorithm=hierarchical_tree",
               "--set", "workload.size=4MiB", "--set", "workload.iterations=2"]
+# A training step whose phases overlap: training_step_128 (128 GPUs over both ranks' halves),
+# as shipped (15 M events).
+TRAINING_STEP = ["configs/scenarios/training_step_128.json"]
 
 
 def results(path):
@@ -48,7 +52,7 @@ def main():
         return 77
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
                OMPI_MCA_rmaps_base_oversubscribe="1")
-    for scenario in (SCENARIO, COLLECTIVE):
+    for scenario in (SCENARIO, COLLECTIVE, TRAINING_STEP):
         if compare(binary, source, mpirun, env, scenario) != 0:
             return 1
     return 0
@@ -77,7 +81,7 @@ def compare(binary, source, mpirun, env, scenario):
         assert a["flows"]["completed"] == a["flows"]["count"]
         print(f"{scenario[0]}: mpirun -np 2: results.json identical ({a['events']} events, "
               f"{a['fabric']['packet_hops']} packet-hops, {len(a['collectives'])} collective "
-              f"iteration(s))")
+              f"result(s))")
     return 0
 
 

@@ -1,6 +1,6 @@
 // Parallel runs (RunOptions::threads): the shipped traffic and collective scenarios give the
 // same results, field for field (measured wall times and memory aside), and the same time
-// series and traces, for 1, 2, 3 and 4 threads; what parallel runs do not take yet is refused
+// series and traces, for 1, 2, 3 and 4 threads; what parallel runs do not take is refused
 // with a clear message.
 #include <catch2/catch.hpp>
 
@@ -10,6 +10,9 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "scenario/runner.hpp"
 #include "scenario/scenario.hpp"
@@ -29,14 +32,18 @@ std::string read_file(const std::filesystem::path& path) {
   return text.str();
 }
 
+nlohmann::json read_json(const std::string& path) {
+  return nlohmann::json::parse(read_file(path));
+}
+
 // Runs `s` with 1 thread, then 2, 3, 4: the same results and the same time-series CSV files.
-scenario::Results check_same_for_threads(scenario::Scenario s) {
+scenario::Results check_same_for_threads(scenario::Scenario s, bool completes = true) {
   const auto base =
       std::filesystem::temp_directory_path() / ("fabricsim_parallel_" + std::to_string(::getpid()));
   scenario::RunOptions one;
   one.out_dir = (base / "1").string();
   const auto reference = scenario::run_scenario(s, one);
-  REQUIRE(reference.completed);
+  REQUIRE(reference.completed == completes);
   const auto expected = scenario::to_json(reference, false);
   for (const unsigned threads : {2U, 3U, 4U}) {
     CAPTURE(threads);
@@ -132,10 +139,68 @@ TEST_CASE("the in-switch all-reduce of a simulated NVLink domain: identical for 
   CHECK(r.collectives.front().algorithm == "nvls");
 }
 
-TEST_CASE("parallel runs refuse what they do not take yet, naming it", "[parallel]") {
+TEST_CASE("training steps: identical results for 1 to 4 threads", "[parallel]") {
+  const std::string path = scenario_path("training_step_128.json");
+  nlohmann::json doc = read_json(path);
+  auto& phases = doc["workload"]["phases"];
+  SECTION("training_step_128, smaller: overlapping phases, trace and time series") {
+    // Its phases with smaller buffers: tp_allreduce_bwd and dp_allreduce (after backward) run
+    // at once on the same GPUs.
+    for (auto& phase : phases) {
+      if (phase.contains("collective")) phase["collective"]["size"] = "1MiB";
+    }
+    doc["outputs"]["timeseries"] = {{"interval", "20us"},
+                                    {"qps", true},
+                                    {"metrics", {"queue_bytes", "link_utilization", "qp_rate"}}};
+    const auto r = check_same_for_threads(scenario::parse_scenario(doc, path, "."));
+    REQUIRE(r.phases.size() == 6);
+    // The two last phases overlap.
+    CHECK(r.phases[4].start_ps == r.phases[5].start_ps);
+    CHECK(r.phases[4].end_ps != r.phases[5].end_ps);
+  }
+  SECTION("zero-length compute phases, two roots, a short compute phase last") {
+    // Phase starts and ends that fall inside one window, and an end decided by a compute
+    // phase the control plane runs itself.
+    phases = nlohmann::json::array({
+        {{"name", "a"}, {"group", "tp"}, {"collective", {{"op", "allreduce"}, {"size", "1MiB"}}}},
+        {{"name", "root2"}, {"compute", "0ns"}},
+        {{"name", "z"},
+         {"group", "dp"},
+         {"after", {"root2"}},
+         {"collective", {{"op", "allreduce"}, {"size", "256KiB"}}}},
+        {{"name", "c0"}, {"compute", "0ns"}, {"after", {"a"}}},
+        {{"name", "b"},
+         {"group", "dp"},
+         {"after", {"c0"}},
+         {"collective", {{"op", "allreduce"}, {"size", "1MiB"}}}},
+        {{"name", "d"}, {"compute", "100ns"}, {"after", {"a"}}},
+        {{"name", "e"},
+         {"group", "ep"},
+         {"after", {"d"}},
+         {"collective", {{"op", "alltoall"}, {"algorithm", "direct"}, {"size", "512KiB"}}}},
+        {{"name", "f"}, {"compute", "1ns"}, {"after", {"b", "e", "z"}}},
+        {{"name", "g"}, {"compute", "0ns"}, {"after", {"f"}}},
+    });
+    const auto r = check_same_for_threads(scenario::parse_scenario(doc, path, "."));
+    REQUIRE(r.phases.size() == 9);
+    CHECK(r.phases[8].end_ps == r.phases[7].end_ps);
+    CHECK(r.sim_time_ps == r.phases[8].end_ps);
+    SECTION("stopped in the middle by stop_at") {
+      doc["stop_at"] = fmt::format("{}ps", r.phases[4].start_ps + 20'000'000);
+      const auto cut = check_same_for_threads(scenario::parse_scenario(doc, path, "."), false);
+      CHECK(cut.phases[4].end_ps == -1);
+    }
+  }
+}
+
+TEST_CASE("parallel runs refuse what they do not take, naming it", "[parallel]") {
   scenario::RunOptions options;
   options.threads = 2;
-  const auto step = scenario::load_scenario(scenario_path("training_step_128.json"));
+  // A training step's control plane looks ahead by the kernel launch latency.
+  const auto step = scenario::load_scenario(scenario_path("training_step_128.json"),
+                                            {"topology.gpu.launch_latency=0us"});
   CHECK_THROWS_WITH(scenario::run_scenario(step, options),
-                    Catch::Contains("/workload/kind") && Catch::Contains("1 thread"));
+                    Catch::Contains("/gpu/launch_latency") && Catch::Contains("1 thread"));
+  options.threads = 1;
+  CHECK(scenario::run_scenario(step, options).completed);
 }

@@ -1,8 +1,10 @@
 // Tests sim/parallel.hpp: delivery of an event sent across partitions exactly at the lookahead
 // boundary, the refusal of one sent below it, the stop at the last completion (events counted
-// as a single simulator counts them), and shared component ids.
+// as a single simulator counts them), a control plane's completions, and shared component ids.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <memory>
 #include <stdexcept>
 #include <vector>
 
@@ -47,6 +49,84 @@ struct Ticker : Component {
   }
   Time period_, done_, last_;
   int ticks = 0;
+};
+
+// A two-job workload under a control plane: job 1 runs in partitions 0 and 1 (each reports its
+// part finished through a Reporter); when both have, the control plane waits `gap` (an action
+// of its own), then launches job 2 in partition 2, `latency` later; job 2 lasts `job2`.
+class TwoJobs final : public ControlPlane {
+ public:
+  struct Reporter : Component {
+    Reporter(Simulator& sim, TwoJobs& owner, std::size_t partition)
+        : Component(sim), jobs(&owner), p(partition) {}
+    void on_event(std::uint64_t arg) override {
+      if (arg == 0) {
+        jobs->report(p);
+      } else {
+        launched_at = now();
+        schedule_in(jobs->job2_, *this, 0);
+      }
+    }
+    void at(Time t, std::uint64_t arg) { schedule_at(t, *this, arg); }
+    TwoJobs* jobs;
+    std::size_t p;
+    Time launched_at = Time::max();
+  };
+
+  TwoJobs(ParallelEngine& engine, Time latency, Time gap, Time job2)
+      : engine_(&engine), latency_(latency), gap_(gap), job2_(job2) {
+    for (std::size_t p = 0; p < 3; ++p)
+      reporters.push_back(std::make_unique<Reporter>(engine.simulator(p), *this, p));
+    busy_ = {1, 1, 0};
+  }
+  void report(std::size_t p) {
+    Simulator& sim = engine_->simulator(p);
+    reports_.push_back({sim.now(), sim.current_tie()});
+    busy_[p] = 0;
+    sim.stop();
+  }
+  Time latency() const override { return latency_; }
+  bool busy(std::size_t p) const override { return busy_[p] != 0; }
+  Time next_at() const override { return gap_at_; }
+  std::size_t pending() const override { return gap_at_ == Time::max() ? 0 : 1; }
+  bool settle(Time upto, std::uint64_t) override {
+    settled_through = upto;
+    if (reports_.size() == 2 && !job1_done_) {
+      job1_done_ = true;
+      job1_end = std::max(reports_[0].at, reports_[1].at);
+      gap_at_ = job1_end + gap_;
+    }
+    if (gap_at_ <= upto) {
+      ++events_;
+      reporters[2]->at(gap_at_ + latency_, 1);
+      gap_at_ = Time::max();
+      busy_[2] = 1;
+    }
+    if (reports_.size() == 3) {
+      end_ = reports_[2];
+      return true;
+    }
+    return false;
+  }
+  EventId end() const override { return end_; }
+  std::uint64_t events() const override { return events_; }
+  // Threaded runs only.
+  std::vector<std::uint64_t> reports_of(std::size_t) const override { return {}; }
+  void add_reports(std::size_t, const std::vector<std::uint64_t>&) override {}
+
+  std::vector<std::unique_ptr<Reporter>> reporters;
+  Time job1_end = Time::max();
+  Time settled_through = Time::zero();
+
+ private:
+  ParallelEngine* engine_;
+  Time latency_, gap_, job2_;
+  std::vector<std::uint8_t> busy_;
+  std::vector<EventId> reports_;
+  bool job1_done_ = false;
+  Time gap_at_ = Time::max();
+  EventId end_{Time::max(), 0};
+  std::uint64_t events_ = 0;
 };
 
 }  // namespace
@@ -152,4 +232,32 @@ TEST_CASE("an exception in a partition ends the run and is rethrown", "[parallel
   Ticker a(engine.simulator(0), Time::ps(10), Time::max(), Time::ps(2000));
   Thrower t(engine.simulator(1));
   CHECK_THROWS_WITH(engine.run(Time::max()), "model failure");
+}
+
+TEST_CASE("a control plane ends the run at its workload's last report, acting between windows",
+          "[parallel]") {
+  // Job 1: partition 0 reports at 500 ps, partition 1 at 700 ps; then a 45 ps gap (the control
+  // plane's own action at 745 ps), a 30 ps launch latency, and job 2 in partition 2 from 775 ps
+  // to 875 ps. Tickers keep every partition busy until 2000 ps: none may run past 875 ps.
+  ParallelEngine engine(3, 1);
+  engine.set_lookahead(Time::ps(64));
+  Ticker a(engine.simulator(0), Time::ps(10), Time::max(), Time::ps(2000));
+  Ticker b(engine.simulator(1), Time::ps(9), Time::max(), Time::ps(2000));
+  Ticker c(engine.simulator(2), Time::ps(11), Time::max(), Time::ps(2000));
+  TwoJobs jobs(engine, Time::ps(30), Time::ps(45), Time::ps(100));
+  jobs.reporters[0]->at(Time::ps(500), 0);
+  jobs.reporters[1]->at(Time::ps(700), 0);
+  engine.set_control_plane(&jobs);
+  const auto r = engine.run(Time::max());
+  CHECK(r.stopped_done);
+  CHECK(jobs.job1_end == Time::ps(700));
+  CHECK(jobs.reporters[2]->launched_at == Time::ps(775));
+  CHECK(r.end == Time::ps(875));
+  // Windows are no longer than the control plane's latency (30 ps, below the lookahead).
+  CHECK(jobs.settled_through < Time::ps(875 + 30));
+  CHECK(a.ticks == 88);  // 0, 10, ..., 870
+  CHECK(b.ticks == 98);  // 0, 9, ..., 873
+  CHECK(c.ticks == 80);  // 0, 11, ..., 869
+  // The ticks, 2 reports of job 1, job 2's launch and end, and the control plane's gap.
+  CHECK(r.events == 88 + 98 + 80 + 2 + 2 + 1);
 }
