@@ -76,8 +76,11 @@ bool StepControl::settle(sim::Time upto, std::uint64_t upto_tie) {
     }
     reports.clear();
   }
-  std::sort(finished.begin(), finished.end(),
-            [](const auto& a, const auto& b) { return ordered_before(a.first, b.first); });
+  // (Two runs never end in one event; launch order would break such a tie all the same.)
+  std::sort(finished.begin(), finished.end(), [](const auto& a, const auto& b) {
+    return ordered_before(a.first, b.first) ||
+           (!ordered_before(b.first, a.first) && a.second < b.second);
+  });
   // Those and the client's actions, in event order (acting may add actions before `upto`).
   const sim::EventId limit{upto, upto_tie};
   std::size_t next = 0;

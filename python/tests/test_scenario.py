@@ -114,6 +114,15 @@ def test_a_collective_runs_on_the_scenarios_threads(root):
     assert s.run(threads=1).to_dict(False) == on_two
 
 
+def test_a_training_step_runs_on_threads(root):
+    # Overlapping phases on 128 GPUs: the same phases, collectives and events on 2 threads.
+    s = fabricsim.Scenario(root / "configs/scenarios/training_step_128.json")
+    on_one = s.run(threads=1).to_dict(False)
+    on_two = s.run(threads=2).to_dict(False)
+    assert on_one["completed"] and len(on_one["training_step"]["phases"]) == 6
+    assert on_two == on_one
+
+
 def test_config_errors_name_the_file_the_json_path_and_the_value(root, tmp_path):
     with pytest.raises(fabricsim.ConfigError) as e:
         fabricsim.Scenario(root / INCAST, ["workload.flow_size=2XB"])
