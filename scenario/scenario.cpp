@@ -398,12 +398,23 @@ void apply_override(Json& doc, const std::string& assignment, const std::string&
     if (key.empty()) {
       throw topologies::ConfigError(fmt::format("--set \"{}\": empty key in the path", assignment));
     }
-    if (!node->is_object()) {
-      throw topologies::ConfigError(fmt::format("{}: --set {}: {} is not an object", source, path,
-                                                pointer.empty() ? "/" : pointer));
+    if (node->is_array()) {
+      // An element of a list, by its index: workload.phases.1.collective.size=1MiB.
+      const bool digits = key.find_first_not_of("0123456789") == std::string::npos;
+      if (!digits || key.size() > 9 || std::stoul(key) >= node->size()) {
+        throw topologies::ConfigError(
+            fmt::format("{}: --set {}: {} is a list of {}: expected an index below {}, got \"{}\"",
+                        source, path, pointer, node->size(), node->size(), key));
+      }
+      pointer += "/" + key;
+      node = &(*node)[std::stoul(key)];
+    } else if (!node->is_object()) {
+      throw topologies::ConfigError(fmt::format("{}: --set {}: {} is not an object or a list",
+                                                source, path, pointer.empty() ? "/" : pointer));
+    } else {
+      pointer += "/" + key;
+      node = &(*node)[key];
     }
-    pointer += "/" + key;
-    node = &(*node)[key];
     if (dot == std::string::npos) break;
     if (node->is_null()) *node = Json::object();
     begin = dot + 1;

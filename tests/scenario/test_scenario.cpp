@@ -33,6 +33,21 @@ TEST_CASE("overrides given as --set create and replace fields", "[scenario]") {
   CHECK_THROWS_AS(scenario::apply_override(doc, "seed.x=1", "x.json"), topologies::ConfigError);
 }
 
+TEST_CASE("--set reaches into lists by index", "[scenario]") {
+  json doc = small_scenario();
+  scenario::apply_override(doc, "topology.hosts.2.name=\"h9\"", "x.json");
+  CHECK(doc["topology"]["hosts"][2]["name"] == "h9");
+  scenario::apply_override(doc, "topology.links.0.rate=100Gbps", "x.json");
+  CHECK(doc["topology"]["links"][0]["rate"] == "100Gbps");
+  for (const char* bad : {"topology.hosts.4.name=x", "topology.hosts.first.name=x",
+                          "topology.hosts.-1.name=x", "topology.hosts.99999999999.name=x"}) {
+    INFO(bad);
+    CHECK_THROWS_WITH(scenario::apply_override(doc, bad, "x.json"),
+                      Catch::Contains("x.json") && Catch::Contains("/topology/hosts") &&
+                          Catch::Contains("a list of 4"));
+  }
+}
+
 TEST_CASE("a topology.* override resizes a topology named by file", "[scenario]") {
   const auto path =
       std::string(FABRICSIM_SOURCE_DIR) + "/configs/scenarios/allreduce_ring_1024.json";
