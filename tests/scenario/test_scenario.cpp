@@ -33,7 +33,7 @@ TEST_CASE("overrides given as --set create and replace fields", "[scenario]") {
   CHECK_THROWS_AS(scenario::apply_override(doc, "seed.x=1", "x.json"), topologies::ConfigError);
 }
 
-TEST_CASE("--set reaches into lists by index", "[scenario]") {
+TEST_CASE("overrides given as --set reach into lists by index", "[scenario]") {
   json doc = small_scenario();
   scenario::apply_override(doc, "topology.hosts.2.name=\"h9\"", "x.json");
   CHECK(doc["topology"]["hosts"][2]["name"] == "h9");
