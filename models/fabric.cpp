@@ -252,9 +252,9 @@ std::uint32_t Fabric::add_nvlink_domain(const NvlinkParams& params, std::vector<
 
 MessageId Fabric::send_gpu_message(EndpointId src, EndpointId dst, std::uint64_t bytes,
                                    std::uint32_t channel, std::uint64_t cookie) {
-  const std::uint32_t d = nvlink_domain_of(src);
-  if (d != kNoDomain && d == nvlink_domain_of(dst)) {
-    return domains_[d]->send_message(local_of_[src], local_of_[dst], bytes, cookie);
+  if (nvlink_path(src, dst)) {
+    return domains_[nvlink_domain_of(src)]->send_message(local_of_[src], local_of_[dst], bytes,
+                                                         cookie);
   }
   if (src >= nics_.size()) {
     throw std::invalid_argument(

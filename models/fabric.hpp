@@ -138,6 +138,11 @@ class Fabric {
   std::uint32_t nvlink_domain_of(EndpointId gpu) const {
     return gpu < domain_of_.size() ? domain_of_[gpu] : kNoDomain;
   }
+  // Whether a GPU message from src to dst goes over a simulated NVLink domain (not the NICs).
+  bool nvlink_path(EndpointId src, EndpointId dst) const {
+    const std::uint32_t d = nvlink_domain_of(src);
+    return d != kNoDomain && d == nvlink_domain_of(dst);
+  }
   std::uint32_t nvlink_local_index(EndpointId gpu) const { return local_of_[gpu]; }
   std::uint32_t nvlink_domain_count() const { return static_cast<std::uint32_t>(domains_.size()); }
   NvlinkDomain& nvlink_domain(std::uint32_t index) { return *domains_[index]; }

@@ -74,8 +74,8 @@ Results run_parallel(const Scenario& s, const RunOptions& options) {
   CollectiveRun* collective = gpu_workload.collective.get();
   TrainingStepRun* training = gpu_workload.training.get();
 
-  // Per partition: its flows' completions (or its ranks' last iteration) end its part of the
-  // workload.
+  // Per partition: its flows' completions end its part of a flow workload (a collective's
+  // partitions stop themselves: CollectiveRun; a training step's control plane ends its run).
   std::vector<std::unique_ptr<StopWhenDone>> stops;
   if (flow_workload) {
     std::vector<std::uint64_t> flows_of(parts.parts, 0);

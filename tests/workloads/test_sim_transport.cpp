@@ -199,8 +199,9 @@ Time run_on_sim(Rig& rig, const workloads::Schedule& schedule,
   workloads::SimGroup group(rig.network, gpus);
   std::vector<std::unique_ptr<workloads::Executor>> executors;
   for (std::int32_t r = 0; r < schedule.nranks; ++r) {
-    executors.push_back(std::make_unique<workloads::Executor>(r, schedule, group.transport(r),
-                                                              workloads::Buffers{}, rig.network));
+    executors.push_back(std::make_unique<workloads::Executor>(
+        r, schedule, group.transport(r), workloads::Buffers{},
+        rig.network.clock_of(gpus[static_cast<std::size_t>(r)])));
     executors.back()->set_observer(&done);
     executors.back()->start();
   }

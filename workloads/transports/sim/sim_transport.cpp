@@ -95,19 +95,8 @@ SimNetwork::~SimNetwork() {
 
 SimTransportCounters SimNetwork::counters() const {
   SimTransportCounters sum;
-  for (const auto& shard : shards_) {
-    const SimTransportCounters& c = shard->counters;
-    sum.messages += c.messages;
-    sum.bytes_sent += c.bytes_sent;
-    sum.reductions += c.reductions;
-    sum.bytes_reduced += c.bytes_reduced;
-    sum.copies += c.copies;
-    sum.nvlink_messages += c.nvlink_messages;
-    sum.nvlink_bytes += c.nvlink_bytes;
-    sum.group_reductions += c.group_reductions;
-    sum.group_bytes += c.group_bytes;
-    sum.unexpected_arrivals += c.unexpected_arrivals;
-  }
+  for (const auto& shard : shards_)
+    sum += shard->counters;
   return sum;
 }
 
@@ -314,12 +303,13 @@ void SimNetwork::set_nvlink(const NvlinkModel& nvlink) {
   nvlink_rx_free_at_.assign(engine_free_at_.size(), sim::Time::zero());
 }
 
+bool SimNetwork::fluid_nvlink(models::EndpointId src, models::EndpointId dst) const {
+  return nvlink_.gpus_per_domain > 1 &&
+         src / nvlink_.gpus_per_domain == dst / nvlink_.gpus_per_domain;
+}
+
 void SimNetwork::connect(models::EndpointId src, models::EndpointId dst, std::uint32_t channel) {
-  if (src == dst) return;
-  if (nvlink_.gpus_per_domain > 1 && src / nvlink_.gpus_per_domain == dst / nvlink_.gpus_per_domain)
-    return;  // fluid NVLink
-  const std::uint32_t d = fabric_->nvlink_domain_of(src);
-  if (d != models::Fabric::kNoDomain && d == fabric_->nvlink_domain_of(dst)) return;  // NVLink
+  if (src == dst || fluid_nvlink(src, dst) || fabric_->nvlink_path(src, dst)) return;
   fabric_->nic(src).connect_qp(dst, channel);
 }
 
@@ -327,8 +317,7 @@ void SimNetwork::start_message(Shard& shard, std::uint32_t index) {
   const Message& m = shard.messages[index];
   ++shard.counters.messages;
   shard.counters.bytes_sent += m.bytes;
-  if (nvlink_.gpus_per_domain > 1 &&
-      m.src / nvlink_.gpus_per_domain == m.dst / nvlink_.gpus_per_domain) {
+  if (fluid_nvlink(m.src, m.dst)) {
     start_nvlink(shard, index);
     return;
   }

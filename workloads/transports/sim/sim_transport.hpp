@@ -68,6 +68,20 @@ struct SimTransportCounters {
   std::uint64_t group_reductions = 0;     // group reduces completed (once per group, not member)
   std::uint64_t group_bytes = 0;          // their sizes per member
   std::uint64_t unexpected_arrivals = 0;  // messages that arrived before their receive was posted
+
+  SimTransportCounters& operator+=(const SimTransportCounters& o) {
+    messages += o.messages;
+    bytes_sent += o.bytes_sent;
+    reductions += o.reductions;
+    bytes_reduced += o.bytes_reduced;
+    copies += o.copies;
+    nvlink_messages += o.nvlink_messages;
+    nvlink_bytes += o.nvlink_bytes;
+    group_reductions += o.group_reductions;
+    group_bytes += o.group_bytes;
+    unexpected_arrivals += o.unexpected_arrivals;
+    return *this;
+  }
 };
 
 // GPUs g and h share a domain when g / gpus_per_domain == h / gpus_per_domain.
@@ -77,7 +91,7 @@ struct NvlinkModel {
   sim::Time latency;
 };
 
-class SimNetwork final : public models::MessageObserver, public models::NvlsObserver, public Clock {
+class SimNetwork final : public models::MessageObserver, public models::NvlsObserver {
  public:
   // Installs itself as the fabric's message and NVLS observer. `fabric` must outlive this object;
   // it must not be destroyed while messages it started are in flight. Makes one component per
@@ -127,8 +141,6 @@ class SimNetwork final : public models::MessageObserver, public models::NvlsObse
   sim::Simulator& partition_simulator(std::uint32_t p) const { return *shards_[p]->sim; }
   const Clock& clock_of(models::EndpointId gpu) const { return *shards_[partition_of(gpu)]; }
 
-  // Clock (partition 0's)
-  std::int64_t now_ps() const override { return simulator().now().picoseconds(); }
   // MessageObserver (called by the NICs; messages not started here are ignored)
   void on_message_sent(models::EndpointId src, std::uint64_t cookie, sim::Time t) override;
   void on_message_received(models::EndpointId dst, models::EndpointId src, std::uint64_t cookie,
@@ -221,6 +233,8 @@ class SimNetwork final : public models::MessageObserver, public models::NvlsObse
 
   Shard& shard_of(models::EndpointId gpu) { return *shards_[partition_of(gpu)]; }
   void on_gpu_event(GpuAgent& agent, std::uint64_t arg);
+  // Whether a send from src to dst takes the fluid NVLink model (set_nvlink).
+  bool fluid_nvlink(models::EndpointId src, models::EndpointId dst) const;
   void start_group_post(Shard& shard, std::uint32_t index);
   void start_fluid_group(Shard& shard, std::uint32_t op);
   void start_message(Shard& shard, std::uint32_t index);
