@@ -74,6 +74,16 @@ sim::Simulator& Fabric::sim_of_nic(EndpointId e) const {
   return engine_->simulator(nic_part_[e]);
 }
 
+void Fabric::run_only_partition(std::uint32_t p) {
+  if (p >= partition_count()) {
+    throw std::invalid_argument(fmt::format("Fabric::run_only_partition: no partition {}", p));
+  }
+  only_partition_ = p;
+  for (EndpointId e = 0; e < nic_count(); ++e) {
+    if (nic_partition(e) != p) nics_[e]->keep_qp_numbers_only();
+  }
+}
+
 void Fabric::merge_flow_logs() {
   if (engine_ == nullptr) return;
   flows_.clear();

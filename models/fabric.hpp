@@ -82,6 +82,14 @@ class Fabric {
   std::vector<FlowRecord>& partition_flows(std::uint32_t partition) {
     return part_flows_.at(partition);
   }
+  // Distributed runs: this process runs partition p only. The NICs of the other partitions keep
+  // their queue-pair numbering only (Nic::keep_qp_numbers_only), not their QP state. Before
+  // any queue pair is made.
+  void run_only_partition(std::uint32_t p);
+  // Whether this process runs partition p (every partition unless run_only_partition()).
+  bool runs_partition(std::uint32_t p) const {
+    return only_partition_ == kEveryPartition || p == only_partition_;
+  }
   // Makes every NIC refuse to create queue pairs across partitions from now on.
   void seal_remote_connections() {
     for (Nic* n : nics_)
@@ -181,6 +189,8 @@ class Fabric {
   std::vector<std::unique_ptr<sim::PayloadAdopter>> adopters_;
   sim::Time min_cut_delay_ = sim::Time::max();
   std::uint64_t cut_links_ = 0;
+  static constexpr std::uint32_t kEveryPartition = 0xFFFFFFFF;
+  std::uint32_t only_partition_ = kEveryPartition;
   std::vector<std::unique_ptr<Switch>> switches_;
   std::vector<std::unique_ptr<Nic>> nic_storage_;
   std::vector<std::unique_ptr<PcieStage>> pcie_;  // per NIC, null without a PCIe hop

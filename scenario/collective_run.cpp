@@ -55,19 +55,29 @@ CollectiveRun::CollectiveRun(workloads::SimNetwork& network, workloads::Schedule
   }
   ranks_of_.resize(partitions);
   ranks_done_.assign(partitions, 0);
-  executors_.reserve(static_cast<std::size_t>(schedule_.nranks));
+  executors_.resize(static_cast<std::size_t>(schedule_.nranks));
   for (std::int32_t r = 0; r < schedule_.nranks; ++r) {
     const std::uint32_t gpu = group_.endpoint(r);
     ranks_of_[network.partition_of(gpu)].push_back(r);
+    if (!network.runs_gpu(gpu)) continue;
     auto executor = std::make_unique<workloads::Executor>(r, schedule_, group_.transport(r),
                                                           workloads::Buffers{},
                                                           network.clock_of(gpu), record_timings);
     executor->set_observer(this);
     executor->set_tag_space(tag_space);
-    executors_.push_back(std::move(executor));
+    executors_[static_cast<std::size_t>(r)] = std::move(executor);
   }
-  // Queue pairs exist before the run, made in an order that does not depend on partitions.
+  // Queue pairs exist before the run, made in an order that does not depend on partitions
+  // (from every rank's program: the numbering at a GPU this process runs depends on them all).
   group_.connect(schedule_);
+  // A distributed run's process keeps the programs of the ranks it runs only.
+  for (std::int32_t r = 0; r < schedule_.nranks; ++r) {
+    if (executors_[static_cast<std::size_t>(r)] == nullptr) {
+      workloads::RankProgram& program = schedule_.ranks[static_cast<std::size_t>(r)];
+      std::vector<workloads::Op>().swap(program.ops);  // (= {} would keep the capacity)
+      std::vector<std::uint32_t>().swap(program.deps);
+    }
+  }
 }
 
 CollectiveRun::~CollectiveRun() = default;
@@ -139,7 +149,7 @@ std::string CollectiveRun::describe_pending(std::size_t max_ranks) const {
   std::string out;
   std::size_t shown = 0;
   for (const auto& executor : executors_) {
-    if (!executor->started() || executor->done()) continue;
+    if (executor == nullptr || !executor->started() || executor->done()) continue;
     if (shown++ == max_ranks) {
       out += "  ...\n";
       break;

@@ -81,7 +81,11 @@ class CollectiveRun final : public workloads::ExecutorObserver {
   const std::vector<sim::Time>& iteration_starts() const { return iteration_starts_; }
   const std::vector<sim::Time>& iteration_ends() const { return iteration_ends_; }
   // The executors of the last (or running) iteration, by rank: timings for traces (when
-  // recorded).
+  // recorded). A distributed run's process has those of the ranks it runs only (has_executor),
+  // and the schedule's programs of those ranks only.
+  bool has_executor(std::int32_t rank) const {
+    return executors_[static_cast<std::size_t>(rank)] != nullptr;
+  }
   const workloads::Executor& executor(std::int32_t rank) const {
     return *executors_[static_cast<std::size_t>(rank)];
   }

@@ -61,6 +61,10 @@ Results run_parallel(const Scenario& s, const RunOptions& options) {
   const auto parts = topologies::partition_graph(graph, partitions);
   sim::ParallelEngine engine(parts.parts, s.seed, options.distributed != nullptr);
   auto fabric = topologies::build_fabric(graph, routes, engine, parts);
+  // A process of a distributed run keeps the state of its own partition's GPUs and NICs only.
+  if (options.distributed != nullptr) {
+    fabric->run_only_partition(static_cast<std::uint32_t>(options.distributed->rank()));
+  }
   Results r = base_results(s, graph);
   const bool flow_workload = is_flow_workload(s.workload.kind);
 

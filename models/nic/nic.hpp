@@ -65,7 +65,14 @@ class Nic final : public sim::Component, public Node {
   void set_cc_factory(CcFactory factory) { cc_factory_ = std::move(factory); }
   // Parallel runs: a QP to a NIC of another partition can only be made before the run (the
   // peer's QP table belongs to another thread); connect_qp then throws instead.
-  void seal_remote_connections(bool on) { sealed_ = on; }
+  void seal_remote_connections(bool on);
+  // Distributed runs: this NIC belongs to a partition another process runs. From now on it
+  // keeps only the numbering of its queue pairs (which peer and channel has which index), so
+  // that the NICs this process does run learn their peers' QP numbers as a single process
+  // would; it keeps no QP state and cannot send. Before any QP is made. Once sealed (no QP can
+  // be made with it any more) it forgets the numbering too and keeps only qp_count().
+  void keep_qp_numbers_only();
+  bool keeps_qp_numbers_only() const { return numbers_only_; }
 
   // Node
   void receive(Packet* packet, std::uint16_t in_port) override;
@@ -79,7 +86,8 @@ class Nic final : public sim::Component, public Node {
   EndpointId id() const { return id_; }
   const NicParams& params() const { return params_; }
   const NicCounters& counters() const { return counters_; }
-  std::uint32_t qp_count() const { return static_cast<std::uint32_t>(qps_.size()); }
+  std::uint32_t qp_count() const { return qp_count_; }
+  // Not for a NIC that keeps QP numbers only (nor qp_rate_bps).
   const QueuePair& qp(std::uint32_t index) const { return qps_[index]; }
   // The current sending rate of a QP (its congestion control), in bits/s.
   std::uint64_t qp_rate_bps(std::uint32_t index) { return cc_of(index).rate_bps(now()); }
@@ -119,7 +127,8 @@ class Nic final : public sim::Component, public Node {
   MessageObserver* observer_ = nullptr;
   std::vector<FlowRecord>* flow_log_ = nullptr;
   CcFactory cc_factory_;
-  std::vector<QueuePair> qps_;
+  std::vector<QueuePair> qps_;  // empty when numbers_only_
+  std::uint32_t qp_count_ = 0;
   static constexpr std::uint32_t kNoQp = 0xFFFFFFFF;
   QpScheduler sched_;                 // QPs with data to send: round-robin ring + heap of paced QPs
   std::uint32_t in_service_ = kNoQp;  // sent from last, still queued: re-enters the ring next
@@ -130,6 +139,7 @@ class Nic final : public sim::Component, public Node {
   EndpointId id_;
   std::uint8_t data_priority_;
   bool sealed_ = false;
+  bool numbers_only_ = false;
 };
 
 }  // namespace fabricsim::models

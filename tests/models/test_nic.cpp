@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <stdexcept>
 
 #include "tests/models/fabric_test_helpers.hpp"
 
@@ -280,6 +281,64 @@ TEST_CASE("only QPs that send get a congestion control") {
   // Asking for a rate makes one (at line rate, as a new QP would start).
   CHECK(f.nic(1).qp_rate_bps(0) == 100'000'000'000ULL);
   CHECK(created[1] == 1);
+}
+
+TEST_CASE("a NIC keeping QP numbers only numbers its QPs as a full NIC does") {
+  // Distributed runs: NICs of partitions another process runs keep only which (peer, channel)
+  // has which QP index, so that the NICs this process runs learn the same peer QP numbers.
+  const auto connect_all = [](Fabric& f) {
+    f.nic(0).connect_qp(1, 0);
+    f.nic(1).connect_qp(2, 0);
+    f.nic(2).connect_qp(1, 3);
+    f.nic(1).connect_qp(0, 0);  // exists (made by NIC 0's connect): no new QP
+    f.nic(3).connect_qp(1, 0);
+    f.nic(2).connect_qp(0, 1);
+  };
+  sim::Simulator full_sim;
+  Fabric full(full_sim);
+  test::make_star(full, 4, LinkParams{}, SwitchParams{}, test::nic_without_cc());
+  connect_all(full);
+  sim::Simulator part_sim;
+  Fabric part(part_sim);
+  test::make_star(part, 4, LinkParams{}, SwitchParams{}, test::nic_without_cc());
+  part.nic(1).keep_qp_numbers_only();
+  part.nic(3).keep_qp_numbers_only();
+  connect_all(part);
+
+  for (EndpointId e = 0; e < 4; ++e) {
+    CAPTURE(e);
+    CHECK(part.nic(e).qp_count() == full.nic(e).qp_count());
+    for (EndpointId peer = 0; peer < 4; ++peer) {
+      for (std::uint32_t channel : {0U, 1U, 3U})
+        CHECK(part.nic(e).find_qp(peer, channel) == full.nic(e).find_qp(peer, channel));
+    }
+  }
+  CHECK(full.nic(1).qp_count() == 4);
+  // The NICs that keep state know their peers' QP numbers, also those at number-only NICs.
+  for (EndpointId e : {0U, 2U}) {
+    for (std::uint32_t q = 0; q < full.nic(e).qp_count(); ++q) {
+      CAPTURE(e, q);
+      CHECK(part.nic(e).qp(q).peer == full.nic(e).qp(q).peer);
+      CHECK(part.nic(e).qp(q).remote_qp == full.nic(e).qp(q).remote_qp);
+      CHECK(part.nic(e).qp(q).entropy == full.nic(e).qp(q).entropy);
+    }
+  }
+  CHECK(part.nic(1).keeps_qp_numbers_only());
+  CHECK_FALSE(part.nic(0).keeps_qp_numbers_only());
+  // A number-only NIC cannot send, and the mode cannot start once QPs exist.
+  CHECK_THROWS_AS(part.send_message(1, 2, 4096, 0, 1), std::logic_error);
+  CHECK_THROWS_AS(part.nic(0).keep_qp_numbers_only(), std::logic_error);
+  // The NICs that keep state still deliver to each other.
+  test::RecordingObserver obs;
+  part.set_observer(&obs);
+  part.send_message(0, 2, 4096, 0, 7);
+  part_sim.run();
+  CHECK(obs.received.size() == 1);
+  // Sealed (the run started), a number-only NIC forgets its numbering but keeps its count.
+  part.seal_remote_connections();
+  CHECK(part.nic(1).qp_count() == 4);
+  CHECK(part.nic(1).find_qp(0, 0) == -1);
+  CHECK(part.nic(0).find_qp(1, 0) == 0);
 }
 
 TEST_CASE("a window-limited QP waits for ACKs and the ACKs resume it") {

@@ -1,7 +1,7 @@
 // Parallel runs (RunOptions::threads): the shipped traffic and collective scenarios give the
 // same results, field for field (measured wall times and memory aside), and the same time
 // series and traces, for 1, 2, 3 and 4 threads; what parallel runs do not take is refused
-// with a clear message.
+// with a clear message; a distributed run's process keeps only its partition's workload state.
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
@@ -14,9 +14,15 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "models/fabric.hpp"
+#include "scenario/run_support.hpp"
 #include "scenario/runner.hpp"
 #include "scenario/scenario.hpp"
+#include "sim/parallel.hpp"
 #include "topologies/config_error.hpp"
+#include "topologies/fabric_builder.hpp"
+#include "topologies/partition.hpp"
+#include "topologies/routing.hpp"
 
 using namespace fabricsim;
 
@@ -203,4 +209,55 @@ TEST_CASE("parallel runs refuse what they do not take, naming it", "[parallel]")
                     Catch::Contains("/gpu/launch_latency") && Catch::Contains("1 thread"));
   options.threads = 1;
   CHECK(scenario::run_scenario(step, options).completed);
+}
+
+TEST_CASE("a process that runs one partition keeps that partition's ranks and QPs only",
+          "[parallel]") {
+  // What a distributed run's process builds (parallel_runner: Fabric::run_only_partition):
+  // executors and programs of its own ranks, QP state of its own NICs, and from the other
+  // NICs only their QP numbering, which must equal a full build's.
+  const auto s =
+      scenario::load_scenario(scenario_path("allreduce_ring_1024.json"), {"workload.size=1MiB"});
+  const auto graph = topologies::build_graph(s.topology);
+  const auto routes = topologies::compute_routes(graph);
+  const auto parts = topologies::partition_graph(graph, 2);
+  sim::ParallelEngine full_engine(2, s.seed, true);
+  auto full_fabric = topologies::build_fabric(graph, routes, full_engine, parts);
+  const auto full = scenario::make_gpu_workload(s, graph, *full_fabric);
+  sim::ParallelEngine engine(2, s.seed, true);
+  auto fabric = topologies::build_fabric(graph, routes, engine, parts);
+  fabric->run_only_partition(1);
+  const auto mine = scenario::make_gpu_workload(s, graph, *fabric);
+  REQUIRE(full.collective != nullptr);
+  REQUIRE(mine.collective != nullptr);
+
+  const workloads::Schedule& whole = full.collective->schedule();
+  const workloads::Schedule& kept = mine.collective->schedule();
+  std::size_t mine_ranks = 0;
+  for (std::int32_t r = 0; r < whole.nranks; ++r) {
+    CAPTURE(r);
+    const bool here = parts.nic_part[mine.collective->gpu(r)] == 1;
+    mine_ranks += here ? 1 : 0;
+    CHECK(full.collective->has_executor(r));
+    CHECK(mine.collective->has_executor(r) == here);
+    const auto& program = kept.ranks[static_cast<std::size_t>(r)];
+    CHECK(program.ops.size() == (here ? whole.ranks[static_cast<std::size_t>(r)].ops.size() : 0));
+    CHECK(program.input_count == whole.ranks[static_cast<std::size_t>(r)].input_count);
+  }
+  CHECK(mine_ranks > 0);
+  CHECK(mine_ranks < static_cast<std::size_t>(whole.nranks));
+  std::uint64_t qps = 0;
+  for (models::EndpointId e = 0; e < fabric->nic_count(); ++e) {
+    CAPTURE(e);
+    const models::Nic& nic = fabric->nic(e);
+    CHECK(nic.keeps_qp_numbers_only() == (parts.nic_part[e] == 0));
+    REQUIRE(nic.qp_count() == full_fabric->nic(e).qp_count());
+    qps += nic.qp_count();
+    if (nic.keeps_qp_numbers_only()) continue;
+    for (std::uint32_t q = 0; q < nic.qp_count(); ++q) {
+      CHECK(nic.qp(q).peer == full_fabric->nic(e).qp(q).peer);
+      CHECK(nic.qp(q).remote_qp == full_fabric->nic(e).qp(q).remote_qp);
+    }
+  }
+  CHECK(qps > 0);
 }

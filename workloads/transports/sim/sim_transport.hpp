@@ -140,6 +140,9 @@ class SimNetwork final : public models::MessageObserver, public models::NvlsObse
   sim::Simulator& simulator() const { return fabric_->simulator(); }  // partition 0's
   sim::Simulator& partition_simulator(std::uint32_t p) const { return *shards_[p]->sim; }
   const Clock& clock_of(models::EndpointId gpu) const { return *shards_[partition_of(gpu)]; }
+  // Whether this process runs the GPU's partition (a distributed run's process runs one; see
+  // models::Fabric::run_only_partition). A GPU it does not run has no executor here.
+  bool runs_gpu(models::EndpointId gpu) const { return fabric_->runs_partition(partition_of(gpu)); }
 
   // MessageObserver (called by the NICs; messages not started here are ignored)
   void on_message_sent(models::EndpointId src, std::uint64_t cookie, sim::Time t) override;
