@@ -107,16 +107,20 @@ def test_threads_give_the_same_results(root):
 
 def test_a_collective_runs_on_the_scenarios_threads(root):
     # "threads" in the scenario is used when run() is given none; results do not depend on it.
+    # 16 nodes in rail groups of 4 (radix-8 leaves): GPUs on both threads.
     s = fabricsim.Scenario(root / "configs/scenarios/allreduce_ring_1024.json",
-                           ["topology.nodes=16", "workload.size=1MiB", "threads=2"])
+                           ["topology.nodes=16", "topology.tiers=3", "topology.radix=8",
+                            "workload.size=1MiB", "threads=2"])
     on_two = s.run().to_dict(False)
     assert on_two["completed"] and on_two["collectives"][0]["time_ps"] > 0
     assert s.run(threads=1).to_dict(False) == on_two
 
 
 def test_a_training_step_runs_on_threads(root):
-    # Overlapping phases on 128 GPUs: the same phases, collectives and events on 2 threads.
-    s = fabricsim.Scenario(root / "configs/scenarios/training_step_128.json")
+    # Overlapping phases on 128 GPUs: the same phases, collectives and events on 2 threads
+    # (rail groups of 4 nodes, so that both threads hold GPUs).
+    s = fabricsim.Scenario(root / "configs/scenarios/training_step_128.json",
+                           ["topology.tiers=3", "topology.radix=8"])
     on_one = s.run(threads=1).to_dict(False)
     on_two = s.run(threads=2).to_dict(False)
     assert on_one["completed"] and len(on_one["training_step"]["phases"]) == 6

@@ -19,14 +19,16 @@ MEASURED = {"wall_seconds", "setup_seconds", "run_seconds", "events_per_second",
 SCENARIO = ["configs/scenarios/perm_1024_dcqcn.json",
             "--set", "topology=../topologies/fat_tree_128.json",
             "--set", "workload.flow_size=512KB"]
+# Rail groups of 4 nodes (radix-8 leaves, 3 tiers): 16 nodes split over both ranks (with the
+# examples' own radix, one rail group would hold all 16 and the second rank no GPU).
+SPLIT_16_NODES = ["--set", "topology.tiers=3", "--set", "topology.radix=8"]
 # A collective over both ranks' halves: 128 GPUs of the rail-optimized example, 2 iterations
 # of the hierarchical tree (NVLink inside each node, trees per rail across nodes).
-COLLECTIVE = ["configs/scenarios/allreduce_ring_1024.json",
+COLLECTIVE = ["configs/scenarios/allreduce_ring_1024.json"] + SPLIT_16_NODES + [
               "--set", "topology.nodes=16", "--set", "workload.algorithm=hierarchical_tree",
               "--set", "workload.size=4MiB", "--set", "workload.iterations=2"]
-# A training step whose phases overlap: training_step_128 (128 GPUs over both ranks' halves),
-# as shipped (15 M events).
-TRAINING_STEP = ["configs/scenarios/training_step_128.json"]
+# A training step whose phases overlap: training_step_128 (128 GPUs over both ranks' halves).
+TRAINING_STEP = ["configs/scenarios/training_step_128.json"] + SPLIT_16_NODES
 
 
 def results(path):

@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -42,8 +43,23 @@ nlohmann::json read_json(const std::string& path) {
   return nlohmann::json::parse(read_file(path));
 }
 
+// How many of `parts` partitions hold GPUs (NICs) for `s`'s fabric: a comparison means
+// something only where the work is split.
+std::uint32_t partitions_with_nics(const scenario::Scenario& s, std::uint32_t parts) {
+  const auto p = topologies::partition_graph(topologies::build_graph(s.topology), parts);
+  std::vector<bool> used(parts, false);
+  for (const std::uint32_t part : p.nic_part)
+    used[part] = true;
+  return static_cast<std::uint32_t>(std::count(used.begin(), used.end(), true));
+}
+
 // Runs `s` with 1 thread, then 2, 3, 4: the same results and the same time-series CSV files.
-scenario::Results check_same_for_threads(scenario::Scenario s, bool completes = true) {
+// The fabric must split its GPUs over at least `min_split` partitions of 2 and of 4 (1: one
+// unit that cannot be split, e.g. a single NVLink domain; only its switches are spread).
+scenario::Results check_same_for_threads(scenario::Scenario s, bool completes = true,
+                                         std::uint32_t min_split = 2) {
+  REQUIRE(partitions_with_nics(s, 2) >= min_split);
+  REQUIRE(partitions_with_nics(s, 4) >= min_split);
   const auto base =
       std::filesystem::temp_directory_path() / ("fabricsim_parallel_" + std::to_string(::getpid()));
   scenario::RunOptions one;
@@ -113,8 +129,9 @@ TEST_CASE("collectives on a rail-optimized fabric: identical results for 1 to 4 
           "[parallel]") {
   const std::string ring = scenario_path("allreduce_ring_1024.json");
   SECTION("ring all-reduce, 3 iterations, 128 GPUs") {
-    const auto r = check_same_for_threads(scenario::load_scenario(
-        ring, {"topology.nodes=16", "workload.size=1MiB", "workload.iterations=3"}));
+    const auto r = check_same_for_threads(
+        scenario::load_scenario(ring, {"topology.nodes=16", "topology.tiers=3", "topology.radix=8",
+                                       "workload.size=1MiB", "workload.iterations=3"}));
     REQUIRE(r.collectives.size() == 3);
     CHECK(r.fabric.packet_hops > 0);
   }
@@ -129,8 +146,8 @@ TEST_CASE("collectives on a rail-optimized fabric: identical results for 1 to 4 
   }
   SECTION("pairwise all-to-all over 2 channels, 64 GPUs") {
     check_same_for_threads(scenario::load_scenario(
-        ring, {"topology.nodes=8", "workload.op=alltoall", "workload.algorithm=pairwise",
-               "workload.size=64KiB", "workload.channels=2"}));
+        ring, {"topology.nodes=8", "topology.tiers=3", "topology.radix=8", "workload.op=alltoall",
+               "workload.algorithm=pairwise", "workload.size=64KiB", "workload.channels=2"}));
   }
   SECTION("double binary tree on InfiniBand (credits across partitions)") {
     check_same_for_threads(
@@ -140,14 +157,20 @@ TEST_CASE("collectives on a rail-optimized fabric: identical results for 1 to 4 
 
 TEST_CASE("the in-switch all-reduce of a simulated NVLink domain: identical for 1 to 4 threads",
           "[parallel]") {
+  // One NVLink domain holds every GPU: it stays in one partition.
   const auto r = check_same_for_threads(
-      scenario::load_scenario(scenario_path("allreduce_nvls_nvl72.json"), {"workload.size=4MiB"}));
+      scenario::load_scenario(scenario_path("allreduce_nvls_nvl72.json"), {"workload.size=4MiB"}),
+      true, 1);
   CHECK(r.collectives.front().algorithm == "nvls");
 }
 
 TEST_CASE("training steps: identical results for 1 to 4 threads", "[parallel]") {
   const std::string path = scenario_path("training_step_128.json");
   nlohmann::json doc = read_json(path);
+  // Rail groups of 4 nodes (radix-8 leaves, 3 tiers): the 16 nodes split over 2, 3 or 4
+  // partitions (as shipped, one rail group holds them all).
+  doc["topology"]["tiers"] = 3;
+  doc["topology"]["radix"] = 8;
   auto& phases = doc["workload"]["phases"];
   SECTION("training_step_128, smaller: overlapping phases, trace and time series") {
     // Its phases with smaller buffers: tp_allreduce_bwd and dp_allreduce (after backward) run
