@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <vector>
@@ -48,6 +49,13 @@ void refuse_what_parallel_runs_do_not_take(const Scenario& s, const RunOptions& 
   }
 }
 
+std::uint32_t partitions_without_gpus(const topologies::Partitioning& parts) {
+  std::vector<bool> has_gpu(parts.parts, false);
+  for (const std::uint32_t p : parts.nic_part)
+    has_gpu[p] = true;
+  return static_cast<std::uint32_t>(std::count(has_gpu.begin(), has_gpu.end(), false));
+}
+
 }  // namespace
 
 Results run_parallel(const Scenario& s, const RunOptions& options) {
@@ -59,13 +67,20 @@ Results run_parallel(const Scenario& s, const RunOptions& options) {
                                        ? static_cast<std::uint32_t>(options.distributed->size())
                                        : options.threads;
   const auto parts = topologies::partition_graph(graph, partitions);
+  Results r = base_results(s, graph);
+  if (const std::uint32_t idle = partitions_without_gpus(parts); idle > 0) {
+    r.run_notes.push_back(fmt::format(
+        "{} of the {} partitions hold no GPU: GPUs that share a node, an NVLink domain or an "
+        "edge switch (a rail group, a pod's leaf) stay in one partition, so those {} only "
+        "carry switches and add little speed",
+        idle, parts.parts, options.distributed != nullptr ? "processes" : "threads"));
+  }
   sim::ParallelEngine engine(parts.parts, s.seed, options.distributed != nullptr);
   auto fabric = topologies::build_fabric(graph, routes, engine, parts);
   // A process of a distributed run keeps the state of its own partition's GPUs and NICs only.
   if (options.distributed != nullptr) {
     fabric->run_only_partition(static_cast<std::uint32_t>(options.distributed->rank()));
   }
-  Results r = base_results(s, graph);
   const bool flow_workload = is_flow_workload(s.workload.kind);
 
   FlowStarter::Flows flows = FlowStarter::sort_flows(

@@ -78,6 +78,9 @@ struct Results {
   FlowSummary flows;
   FabricSummary fabric;
   std::vector<std::string> warnings;  // e.g. a time series skipped for size; also on stderr
+  // About how this run ran, not about the results (e.g. threads that held no GPU): printed on
+  // stderr, never written to results.json (which must not depend on the thread count).
+  std::vector<std::string> run_notes;
 };
 
 // The fabricsim.results/1 JSON document. `include_measured` = false leaves out wall time,

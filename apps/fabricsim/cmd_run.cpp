@@ -68,6 +68,8 @@ int run_command(const std::vector<std::string>& args) {
   if (!quiet) {
     for (const auto& w : results.warnings)
       std::cerr << "fabricsim: warning: " << w << "\n";
+    for (const auto& note : results.run_notes)
+      std::cerr << "fabricsim: note: " << note << "\n";
   }
   if (vm.count("json") != 0U) {
     std::cout << scenario::to_json(results).dump(2) << "\n";

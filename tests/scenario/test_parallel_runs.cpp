@@ -234,6 +234,26 @@ TEST_CASE("parallel runs refuse what they do not take, naming it", "[parallel]")
   CHECK(scenario::run_scenario(step, options).completed);
 }
 
+TEST_CASE("a parallel run says when some of its partitions hold no GPU", "[parallel]") {
+  scenario::RunOptions options;
+  options.threads = 3;
+  // As shipped, training_step_128's 16 nodes are one rail group: partitions 1 and 2 get none.
+  const auto unsplit =
+      scenario::run_scenario(scenario::load_scenario(scenario_path("training_step_128.json"),
+                                                     {"workload.phases.1.collective.size=64KiB"}),
+                             options);
+  REQUIRE(unsplit.run_notes.size() == 1);
+  CHECK_THAT(unsplit.run_notes[0], Catch::StartsWith("2 of the 3 partitions hold no GPU"));
+  CHECK(scenario::to_json(unsplit).dump().find("hold no GPU") == std::string::npos);
+  options.threads = 2;
+  const auto split = scenario::run_scenario(
+      scenario::load_scenario(
+          scenario_path("perm_1024_dcqcn.json"),
+          {"topology=../topologies/fat_tree_128.json", "workload.flow_size=64KB"}),
+      options);
+  CHECK(split.run_notes.empty());
+}
+
 TEST_CASE("a process that runs one partition keeps that partition's ranks and QPs only",
           "[parallel]") {
   // What a distributed run's process builds (parallel_runner: Fabric::run_only_partition):
