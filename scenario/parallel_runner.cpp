@@ -70,7 +70,7 @@ Results run_parallel(const Scenario& s, const RunOptions& options) {
   Results r = base_results(s, graph);
   if (const std::uint32_t idle = partitions_without_gpus(parts); idle > 0) {
     r.run_notes.push_back(fmt::format(
-        "{} of the {} partitions hold no GPU: GPUs that share a node, an NVLink domain or an "
+        "no GPU in {} of the {} partitions: GPUs that share a node, an NVLink domain or an "
         "edge switch (a rail group, a pod's leaf) stay in one partition, so those {} only "
         "carry switches and add little speed",
         idle, parts.parts, options.distributed != nullptr ? "processes" : "threads"));

@@ -243,8 +243,8 @@ TEST_CASE("a parallel run says when some of its partitions hold no GPU", "[paral
                                                      {"workload.phases.1.collective.size=64KiB"}),
                              options);
   REQUIRE(unsplit.run_notes.size() == 1);
-  CHECK_THAT(unsplit.run_notes[0], Catch::StartsWith("2 of the 3 partitions hold no GPU"));
-  CHECK(scenario::to_json(unsplit).dump().find("hold no GPU") == std::string::npos);
+  CHECK_THAT(unsplit.run_notes[0], Catch::StartsWith("no GPU in 2 of the 3 partitions"));
+  CHECK(scenario::to_json(unsplit).dump().find("no GPU in") == std::string::npos);
   options.threads = 2;
   const auto split = scenario::run_scenario(
       scenario::load_scenario(
