@@ -39,14 +39,6 @@ void refuse_what_parallel_runs_do_not_take(const Scenario& s, const RunOptions& 
                     "(MPI) runs yet; run it in one process (threads are fine)",
                     s.source));
   }
-  if (s.outputs.trace && options.distributed != nullptr &&
-      s.workload.kind == WorkloadKind::kCollective) {
-    throw topologies::ConfigError(
-        fmt::format("{}: /outputs/trace: a collective's per-op trace is not gathered from the "
-                    "processes of a distributed (MPI) run yet; run it in one process (threads "
-                    "are fine)",
-                    s.source));
-  }
 }
 
 std::uint32_t partitions_without_gpus(const topologies::Partitioning& parts) {
@@ -192,13 +184,18 @@ Results run_parallel(const Scenario& s, const RunOptions& options) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   r.peak_rss_bytes = peak_rss_bytes();
   if (timeseries) r.warnings = timeseries->warnings();
+  TracedRanks traced;  // a collective's per-op trace: its first ranks' ops
+  if (s.outputs.trace && collective != nullptr) {
+    traced = traced_ops(*collective);
+    if (options.distributed != nullptr) share_traced_ops(traced, *options.distributed);
+  }
   const bool writer = options.distributed == nullptr || options.distributed->rank() == 0;
   if (!options.out_dir.empty() && writer) {
     write_outputs(options.out_dir, s, r, timeseries.get(), [&](sim::TraceWriter& trace) {
       if (training != nullptr) {
         write_phase_trace(trace, r.phases);
       } else if (collective != nullptr) {
-        write_collective_trace(trace, *collective);
+        write_collective_trace(trace, *collective, traced);
       } else {
         write_flow_trace(trace, fabric->flows());
       }

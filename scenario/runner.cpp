@@ -133,7 +133,7 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
       if (training) {
         write_phase_trace(trace, r.phases);
       } else if (collective) {
-        write_collective_trace(trace, *collective);
+        write_collective_trace(trace, *collective, traced_ops(*collective));
       } else {
         write_flow_trace(trace, fabric->flows());
       }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Distributed runs: `mpirun -np 2 fabricsim run X` writes the same results.json as a
-single-process run (measured fields aside), for traffic, for a collective and for a training
-step. Skipped (exit 77) when mpirun is not installed or
+single-process run (measured fields aside), for traffic, for a collective (also its per-op
+trace.json) and for a training step. Skipped (exit 77) when mpirun is not installed or
 fabricsim was built without MPI; then it checks instead that a process started as one of two
 MPI ranks stops with a message saying so.
 
@@ -27,6 +27,10 @@ SPLIT_16_NODES = ["--set", "topology.tiers=3", "--set", "topology.radix=8"]
 COLLECTIVE = ["configs/scenarios/allreduce_ring_1024.json"] + SPLIT_16_NODES + [
               "--set", "topology.nodes=16", "--set", "workload.algorithm=hierarchical_tree",
               "--set", "workload.size=4MiB", "--set", "workload.iterations=2"]
+# A collective's per-op trace (its first 64 ranks) gathered from both ranks: 64 GPUs, 32 each.
+TRACED_COLLECTIVE = ["configs/scenarios/allreduce_ring_1024.json"] + SPLIT_16_NODES + [
+                     "--set", "topology.nodes=8", "--set", "workload.size=1MiB",
+                     "--set", "outputs.trace=true"]
 # A training step whose phases overlap: training_step_128 (128 GPUs over both ranks' halves).
 TRAINING_STEP = ["configs/scenarios/training_step_128.json"] + SPLIT_16_NODES
 
@@ -54,7 +58,7 @@ def main():
         return 77
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
                OMPI_MCA_rmaps_base_oversubscribe="1")
-    for scenario in (SCENARIO, COLLECTIVE, TRAINING_STEP):
+    for scenario in (SCENARIO, COLLECTIVE, TRACED_COLLECTIVE, TRAINING_STEP):
         if compare(binary, source, mpirun, env, scenario) != 0:
             return 1
     return 0
@@ -79,11 +83,21 @@ def compare(binary, source, mpirun, env, scenario):
                 if a.get(key) != b.get(key):
                     print(f"{key}: single {a.get(key)} mpi {b.get(key)}")
             return 1
+        traced = os.path.exists(os.path.join(single, "trace.json"))
+        if traced:
+            with open(os.path.join(single, "trace.json")) as f:
+                trace = f.read()
+            with open(os.path.join(distributed, "trace.json")) as f:
+                if f.read() != trace:
+                    print(f"{scenario[0]}: trace.json differs under mpirun")
+                    return 1
+            if scenario is TRACED_COLLECTIVE:  # ranks of both processes are in it
+                assert '"rank 0 (GPU 0)"' in trace and '"rank 63 (GPU 63)"' in trace
         assert a["completed"] and a["fabric"]["packet_hops"] > 0
         assert a["flows"]["completed"] == a["flows"]["count"]
         print(f"{scenario[0]}: mpirun -np 2: results.json identical ({a['events']} events, "
               f"{a['fabric']['packet_hops']} packet-hops, {len(a['collectives'])} collective "
-              f"result(s))")
+              f"result(s){', trace.json identical' if traced else ''})")
     return 0
 
 
