@@ -22,7 +22,7 @@
 namespace fabricsim::scenario {
 namespace {
 
-void refuse_what_parallel_runs_do_not_take(const Scenario& s, const RunOptions& options) {
+void refuse_what_parallel_runs_do_not_take(const Scenario& s) {
   if (s.workload.kind == WorkloadKind::kTrainingStep) {
     if (s.topology.gpu_params.launch_latency <= sim::Time::zero()) {
       // The launch latency is the lookahead of the step's control plane (StepControl).
@@ -32,12 +32,6 @@ void refuse_what_parallel_runs_do_not_take(const Scenario& s, const RunOptions& 
                       "phase starts); run it with 1 thread",
                       s.topology.source));
     }
-  }
-  if (s.outputs.timeseries_interval > sim::Time::zero() && options.distributed != nullptr) {
-    throw topologies::ConfigError(
-        fmt::format("{}: /outputs/timeseries: time series are not recorded by distributed "
-                    "(MPI) runs yet; run it in one process (threads are fine)",
-                    s.source));
   }
 }
 
@@ -52,7 +46,7 @@ std::uint32_t partitions_without_gpus(const topologies::Partitioning& parts) {
 
 Results run_parallel(const Scenario& s, const RunOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();
-  refuse_what_parallel_runs_do_not_take(s, options);
+  refuse_what_parallel_runs_do_not_take(s);
   const auto graph = topologies::build_graph(s.topology);
   const auto routes = topologies::compute_routes(graph);
   const std::uint32_t partitions = options.distributed != nullptr
@@ -117,6 +111,7 @@ Results run_parallel(const Scenario& s, const RunOptions& options) {
     timeseries =
         std::make_unique<TimeSeriesRecorder>(engine.simulator(0), *fabric, s.outputs, s.source);
     if (gpu_workload.network) timeseries->count_qps_from_first_use();
+    timeseries->set_exchange(options.distributed);
     timeseries->start_global();
     engine.set_global_event(timeseries.get());
   }

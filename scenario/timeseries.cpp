@@ -38,9 +38,12 @@ TimeSeriesRecorder::TimeSeriesRecorder(sim::Simulator& sim, models::Fabric& fabr
   for (std::uint32_t s = 0; s < fabric.switch_count(); ++s) {
     auto& sw = fabric.switch_at(s);
     for (std::uint16_t p = 0; p < sw.port_count(); ++p) {
-      if (sw.port(p).connected()) switch_ports_.push_back(&sw.port(p));
+      if (!sw.port(p).connected()) continue;
+      switch_ports_.push_back(&sw.port(p));
+      switch_port_switch_.push_back(s);
     }
   }
+  read_qps_ = record_qps_;
   select_ports(outputs, source);
   for (const auto& metric : outputs.metrics)
     add_metric(metric);
@@ -50,7 +53,10 @@ void TimeSeriesRecorder::select_ports(const OutputSpec& outputs, const std::stri
   const topologies::JsonLocation at{source, "/outputs/timeseries/ports"};
   auto add_switch_port = [this](std::uint32_t s, std::uint16_t p) {
     const auto& port = fabric_.switch_at(s).port(p);
-    if (port.connected()) ports_.push_back({&port, port.rate_bps(), s, p});
+    if (!port.connected()) return;
+    const auto slot = static_cast<std::uint32_t>(
+        std::find(switch_ports_.begin(), switch_ports_.end(), &port) - switch_ports_.begin());
+    ports_.push_back({slot, port.rate_bps(), s, p});
   };
   auto add_all = [&] {
     for (std::uint32_t s = 0; s < fabric_.switch_count(); ++s) {
@@ -118,18 +124,18 @@ void TimeSeriesRecorder::add_column(std::string name, std::function<double()> pr
 }
 
 void TimeSeriesRecorder::add_metric(const std::string& metric) {
-  const auto* ports = &switch_ports_;
+  const std::size_t ports = switch_ports_.size();
   if (metric == "queue_bytes") {
-    add_column("queue_bytes_max", [ports] {
+    add_column("queue_bytes_max", [this, ports] {
       std::uint64_t m = 0;
-      for (const auto* p : *ports)
-        m = std::max(m, p->queue_bytes());
+      for (std::size_t i = 0; i < ports; ++i)
+        m = std::max(m, port_word(i, kQueueBytes));
       return static_cast<double>(m);
     });
-    add_column("queue_bytes_total", [ports] {
+    add_column("queue_bytes_total", [this, ports] {
       std::uint64_t sum = 0;
-      for (const auto* p : *ports)
-        sum += p->queue_bytes();
+      for (std::size_t i = 0; i < ports; ++i)
+        sum += port_word(i, kQueueBytes);
       return static_cast<double>(sum);
     });
   } else if (metric == "link_utilization") {
@@ -137,61 +143,51 @@ void TimeSeriesRecorder::add_metric(const std::string& metric) {
     // Both columns share the per-port byte counts; the mean's probe runs first and updates them.
     auto state = std::make_shared<std::pair<std::vector<std::uint64_t>, sim::Time>>();
     auto max_util = std::make_shared<double>(0.0);
-    const sim::Simulator* sim = &simulator();
-    add_column("link_utilization_mean", [ports, state, max_util, sim] {
+    add_column("link_utilization_mean", [this, ports, state, max_util] {
       auto& [last, last_time] = *state;
-      const sim::Time now = sim->now();
-      const double dt = (now - last_time).seconds();
+      const sim::Time t = now();
+      const double dt = (t - last_time).seconds();
       const bool first = last.empty();
-      if (first) last.resize(ports->size(), 0);
+      if (first) last.resize(ports, 0);
       double sum = 0;
       *max_util = 0;
-      for (std::size_t i = 0; i < ports->size(); ++i) {
-        const auto* p = (*ports)[i];
-        const std::uint64_t sent = p->tx_bytes() - last[i];
-        last[i] = p->tx_bytes();
-        const double capacity = static_cast<double>(p->rate_bps()) / 8.0 * dt;
+      for (std::size_t i = 0; i < ports; ++i) {
+        const std::uint64_t tx = port_word(i, kTxBytes);
+        const std::uint64_t sent = tx - last[i];
+        last[i] = tx;
+        const double capacity = static_cast<double>(switch_ports_[i]->rate_bps()) / 8.0 * dt;
         const double u = capacity > 0 ? static_cast<double>(sent) / capacity : 0.0;
         sum += u;
         *max_util = std::max(*max_util, u);
       }
-      last_time = now;
-      return ports->empty() ? 0.0 : sum / static_cast<double>(ports->size());
+      last_time = t;
+      return ports == 0 ? 0.0 : sum / static_cast<double>(ports);
     });
     add_column("link_utilization_max", [max_util] { return *max_util; });
   } else if (metric == "pfc_paused") {
-    add_column("pfc_paused_ports", [ports] {
+    add_column("pfc_paused_ports", [this, ports] {
       double n = 0;
-      for (const auto* p : *ports)
-        n += any_paused(*p) ? 1 : 0;
+      for (std::size_t i = 0; i < ports; ++i)
+        n += port_word(i, kPaused) != 0 ? 1 : 0;
       return n;
     });
   } else if (metric == "pfc_pause_frames") {
-    auto* fabric = &fabric_;
-    add_column("pfc_pause_frames",
-               [fabric] { return static_cast<double>(fabric->counters().pfc_pause_frames); });
-    add_column("pfc_resume_frames",
-               [fabric] { return static_cast<double>(fabric->counters().pfc_resume_frames); });
+    add_column("pfc_pause_frames", [this] { return static_cast<double>(counter(kPauseFrames)); });
+    add_column("pfc_resume_frames", [this] { return static_cast<double>(counter(kResumeFrames)); });
   } else if (metric == "ecn_marks") {
-    auto* fabric = &fabric_;
-    add_column("ecn_marks", [fabric] { return static_cast<double>(fabric->counters().ecn_marks); });
-    add_column("cnps", [fabric] { return static_cast<double>(fabric->counters().cnps); });
+    add_column("ecn_marks", [this] { return static_cast<double>(counter(kEcnMarks)); });
+    add_column("cnps", [this] { return static_cast<double>(counter(kCnps)); });
   } else if (metric == "drops") {
-    auto* fabric = &fabric_;
-    add_column("drops", [fabric] { return static_cast<double>(fabric->counters().drops); });
+    add_column("drops", [this] { return static_cast<double>(counter(kDrops)); });
   } else if (metric == "qp_rate") {
-    auto* fabric = &fabric_;
-    add_column("qp_rate_mean_bps", [this, fabric] {
+    read_qps_ = true;
+    add_column("qp_rate_mean_bps", [this] {
       double sum = 0;
       std::uint64_t qps = 0;
-      const sim::Time t = now();
-      for (std::uint32_t e = 0; e < fabric->nic_count(); ++e) {
-        auto& nic = fabric->nic(e);
-        for (std::uint32_t q = 0; q < nic.qp_count(); ++q) {
-          if (!qp_open(e, q, t)) continue;
-          sum += static_cast<double>(nic.qp_rate_bps(q));
-          ++qps;
-        }
+      for (std::size_t q = 0; q < qp_base_.back(); ++q) {
+        if ((qp_word(q, kQpFlags) & 1U) == 0) continue;
+        sum += static_cast<double>(qp_word(q, kQpRate));
+        ++qps;
       }
       return qps == 0 ? 0.0 : sum / static_cast<double>(qps);
     });
@@ -228,8 +224,47 @@ void TimeSeriesRecorder::on_event(std::uint64_t /*arg*/) {
   if (simulator().pending() > 0) schedule_self_in(interval_, 0);
 }
 
+void TimeSeriesRecorder::take_snapshot(sim::Time t) {
+  qp_base_.assign(1, 0);
+  if (read_qps_) {
+    for (std::uint32_t e = 0; e < fabric_.nic_count(); ++e)
+      qp_base_.push_back(qp_base_.back() + fabric_.nic(e).qp_count());
+  }
+  qp_words_at_ = kCounterWords + switch_ports_.size() * kPortWords;
+  snapshot_.assign(qp_words_at_ + qp_base_.back() * kQpWords, 0);
+  // A process reads only what it runs; the components of the others never ran here (zeros).
+  const models::FabricCounters c = fabric_.counters();
+  snapshot_[kPauseFrames] = c.pfc_pause_frames;
+  snapshot_[kResumeFrames] = c.pfc_resume_frames;
+  snapshot_[kEcnMarks] = c.ecn_marks;
+  snapshot_[kCnps] = c.cnps;
+  snapshot_[kDrops] = c.drops;
+  for (std::size_t i = 0; i < switch_ports_.size(); ++i) {
+    if (!fabric_.runs_partition(fabric_.switch_partition(switch_port_switch_[i]))) continue;
+    const models::Port& p = *switch_ports_[i];
+    std::uint64_t* words = &snapshot_[kCounterWords + i * kPortWords];
+    words[kQueueBytes] = p.queue_bytes();
+    words[kTxBytes] = p.tx_bytes();
+    words[kPauseFramesReceived] = p.pause_frames_received();
+    words[kPaused] = any_paused(p) ? 1 : 0;
+  }
+  for (std::uint32_t e = 0; e + 1 < qp_base_.size(); ++e) {
+    auto& nic = fabric_.nic(e);
+    if (nic.keeps_qp_numbers_only()) continue;
+    for (std::uint32_t q = 0; q < nic.qp_count(); ++q) {
+      if (!qp_open(e, q, t)) continue;
+      std::uint64_t* words = &snapshot_[qp_words_at_ + (qp_base_[e] + q) * kQpWords];
+      words[kQpFlags] = 1U | (nic.qp(q).has_data() ? 2U : 0U);
+      words[kQpRate] = nic.qp_rate_bps(q);
+      words[kQpPeer] = nic.qp(q).peer;
+    }
+  }
+  if (exchange_ != nullptr) exchange_->sum(snapshot_);
+}
+
 void TimeSeriesRecorder::sample() {
   const sim::Time t = now();
+  take_snapshot(t);
   times_.push_back(t);
   for (const auto& probe : probes_)
     values_.push_back(probe());
@@ -241,18 +276,20 @@ void TimeSeriesRecorder::sample() {
           port_rows_.size(), sim::format_time(t)));
     } else {
       for (std::uint32_t i = 0; i < ports_.size(); ++i) {
-        const auto& p = *ports_[i].port;
-        port_rows_.push_back({t.picoseconds(), p.queue_bytes(), p.tx_bytes(),
-                              static_cast<std::uint32_t>(p.pause_frames_received()), i,
-                              any_paused(p)});
+        const std::uint32_t slot = ports_[i].slot;
+        port_rows_.push_back({t.picoseconds(), port_word(slot, kQueueBytes),
+                              port_word(slot, kTxBytes),
+                              static_cast<std::uint32_t>(port_word(slot, kPauseFramesReceived)), i,
+                              port_word(slot, kPaused) != 0});
       }
     }
   }
   if (record_qps_ && !qps_capped_) {
-    for (std::uint32_t e = 0; e < fabric_.nic_count() && !qps_capped_; ++e) {
-      auto& nic = fabric_.nic(e);
-      for (std::uint32_t q = 0; q < nic.qp_count(); ++q) {
-        if (!qp_open(e, q, t)) continue;
+    for (std::uint32_t e = 0; e + 1 < qp_base_.size() && !qps_capped_; ++e) {
+      for (std::uint32_t q = 0; q < qp_base_[e + 1] - qp_base_[e]; ++q) {
+        const std::size_t at = qp_base_[e] + q;
+        const std::uint64_t flags = qp_word(at, kQpFlags);
+        if ((flags & 1U) == 0) continue;
         if (qp_rows_.size() >= kMaxRows) {
           qps_capped_ = true;
           warnings_.push_back(
@@ -260,8 +297,8 @@ void TimeSeriesRecorder::sample() {
                           qp_rows_.size(), sim::format_time(t)));
           break;
         }
-        const auto& qp = nic.qp(q);
-        qp_rows_.push_back({t.picoseconds(), nic.qp_rate_bps(q), e, q, qp.peer, qp.has_data()});
+        qp_rows_.push_back({t.picoseconds(), qp_word(at, kQpRate), e, q,
+                            static_cast<std::uint32_t>(qp_word(at, kQpPeer)), (flags & 2U) != 0});
       }
     }
   }

@@ -40,6 +40,10 @@ class TimeSeriesRecorder final : public sim::Component, public sim::GlobalEvent 
   // Collectives connect every queue pair before the run: a QP counts once it has sent or
   // received a packet of data (whatever the number of threads).
   void count_qps_from_first_use() { from_first_use_ = true; }
+  // Distributed runs (every process records, at the same instants): each sample reads the
+  // ports and QPs this process runs and adds the other processes' parts through `exchange`
+  // (a collective call per sample), so every process holds the whole samples. Not owned.
+  void set_exchange(sim::Exchange* exchange) { exchange_ = exchange; }
   sim::Time next_at() const override { return next_at_; }
   std::uint64_t next_tie() const override { return next_tie_; }
   void fire(std::size_t pending) override;
@@ -66,7 +70,7 @@ class TimeSeriesRecorder final : public sim::Component, public sim::GlobalEvent 
 
  private:
   struct SelectedPort {
-    const models::Port* port;
+    std::uint32_t slot;  // index into switch_ports_
     std::uint64_t rate_bps;
     std::uint32_t switch_index;
     std::uint16_t port_index;
@@ -92,6 +96,25 @@ class TimeSeriesRecorder final : public sim::Component, public sim::GlobalEvent 
   void add_metric(const std::string& metric);
   void add_column(std::string name, std::function<double()> probe);
   void sample();
+  // Reads what this process runs of the fabric into snapshot_ (zeros elsewhere) and, in a
+  // distributed run, adds the other processes' parts. Every column and row is computed from
+  // it, in one order whatever the partitioning, so doubles come out bit for bit the same.
+  void take_snapshot(sim::Time t);
+  // snapshot_ layout: kCounterWords counters, kPortWords per switch port, then (when QPs are
+  // read) kQpWords per QP, NIC by NIC (qp_base_).
+  enum Counter : std::size_t { kPauseFrames, kResumeFrames, kEcnMarks, kCnps, kDrops };
+  static constexpr std::size_t kCounterWords = 5;
+  enum PortWord : std::size_t { kQueueBytes, kTxBytes, kPauseFramesReceived, kPaused };
+  static constexpr std::size_t kPortWords = 4;
+  enum QpWord : std::size_t { kQpFlags, kQpRate, kQpPeer };  // flags: 1 open, 2 has data
+  static constexpr std::size_t kQpWords = 3;
+  std::uint64_t counter(Counter c) const { return snapshot_[c]; }
+  std::uint64_t port_word(std::size_t slot, PortWord w) const {
+    return snapshot_[kCounterWords + slot * kPortWords + w];
+  }
+  std::uint64_t qp_word(std::size_t qp, QpWord w) const {
+    return snapshot_[qp_words_at_ + qp * kQpWords + w];
+  }
   bool qp_open(std::uint32_t nic, std::uint32_t qp, sim::Time t) const {
     if (from_first_use_) {
       const models::QueuePair& q = fabric_.nic(nic).qp(qp);
@@ -109,6 +132,12 @@ class TimeSeriesRecorder final : public sim::Component, public sim::GlobalEvent 
   std::vector<std::vector<sim::Time>> qp_open_;
   bool from_first_use_ = false;
   std::vector<const models::Port*> switch_ports_;  // every switch port, for fabric-wide metrics
+  std::vector<std::uint32_t> switch_port_switch_;  // the switch of each
+  sim::Exchange* exchange_ = nullptr;
+  bool read_qps_ = false;  // QP state is needed (qp rows or the qp_rate metric)
+  std::vector<std::uint64_t> snapshot_;
+  std::size_t qp_words_at_ = 0;
+  std::vector<std::size_t> qp_base_;  // per NIC: its first QP in the snapshot (+ a last entry)
   std::vector<std::string> names_;
   std::vector<std::function<double()>> probes_;  // one call per column per sample
   std::vector<double> values_;                   // samples x columns, row-major

@@ -332,8 +332,10 @@ ParallelEngine::Result ParallelEngine::run_distributed(Time stop_at, Exchange& e
     throw std::logic_error("distributed run: the engine was built without a component registry");
   }
   std::vector<std::vector<std::byte>> to(n);
+  // The global event and the control plane are replicated: every process knows their times.
   auto global_next = [&] {
-    const Time next = Time::ps(exchange.min(me.next_time().picoseconds()));
+    Time next = Time::ps(exchange.min(me.next_time().picoseconds()));
+    if (global_ != nullptr) next = std::min(next, global_->next_at());
     return control_ == nullptr ? next : std::min(next, control_->next_at());
   };
   const Time length = window_length();
@@ -341,14 +343,31 @@ ParallelEngine::Result ParallelEngine::run_distributed(Time stop_at, Exchange& e
   std::uint64_t windows = 0;
   bool ended_by_done = false;
   Time done_at;
+  std::uint64_t global_events = 0;
   while (start != Time::max() && start <= stop_at) {
+    // As run(): every event ordered at or before (upto, upto_tie) runs in this window.
     const Time end = (length >= Time::max() - start) ? Time::max() : start + length;
-    const Time window_end = stop_at == Time::max() ? end : std::min(end, stop_at + Time::ps(1));
+    Time upto = end == Time::max() ? end : end - Time::ps(1);
+    std::uint64_t upto_tie = ~0ULL;
+    if (stop_at < upto) upto = stop_at;
+    bool global_window = false;
+    if (global_ != nullptr) {
+      const Time g = global_->next_at();
+      const std::uint64_t before = global_->next_tie() - 1;
+      if (g != Time::max() && g <= stop_at && (g < upto || (g == upto && before < upto_tie))) {
+        upto = g;
+        upto_tie = before;
+        global_window = true;
+      }
+    }
+    const Time window_end = upto == Time::max() ? upto : upto + Time::ps(1);
     if (control_ != nullptr) {
       // As controlled_window(), every process keeping a copy of the control plane: the reports
       // are shared before it settles.
       bool reached = false;
-      if (control_->busy(p)) reached = me.run_before(window_end) != StopReason::kStopRequested;
+      if (control_->busy(p)) {
+        reached = me.run_through(upto, upto_tie) != StopReason::kStopRequested;
+      }
       const std::vector<std::uint64_t> words = control_->reports_of(p);
       std::vector<std::byte> bytes(words.size() * sizeof(std::uint64_t));
       std::memcpy(bytes.data(), words.data(), bytes.size());
@@ -359,8 +378,7 @@ ParallelEngine::Result ParallelEngine::run_distributed(Time stop_at, Exchange& e
         std::memcpy(theirs.data(), from[q].data(), theirs.size() * sizeof(std::uint64_t));
         control_->add_reports(q, theirs);
       }
-      const Time upto = window_end == Time::max() ? window_end : window_end - Time::ps(1);
-      if (control_->settle(upto, ~0ULL)) {
+      if (control_->settle(upto, upto_tie)) {
         const EventId last = control_->end();
         while (me.run_through(last.at, last.tie) == StopReason::kStopRequested) {
         }
@@ -368,7 +386,7 @@ ParallelEngine::Result ParallelEngine::run_distributed(Time stop_at, Exchange& e
         done_at = last.at;
         break;
       }
-      if (!reached && me.run_before(window_end) == StopReason::kStopRequested) {
+      if (!reached && me.run_through(upto, upto_tie) == StopReason::kStopRequested) {
         throw std::logic_error(fmt::format(
             "distributed run: partition {} reported work finished at {} ps that was not in "
             "flight",
@@ -376,7 +394,7 @@ ParallelEngine::Result ParallelEngine::run_distributed(Time stop_at, Exchange& e
       }
     } else {
       if (!done_[p]) {
-        while (me.run_before(window_end) == StopReason::kStopRequested) {
+        while (me.run_through(upto, upto_tie) == StopReason::kStopRequested) {
           if (stop_on_done_) {
             done_[p] = 1;
             done_time_[p] = me.now();
@@ -414,7 +432,7 @@ ParallelEngine::Result ParallelEngine::run_distributed(Time stop_at, Exchange& e
       // Partitions already complete run the window now (see run()); the states above were
       // taken before this, so none of them ran past a last completion found in step 1.
       if (any_done && stop_on_done_ && done_[p] != 0) {
-        while (me.run_before(window_end) == StopReason::kStopRequested) {
+        while (me.run_through(upto, upto_tie) == StopReason::kStopRequested) {
         }
       }
     }
@@ -453,6 +471,17 @@ ParallelEngine::Result ParallelEngine::run_distributed(Time stop_at, Exchange& e
       }
     }
     ++windows;
+    if (global_window) {
+      // Every process has run what is ordered before the global event; each runs it on its
+      // copy of the model (a time-series sample merges the partitions' parts through
+      // `exchange`), with the pending events of all partitions.
+      for (auto& part : parts_)
+        part->sim.advance_to(upto);
+      std::vector<std::uint64_t> pending{me.pending()};
+      exchange.sum(pending);
+      global_->fire(pending[0] + (control_ != nullptr ? control_->pending() : 0));
+      ++global_events;
+    }
     start = global_next();
   }
   Result r;
@@ -461,7 +490,7 @@ ParallelEngine::Result ParallelEngine::run_distributed(Time stop_at, Exchange& e
   std::vector<std::uint64_t> events{me.events_processed()};
   exchange.sum(events);
   // Every process ran the same control plane actions: counted once.
-  r.events = events[0] + (control_ != nullptr ? control_->events() : 0);
+  r.events = events[0] + global_events + (control_ != nullptr ? control_->events() : 0);
   if (ended_by_done) {
     r.end = done_at;
   } else if (stop_at != Time::max()) {

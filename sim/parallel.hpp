@@ -132,7 +132,9 @@ class ParallelEngine {
   // Before another run() that stops on completion (the next iteration of a workload): no
   // partition is done.
   void reset_done() { std::fill(done_.begin(), done_.end(), std::uint8_t{0}); }
-  // At most one; run() only (counted in Result::events as one event per firing).
+  // At most one (counted in Result::events as one event per firing). In run_distributed()
+  // every process fires its own copy at the same instants, each after running its partition's
+  // events ordered before it.
   void set_global_event(GlobalEvent* event) { global_ = event; }
   // Completion decided by a control plane instead of stop_when_all_done; windows are then no
   // longer than its latency.

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Distributed runs: `mpirun -np 2 fabricsim run X` writes the same results.json as a
-single-process run (measured fields aside), for traffic, for a collective (also its per-op
-trace.json) and for a training step. Skipped (exit 77) when mpirun is not installed or
+single-process run (measured fields aside), and the same trace.json and time-series CSV files,
+for traffic, for a collective and for a training step. Skipped (exit 77) when mpirun is not installed or
 fabricsim was built without MPI; then it checks instead that a process started as one of two
 MPI ranks stops with a message saying so.
 
@@ -15,10 +15,14 @@ import tempfile
 
 MEASURED = {"wall_seconds", "setup_seconds", "run_seconds", "events_per_second",
             "packet_hops_per_second", "peak_rss_bytes"}
+# Every time-series metric, per-port and per-QP rows: each sample merges both ranks' parts.
+TIME_SERIES = ["--set", "outputs.timeseries.interval=5us", "--set", "outputs.timeseries.qps=true",
+               "--set", 'outputs.timeseries.metrics=["queue_bytes", "link_utilization", '
+               '"pfc_paused", "pfc_pause_frames", "ecn_marks", "drops", "qp_rate"]']
 # A small fabric (fat_tree_128: 128 hosts, pods split over the two ranks), DCQCN, PFC.
 SCENARIO = ["configs/scenarios/perm_1024_dcqcn.json",
             "--set", "topology=../topologies/fat_tree_128.json",
-            "--set", "workload.flow_size=512KB"]
+            "--set", "workload.flow_size=512KB"] + TIME_SERIES
 # Rail groups of 4 nodes (radix-8 leaves, 3 tiers): 16 nodes split over both ranks (with the
 # examples' own radix, one rail group would hold all 16 and the second rank no GPU).
 SPLIT_16_NODES = ["--set", "topology.tiers=3", "--set", "topology.radix=8"]
@@ -30,9 +34,12 @@ COLLECTIVE = ["configs/scenarios/allreduce_ring_1024.json"] + SPLIT_16_NODES + [
 # A collective's per-op trace (its first 64 ranks) gathered from both ranks: 64 GPUs, 32 each.
 TRACED_COLLECTIVE = ["configs/scenarios/allreduce_ring_1024.json"] + SPLIT_16_NODES + [
                      "--set", "topology.nodes=8", "--set", "workload.size=1MiB",
-                     "--set", "outputs.trace=true"]
+                     "--set", "outputs.trace=true"] + TIME_SERIES
 # A training step whose phases overlap: training_step_128 (128 GPUs over both ranks' halves).
 TRAINING_STEP = ["configs/scenarios/training_step_128.json"] + SPLIT_16_NODES
+
+
+OUTPUTS = ["trace.json", "timeseries.csv", "timeseries_ports.csv", "timeseries_qps.csv"]
 
 
 def results(path):
@@ -83,21 +90,26 @@ def compare(binary, source, mpirun, env, scenario):
                 if a.get(key) != b.get(key):
                     print(f"{key}: single {a.get(key)} mpi {b.get(key)}")
             return 1
-        traced = os.path.exists(os.path.join(single, "trace.json"))
-        if traced:
+        files = [name for name in OUTPUTS if os.path.exists(os.path.join(single, name))]
+        for name in files:
+            with open(os.path.join(single, name)) as f:
+                expected = f.read()
+            with open(os.path.join(distributed, name)) as f:
+                if f.read() != expected:
+                    print(f"{scenario[0]}: {name} differs under mpirun")
+                    return 1
+        if scenario is TRACED_COLLECTIVE:  # ranks of both processes are in its trace
             with open(os.path.join(single, "trace.json")) as f:
                 trace = f.read()
-            with open(os.path.join(distributed, "trace.json")) as f:
-                if f.read() != trace:
-                    print(f"{scenario[0]}: trace.json differs under mpirun")
-                    return 1
-            if scenario is TRACED_COLLECTIVE:  # ranks of both processes are in it
-                assert '"rank 0 (GPU 0)"' in trace and '"rank 63 (GPU 63)"' in trace
+            assert '"rank 0 (GPU 0)"' in trace and '"rank 63 (GPU 63)"' in trace
+            assert len(files) == 4, files
+        if scenario is SCENARIO:
+            assert len(files) == 3, files
         assert a["completed"] and a["fabric"]["packet_hops"] > 0
         assert a["flows"]["completed"] == a["flows"]["count"]
         print(f"{scenario[0]}: mpirun -np 2: results.json identical ({a['events']} events, "
               f"{a['fabric']['packet_hops']} packet-hops, {len(a['collectives'])} collective "
-              f"result(s){', trace.json identical' if traced else ''})")
+              f"result(s){''.join(', ' + name for name in files)} identical)")
     return 0
 
 
