@@ -343,7 +343,6 @@ ParallelEngine::Result ParallelEngine::run_distributed(Time stop_at, Exchange& e
   std::uint64_t windows = 0;
   bool ended_by_done = false;
   Time done_at;
-  std::uint64_t global_events = 0;
   while (start != Time::max() && start <= stop_at) {
     // As run(): every event ordered at or before (upto, upto_tie) runs in this window.
     const Time end = (length >= Time::max() - start) ? Time::max() : start + length;
@@ -480,7 +479,7 @@ ParallelEngine::Result ParallelEngine::run_distributed(Time stop_at, Exchange& e
       std::vector<std::uint64_t> pending{me.pending()};
       exchange.sum(pending);
       global_->fire(pending[0] + (control_ != nullptr ? control_->pending() : 0));
-      ++global_events;
+      ++global_events_;
     }
     start = global_next();
   }
@@ -490,7 +489,7 @@ ParallelEngine::Result ParallelEngine::run_distributed(Time stop_at, Exchange& e
   std::vector<std::uint64_t> events{me.events_processed()};
   exchange.sum(events);
   // Every process ran the same control plane actions: counted once.
-  r.events = events[0] + global_events + (control_ != nullptr ? control_->events() : 0);
+  r.events = events[0] + global_events_ + (control_ != nullptr ? control_->events() : 0);
   if (ended_by_done) {
     r.end = done_at;
   } else if (stop_at != Time::max()) {

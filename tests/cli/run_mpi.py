@@ -27,10 +27,11 @@ SCENARIO = ["configs/scenarios/perm_1024_dcqcn.json",
 # examples' own radix, one rail group would hold all 16 and the second rank no GPU).
 SPLIT_16_NODES = ["--set", "topology.tiers=3", "--set", "topology.radix=8"]
 # A collective over both ranks' halves: 128 GPUs of the rail-optimized example, 2 iterations
-# of the hierarchical tree (NVLink inside each node, trees per rail across nodes).
+# (2 engine runs) of the hierarchical tree (NVLink inside each node, trees per rail across
+# nodes).
 COLLECTIVE = ["configs/scenarios/allreduce_ring_1024.json"] + SPLIT_16_NODES + [
               "--set", "topology.nodes=16", "--set", "workload.algorithm=hierarchical_tree",
-              "--set", "workload.size=4MiB", "--set", "workload.iterations=2"]
+              "--set", "workload.size=4MiB", "--set", "workload.iterations=2"] + TIME_SERIES
 # A collective's per-op trace (its first 64 ranks) gathered from both ranks: 64 GPUs, 32 each.
 TRACED_COLLECTIVE = ["configs/scenarios/allreduce_ring_1024.json"] + SPLIT_16_NODES + [
                      "--set", "topology.nodes=8", "--set", "workload.size=1MiB",
