@@ -47,6 +47,7 @@ class Results:
         self._doc = document
         self._reproducible = reproducible
         self.out_dir = out_dir  # where results.json etc. were written, or None
+        self.run_notes = []  # how the run ran (not results): e.g. threads that held no GPU
         self._series = series or {}
 
     @classmethod

@@ -5,6 +5,7 @@ import itertools
 import json
 import os
 import tempfile
+import warnings
 
 from . import _fabricsim
 from ._results import Results
@@ -94,18 +95,24 @@ class Scenario:
         `fabricsim run --out` does; without, they go to a temporary directory that is removed
         once the time series are read. `threads` > 1 runs the fabric's partitions in parallel
         (`fabricsim run --threads`): the results are the same for every thread count. None
-        takes the scenario's "threads" (1 when it has none)."""
+        takes the scenario's "threads" (1 when it has none). Notes on how the run ran (threads
+        that hold no GPU) are issued as RuntimeWarning and kept in `Results.run_notes`."""
         if threads is None:
             threads = 0
         elif isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
             raise ValueError(f"threads: expected a whole number >= 1, got {threads!r}")
         if out_dir is not None:
             out_dir = os.fspath(out_dir)
-            full, reproducible = self._engine.run(out_dir, threads)
-            return Results._from_run(json.loads(full), json.loads(reproducible), out_dir, True)
-        with tempfile.TemporaryDirectory(prefix="fabricsim-") as tmp:
-            full, reproducible = self._engine.run(tmp, threads)
-            return Results._from_run(json.loads(full), json.loads(reproducible), tmp, False)
+            full, reproducible, notes = self._engine.run(out_dir, threads)
+            results = Results._from_run(json.loads(full), json.loads(reproducible), out_dir, True)
+        else:
+            with tempfile.TemporaryDirectory(prefix="fabricsim-") as tmp:
+                full, reproducible, notes = self._engine.run(tmp, threads)
+                results = Results._from_run(json.loads(full), json.loads(reproducible), tmp, False)
+        results.run_notes = list(notes)
+        for note in notes:
+            warnings.warn(note, RuntimeWarning, stacklevel=2)
+        return results
 
     def __repr__(self):
         origin = self._path if self._path is not None else "<dict>"

@@ -48,11 +48,13 @@ struct Topology {
 struct Scenario {
   scenario::Scenario parsed;
 
-  // Runs with the GIL released; returns (results.json, its reproducible part), both as text.
+  // Runs with the GIL released; returns (results.json, its reproducible part), both as text,
+  // and the run's notes (how it ran, e.g. threads without GPUs: not part of results.json).
   // Every 100k events the interrupt hook takes the GIL and lets Python handle pending signals:
   // on Ctrl-C the run stops and the KeyboardInterrupt (or the handler's exception) is raised.
   // `threads` > 1: a parallel run (results identical to one thread); 0: the scenario's.
-  std::tuple<std::string, std::string> run(const std::string& out_dir, unsigned threads) const {
+  std::tuple<std::string, std::string, std::vector<std::string>> run(const std::string& out_dir,
+                                                                     unsigned threads) const {
     PyObject* err_type = nullptr;
     PyObject* err_value = nullptr;
     PyObject* err_trace = nullptr;
@@ -73,7 +75,8 @@ struct Scenario {
       PyErr_Restore(err_type, err_value, err_trace);
       throw py::error_already_set();
     }
-    return {scenario::to_json(results, true).dump(), scenario::to_json(results, false).dump()};
+    return {scenario::to_json(results, true).dump(), scenario::to_json(results, false).dump(),
+            results.run_notes};
   }
 };
 

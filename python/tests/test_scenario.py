@@ -116,6 +116,17 @@ def test_a_collective_runs_on_the_scenarios_threads(root):
     assert s.run(threads=1).to_dict(False) == on_two
 
 
+def test_threads_without_gpus_are_a_warning_not_a_result(root):
+    # As shipped, training_step_128's 16 nodes are one rail group: the second thread gets none.
+    s = fabricsim.Scenario(root / "configs/scenarios/training_step_128.json",
+                           [f"workload.phases.{i}.collective.size=64KiB" for i in (1, 2, 4, 5)])
+    with pytest.warns(RuntimeWarning, match="no GPU in 1 of the 2 partitions"):
+        r = s.run(threads=2)
+    assert len(r.run_notes) == 1
+    assert r.to_dict(False) == s.run(threads=1).to_dict(False)
+    assert s.run(threads=1).run_notes == []
+
+
 def test_a_training_step_runs_on_threads(root):
     # Overlapping phases on 128 GPUs: the same phases, collectives and events on 2 threads
     # (rail groups of 4 nodes, so that both threads hold GPUs).
