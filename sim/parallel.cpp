@@ -153,22 +153,10 @@ void ParallelEngine::worker(std::size_t p, Time stop_at, const std::function<boo
     }
   };
   while (start != Time::max() && start <= stop_at) {
-    // The window runs every event ordered at or before (upto, upto_tie): one lookahead, or up
-    // to stop_at, or up to just before the global event.
-    const Time end = (window_length_ >= Time::max() - start) ? Time::max() : start + window_length_;
-    Time upto = end == Time::max() ? end : end - Time::ps(1);
-    std::uint64_t upto_tie = ~0ULL;
-    if (stop_at < upto) upto = stop_at;
-    bool global_window = false;
-    if (global_ != nullptr) {
-      const Time g = global_->next_at();
-      const std::uint64_t before = global_->next_tie() - 1;
-      if (g != Time::max() && g <= stop_at && (g < upto || (g == upto && before < upto_tie))) {
-        upto = g;
-        upto_tie = before;
-        global_window = true;
-      }
-    }
+    const Window window_bounds = window_from(start, window_length_, stop_at);
+    const Time upto = window_bounds.upto;
+    const std::uint64_t upto_tie = window_bounds.upto_tie;
+    const bool global_window = window_bounds.global;
     const Time window_end = upto == Time::max() ? upto : upto + Time::ps(1);
     if (control_ != nullptr) {
       if (controlled_window(p, upto, upto_tie, guarded)) break;
@@ -261,6 +249,20 @@ void ParallelEngine::worker(std::size_t p, Time stop_at, const std::function<boo
   if (p == 0) windows_ = window;
 }
 
+ParallelEngine::Window ParallelEngine::window_from(Time start, Time length, Time stop_at) const {
+  const Time end = (length >= Time::max() - start) ? Time::max() : start + length;
+  Window w{end == Time::max() ? end : end - Time::ps(1), ~0ULL, false};
+  if (stop_at < w.upto) w.upto = stop_at;
+  if (global_ != nullptr) {
+    const Time g = global_->next_at();
+    const std::uint64_t before = global_->next_tie() - 1;
+    if (g != Time::max() && g <= stop_at && (g < w.upto || (g == w.upto && before < w.upto_tie))) {
+      w = Window{g, before, true};
+    }
+  }
+  return w;
+}
+
 Time ParallelEngine::window_length() const {
   if (control_ == nullptr) return lookahead_;
   if (control_->latency() <= Time::zero()) {
@@ -344,21 +346,10 @@ ParallelEngine::Result ParallelEngine::run_distributed(Time stop_at, Exchange& e
   bool ended_by_done = false;
   Time done_at;
   while (start != Time::max() && start <= stop_at) {
-    // As run(): every event ordered at or before (upto, upto_tie) runs in this window.
-    const Time end = (length >= Time::max() - start) ? Time::max() : start + length;
-    Time upto = end == Time::max() ? end : end - Time::ps(1);
-    std::uint64_t upto_tie = ~0ULL;
-    if (stop_at < upto) upto = stop_at;
-    bool global_window = false;
-    if (global_ != nullptr) {
-      const Time g = global_->next_at();
-      const std::uint64_t before = global_->next_tie() - 1;
-      if (g != Time::max() && g <= stop_at && (g < upto || (g == upto && before < upto_tie))) {
-        upto = g;
-        upto_tie = before;
-        global_window = true;
-      }
-    }
+    const Window window_bounds = window_from(start, length, stop_at);
+    const Time upto = window_bounds.upto;
+    const std::uint64_t upto_tie = window_bounds.upto_tie;
+    const bool global_window = window_bounds.global;
     const Time window_end = upto == Time::max() ? upto : upto + Time::ps(1);
     if (control_ != nullptr) {
       // As controlled_window(), every process keeping a copy of the control plane: the reports
