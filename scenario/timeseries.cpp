@@ -36,13 +36,13 @@ TimeSeriesRecorder::TimeSeriesRecorder(sim::Simulator& sim, models::Fabric& fabr
       interval_(outputs.timeseries_interval),
       record_qps_(outputs.qps) {
   for (std::uint32_t s = 0; s < fabric.switch_count(); ++s) {
+    first_slot_of_switch_.push_back(static_cast<std::uint32_t>(switch_ports_.size()));
     auto& sw = fabric.switch_at(s);
     for (std::uint16_t p = 0; p < sw.port_count(); ++p) {
-      if (!sw.port(p).connected()) continue;
-      switch_ports_.push_back(&sw.port(p));
-      switch_port_switch_.push_back(s);
+      if (sw.port(p).connected()) switch_ports_.push_back(&sw.port(p));
     }
   }
+  first_slot_of_switch_.push_back(static_cast<std::uint32_t>(switch_ports_.size()));
   read_qps_ = record_qps_;
   select_ports(outputs, source);
   for (const auto& metric : outputs.metrics)
@@ -54,8 +54,9 @@ void TimeSeriesRecorder::select_ports(const OutputSpec& outputs, const std::stri
   auto add_switch_port = [this](std::uint32_t s, std::uint16_t p) {
     const auto& port = fabric_.switch_at(s).port(p);
     if (!port.connected()) return;
-    const auto slot = static_cast<std::uint32_t>(
-        std::find(switch_ports_.begin(), switch_ports_.end(), &port) - switch_ports_.begin());
+    std::uint32_t slot = first_slot_of_switch_[s];  // + the connected ports before p
+    for (std::uint16_t q = 0; q < p; ++q)
+      slot += fabric_.switch_at(s).port(q).connected() ? 1U : 0U;
     ports_.push_back({slot, port.rate_bps(), s, p});
   };
   auto add_all = [&] {
@@ -239,14 +240,16 @@ void TimeSeriesRecorder::take_snapshot(sim::Time t) {
   snapshot_[kEcnMarks] = c.ecn_marks;
   snapshot_[kCnps] = c.cnps;
   snapshot_[kDrops] = c.drops;
-  for (std::size_t i = 0; i < switch_ports_.size(); ++i) {
-    if (!fabric_.runs_partition(fabric_.switch_partition(switch_port_switch_[i]))) continue;
-    const models::Port& p = *switch_ports_[i];
-    std::uint64_t* words = &snapshot_[kCounterWords + i * kPortWords];
-    words[kQueueBytes] = p.queue_bytes();
-    words[kTxBytes] = p.tx_bytes();
-    words[kPauseFramesReceived] = p.pause_frames_received();
-    words[kPaused] = any_paused(p) ? 1 : 0;
+  for (std::uint32_t s = 0; s + 1 < first_slot_of_switch_.size(); ++s) {
+    if (!fabric_.runs_partition(fabric_.switch_partition(s))) continue;
+    for (std::uint32_t i = first_slot_of_switch_[s]; i < first_slot_of_switch_[s + 1]; ++i) {
+      const models::Port& p = *switch_ports_[i];
+      std::uint64_t* words = &snapshot_[kCounterWords + i * kPortWords];
+      words[kQueueBytes] = p.queue_bytes();
+      words[kTxBytes] = p.tx_bytes();
+      words[kPauseFramesReceived] = p.pause_frames_received();
+      words[kPaused] = any_paused(p) ? 1 : 0;
+    }
   }
   for (std::uint32_t e = 0; e + 1 < qp_base_.size(); ++e) {
     auto& nic = fabric_.nic(e);

@@ -131,8 +131,8 @@ class TimeSeriesRecorder final : public sim::Component, public sim::GlobalEvent 
   std::uint64_t next_tie_ = 0;
   std::vector<std::vector<sim::Time>> qp_open_;
   bool from_first_use_ = false;
-  std::vector<const models::Port*> switch_ports_;  // every switch port, for fabric-wide metrics
-  std::vector<std::uint32_t> switch_port_switch_;  // the switch of each
+  std::vector<const models::Port*> switch_ports_;    // every switch port, for fabric-wide metrics
+  std::vector<std::uint32_t> first_slot_of_switch_;  // per switch (+ an end): its first port
   sim::Exchange* exchange_ = nullptr;
   bool read_qps_ = false;  // QP state is needed (qp rows or the qp_rate metric)
   std::vector<std::uint64_t> snapshot_;

@@ -153,11 +153,7 @@ void ParallelEngine::worker(std::size_t p, Time stop_at, const std::function<boo
     }
   };
   while (start != Time::max() && start <= stop_at) {
-    const Window window_bounds = window_from(start, window_length_, stop_at);
-    const Time upto = window_bounds.upto;
-    const std::uint64_t upto_tie = window_bounds.upto_tie;
-    const bool global_window = window_bounds.global;
-    const Time window_end = upto == Time::max() ? upto : upto + Time::ps(1);
+    const auto [upto, upto_tie, window_end, global_window] = window_from(start, stop_at);
     if (control_ != nullptr) {
       if (controlled_window(p, upto, upto_tie, guarded)) break;
     } else {
@@ -249,17 +245,20 @@ void ParallelEngine::worker(std::size_t p, Time stop_at, const std::function<boo
   if (p == 0) windows_ = window;
 }
 
-ParallelEngine::Window ParallelEngine::window_from(Time start, Time length, Time stop_at) const {
-  const Time end = (length >= Time::max() - start) ? Time::max() : start + length;
-  Window w{end == Time::max() ? end : end - Time::ps(1), ~0ULL, false};
+ParallelEngine::Window ParallelEngine::window_from(Time start, Time stop_at) const {
+  const Time end = (window_length_ >= Time::max() - start) ? Time::max() : start + window_length_;
+  Window w{end == Time::max() ? end : end - Time::ps(1), ~0ULL, Time::max(), false};
   if (stop_at < w.upto) w.upto = stop_at;
   if (global_ != nullptr) {
     const Time g = global_->next_at();
     const std::uint64_t before = global_->next_tie() - 1;
     if (g != Time::max() && g <= stop_at && (g < w.upto || (g == w.upto && before < w.upto_tie))) {
-      w = Window{g, before, true};
+      w.upto = g;
+      w.upto_tie = before;
+      w.global = true;
     }
   }
+  w.end = w.upto == Time::max() ? w.upto : w.upto + Time::ps(1);
   return w;
 }
 
@@ -340,17 +339,13 @@ ParallelEngine::Result ParallelEngine::run_distributed(Time stop_at, Exchange& e
     if (global_ != nullptr) next = std::min(next, global_->next_at());
     return control_ == nullptr ? next : std::min(next, control_->next_at());
   };
-  const Time length = window_length();
+  window_length_ = window_length();
   Time start = global_next();
   std::uint64_t windows = 0;
   bool ended_by_done = false;
   Time done_at;
   while (start != Time::max() && start <= stop_at) {
-    const Window window_bounds = window_from(start, length, stop_at);
-    const Time upto = window_bounds.upto;
-    const std::uint64_t upto_tie = window_bounds.upto_tie;
-    const bool global_window = window_bounds.global;
-    const Time window_end = upto == Time::max() ? upto : upto + Time::ps(1);
+    const auto [upto, upto_tie, window_end, global_window] = window_from(start, stop_at);
     if (control_ != nullptr) {
       // As controlled_window(), every process keeping a copy of the control plane: the reports
       // are shared before it settles.

@@ -162,14 +162,16 @@ class ParallelEngine {
   void worker(std::size_t p, Time stop_at, const std::function<bool()>* interrupt);
   // The lookahead, or the control plane's latency when shorter.
   Time window_length() const;
-  // The window from `start`: every event ordered at or before (upto, upto_tie) runs in it:
-  // `length` long, or up to stop_at, or up to just before the global event (`global`).
+  // The window from `start`: every event ordered at or before (upto, upto_tie) runs in it
+  // (all before `end`): window_length_ long, or up to stop_at, or up to just before the global
+  // event (`global`).
   struct Window {
     Time upto;
     std::uint64_t upto_tie;
+    Time end;
     bool global;
   };
-  Window window_from(Time start, Time length, Time stop_at) const;
+  Window window_from(Time start, Time stop_at) const;
   // Partition p's part of a window of a run with a control plane; true: the run is over.
   // `guarded` runs a step unless the run failed (see worker()).
   template <class Guarded>
