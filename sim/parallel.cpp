@@ -153,15 +153,15 @@ void ParallelEngine::worker(std::size_t p, Time stop_at, const std::function<boo
     }
   };
   while (start != Time::max() && start <= stop_at) {
-    const auto [upto, upto_tie, window_end, global_window] = window_from(start, stop_at);
+    const Window bounds = window_from(start, stop_at);
     if (control_ != nullptr) {
-      if (controlled_window(p, upto, upto_tie, guarded)) break;
+      if (controlled_window(p, bounds.upto, bounds.upto_tie, guarded)) break;
     } else {
       // Step 1: partitions whose workload part is not complete run the window (or up to the
       // event that completes it).
       guarded([&] {
         if (done_[p]) return;
-        while (me.sim.run_through(upto, upto_tie) == StopReason::kStopRequested) {
+        while (me.sim.run_through(bounds.upto, bounds.upto_tie) == StopReason::kStopRequested) {
           if (stop_on_done_) {
             done_[p] = 1;
             done_time_[p] = me.sim.now();
@@ -204,7 +204,7 @@ void ParallelEngine::worker(std::size_t p, Time stop_at, const std::function<boo
         // them ran past a last completion that step 1 might have found.
         guarded([&] {
           if (!done_[p]) return;
-          while (me.sim.run_through(upto, upto_tie) == StopReason::kStopRequested) {
+          while (me.sim.run_through(bounds.upto, bounds.upto_tie) == StopReason::kStopRequested) {
           }
         });
         barrier.arrive_and_wait();
@@ -212,7 +212,7 @@ void ParallelEngine::worker(std::size_t p, Time stop_at, const std::function<boo
       }
     }
     guarded([&] {
-      drain(p, window_end);
+      drain(p, bounds.end);
       next_[p] = me.sim.next_time();
     });
     ++window;
@@ -223,14 +223,14 @@ void ParallelEngine::worker(std::size_t p, Time stop_at, const std::function<boo
     }
     barrier.arrive_and_wait();
     if (halt_) break;
-    if (global_window) {
+    if (bounds.global) {
       // Every partition has run what is ordered before the global event and holds what comes
       // after it: one thread runs it on the whole model, the others wait.
       if (p == 0) {
         guarded([&] {
           std::size_t pending = control_ != nullptr ? control_->pending() : 0;
           for (const auto& part : parts_) {
-            part->sim.advance_to(upto);
+            part->sim.advance_to(bounds.upto);
             pending += part->sim.pending();
           }
           global_->fire(pending);
@@ -345,13 +345,13 @@ ParallelEngine::Result ParallelEngine::run_distributed(Time stop_at, Exchange& e
   bool ended_by_done = false;
   Time done_at;
   while (start != Time::max() && start <= stop_at) {
-    const auto [upto, upto_tie, window_end, global_window] = window_from(start, stop_at);
+    const Window bounds = window_from(start, stop_at);
     if (control_ != nullptr) {
       // As controlled_window(), every process keeping a copy of the control plane: the reports
       // are shared before it settles.
       bool reached = false;
       if (control_->busy(p)) {
-        reached = me.run_through(upto, upto_tie) != StopReason::kStopRequested;
+        reached = me.run_through(bounds.upto, bounds.upto_tie) != StopReason::kStopRequested;
       }
       const std::vector<std::uint64_t> words = control_->reports_of(p);
       std::vector<std::byte> bytes(words.size() * sizeof(std::uint64_t));
@@ -363,7 +363,7 @@ ParallelEngine::Result ParallelEngine::run_distributed(Time stop_at, Exchange& e
         std::memcpy(theirs.data(), from[q].data(), theirs.size() * sizeof(std::uint64_t));
         control_->add_reports(q, theirs);
       }
-      if (control_->settle(upto, upto_tie)) {
+      if (control_->settle(bounds.upto, bounds.upto_tie)) {
         const EventId last = control_->end();
         while (me.run_through(last.at, last.tie) == StopReason::kStopRequested) {
         }
@@ -371,7 +371,7 @@ ParallelEngine::Result ParallelEngine::run_distributed(Time stop_at, Exchange& e
         done_at = last.at;
         break;
       }
-      if (!reached && me.run_through(upto, upto_tie) == StopReason::kStopRequested) {
+      if (!reached && me.run_through(bounds.upto, bounds.upto_tie) == StopReason::kStopRequested) {
         throw std::logic_error(fmt::format(
             "distributed run: partition {} reported work finished at {} ps that was not in "
             "flight",
@@ -379,7 +379,7 @@ ParallelEngine::Result ParallelEngine::run_distributed(Time stop_at, Exchange& e
       }
     } else {
       if (!done_[p]) {
-        while (me.run_through(upto, upto_tie) == StopReason::kStopRequested) {
+        while (me.run_through(bounds.upto, bounds.upto_tie) == StopReason::kStopRequested) {
           if (stop_on_done_) {
             done_[p] = 1;
             done_time_[p] = me.now();
@@ -417,7 +417,7 @@ ParallelEngine::Result ParallelEngine::run_distributed(Time stop_at, Exchange& e
       // Partitions already complete run the window now (see run()); the states above were
       // taken before this, so none of them ran past a last completion found in step 1.
       if (any_done && stop_on_done_ && done_[p] != 0) {
-        while (me.run_through(upto, upto_tie) == StopReason::kStopRequested) {
+        while (me.run_through(bounds.upto, bounds.upto_tie) == StopReason::kStopRequested) {
         }
       }
     }
@@ -445,7 +445,7 @@ ParallelEngine::Result ParallelEngine::run_distributed(Time stop_at, Exchange& e
         WireEvent w;
         std::memcpy(&w, from[q].data() + i * sizeof(WireEvent), sizeof(WireEvent));
         const Time at = Time::ps(w.at);
-        check_due(q, p, at, window_end);
+        check_due(q, p, at, bounds.end);
         Component* target = me.component(static_cast<std::uint32_t>(w.target));
         if (target == nullptr) {
           throw std::logic_error(
@@ -456,12 +456,12 @@ ParallelEngine::Result ParallelEngine::run_distributed(Time stop_at, Exchange& e
       }
     }
     ++windows;
-    if (global_window) {
+    if (bounds.global) {
       // Every process has run what is ordered before the global event; each runs it on its
       // copy of the model (a time-series sample merges the partitions' parts through
       // `exchange`), with the pending events of all partitions.
       for (auto& part : parts_)
-        part->sim.advance_to(upto);
+        part->sim.advance_to(bounds.upto);
       std::vector<std::uint64_t> pending{me.pending()};
       exchange.sum(pending);
       global_->fire(pending[0] + (control_ != nullptr ? control_->pending() : 0));
