@@ -193,6 +193,48 @@ struct NicParams {
   }
 };
 
+// The GPU-side collective model of one GPU generation (workloads/nccl/ and the sim transport):
+// how far NCCL's kernels get below the links' line rates. The defaults are the ideal model
+// (every link at its line rate, in-switch reduction everywhere); the hardware presets
+// (configs/hardware/) set measured values, each with its source.
+enum class DefaultProtocol : std::uint8_t { kIdeal, kAuto };
+
+struct NcclParams {
+  // What a collective that names no protocol gets: the ideal model, or NCCL's protocols and
+  // tuner (the hardware presets' choice).
+  DefaultProtocol protocol = DefaultProtocol::kIdeal;
+  // Compute capability x 10 (80 A100, 90 H100/H200, 100 B200/GB200): selects NCCL's per-arch
+  // bandwidth tables (src/graph/tuning.cc) in the tuner.
+  std::uint32_t arch = 90;
+  double nvlink_efficiency = 1.0;  // a p2p copy's share of the NVLink line rate
+  bool nvls = true;                // NVLink SHARP (multimem) in the NVSwitches
+  double nvls_efficiency = 1.0;    // share of the NVLS data-path bound B n / (n + 1) reached
+  // Network throughput a GPU's proxy path (GPUDirect RDMA over PCIe) delivers, as a share of
+  // its NIC's line rate.
+  double net_efficiency = 1.0;
+  std::uint32_t max_channels = 0;  // channels of the tuner's choice (0: NCCL's per-arch rule)
+
+  template <class V>
+  void visit_params(V& v) {
+    v("protocol", protocol,
+      sim::Choices<DefaultProtocol>{{"ideal", DefaultProtocol::kIdeal},
+                                    {"auto", DefaultProtocol::kAuto}},
+      "protocol of a collective that names none: ideal (no GPU-side costs) or auto (NCCL's "
+      "protocols, algorithm and channels by its tuner)");
+    v("arch", arch, ParamUnit::kCount,
+      "compute capability x 10 (80, 90, 100): NCCL's per-arch tuning tables");
+    v("nvlink_efficiency", nvlink_efficiency, ParamUnit::kReal,
+      "share of the NVLink line rate a GPU-to-GPU copy reaches (0 < e <= 1)");
+    v("nvls", nvls, ParamUnit::kFlag, "NVLink SHARP (in-switch reduction) available");
+    v("nvls_efficiency", nvls_efficiency, ParamUnit::kReal,
+      "share of the NVLS all-reduce bound B n / (n + 1) reached (0 < e <= 1)");
+    v("net_efficiency", net_efficiency, ParamUnit::kReal,
+      "share of the NIC line rate the GPU's proxy path delivers (0 < e <= 1)");
+    v("max_channels", max_channels, ParamUnit::kCount,
+      "channels the tuner uses (0: NCCL's rule for the architecture)");
+  }
+};
+
 // The GPU endpoint (models/gpu/): its PCIe link to its NIC, and the compute figures the
 // collective transport uses (reduction throughput, per-operation launch latency).
 struct GpuParams {
@@ -203,6 +245,7 @@ struct GpuParams {
   std::uint64_t pcie_rate_bps = 0;  // 0 = none: the NIC reads and writes GPU memory at line rate
   sim::Time pcie_delay = sim::Time::ns(500);
   std::uint64_t pcie_buffer_bytes = 256 * 1024;
+  NcclParams nccl;
 
   template <class V>
   void visit_params(V& v) {
@@ -220,6 +263,7 @@ struct GpuParams {
     v("pcie_delay", pcie_delay, ParamUnit::kTime, "one-way PCIe latency (DMA) between GPU and NIC");
     v("pcie_buffer", pcie_buffer_bytes, ParamUnit::kBytes,
       "NIC buffer per direction and lane between PCIe and the network, advertised as credits");
+    v.nested("nccl", nccl, "the GPU-side collective model of this GPU generation");
   }
 };
 

@@ -22,7 +22,7 @@ class CollectiveRun::Driver final : public sim::Component {
   // scheduled, and the launch (arg 1) follows the launch latency later.
   void start_without_event(sim::Time t) {
     take_tie();
-    at(t + run_->network_->gpu().launch_latency, 1);
+    at(t + run_->launch_latency_, 1);
   }
   void on_event(std::uint64_t arg) override {
     if (partition_ != 0) simulator().discount_event();
@@ -41,7 +41,8 @@ CollectiveRun::CollectiveRun(workloads::SimNetwork& network, workloads::Schedule
       schedule_(std::move(schedule)),
       group_(network, std::move(gpus)),
       iterations_(iterations),
-      tag_space_(tag_space) {
+      tag_space_(tag_space),
+      launch_latency_(network.gpu().launch_latency) {
   // Group reduces (in-switch all-reduce) need GPUs with in-switch reduction: say so now, not
   // in the middle of the run.
   if (std::string problem = group_.group_reduce_problem(schedule_); !problem.empty()) {
@@ -109,7 +110,7 @@ void CollectiveRun::on_driver_event(Driver& driver, std::uint64_t arg) {
   const std::uint32_t p = driver.partition();
   if (arg == 0) {
     ranks_done_[p] = 0;
-    driver.at(driver.now() + network_->gpu().launch_latency, 1);
+    driver.at(driver.now() + launch_latency_, 1);
     return;
   }
   for (const std::int32_t r : ranks_of_[p]) {

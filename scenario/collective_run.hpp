@@ -58,6 +58,18 @@ class CollectiveRun final : public workloads::ExecutorObserver {
   ~CollectiveRun();
 
   void set_observer(CollectiveRunObserver* observer) { observer_ = observer; }
+  // The GPU-side model of the collective's sends (workloads/nccl/, the protocol's costs) and
+  // its base latency, paid once per iteration on top of the kernel launch. Before the run.
+  void set_gpu_model(const workloads::SendCosts& costs, sim::Time base_latency,
+                     std::string protocol, std::string nccl_algorithm) {
+    group_.set_send_costs(costs);
+    launch_latency_ = network_->gpu().launch_latency + base_latency;
+    protocol_ = std::move(protocol);
+    nccl_algorithm_ = std::move(nccl_algorithm);
+  }
+  const std::string& protocol() const { return protocol_; }  // "ideal" unless set
+  // NCCL's algorithm for this collective per its tuner (empty with the ideal protocol).
+  const std::string& nccl_algorithm() const { return nccl_algorithm_; }
   // Single-iteration runs only: partitions report their ranks done to `observer`, whose
   // control plane then calls end_iteration() (see launch_at).
   void set_partition_observer(CollectiveRunPartitionObserver* observer);
@@ -106,6 +118,9 @@ class CollectiveRun final : public workloads::ExecutorObserver {
   CollectiveRunObserver* observer_ = nullptr;
   std::uint32_t iterations_;
   std::uint16_t tag_space_;
+  sim::Time launch_latency_;  // the GPU's kernel launch + the protocol's base latency
+  std::string protocol_ = "ideal";
+  std::string nccl_algorithm_;
   CollectiveRunPartitionObserver* partition_observer_ = nullptr;
   std::vector<std::unique_ptr<Driver>> drivers_;     // per partition; [0] is the home one
   std::vector<std::vector<std::int32_t>> ranks_of_;  // per partition, ascending

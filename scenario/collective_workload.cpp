@@ -62,7 +62,8 @@ std::int32_t ranks_per_node(const topologies::TopologySpec& topology, const Coll
 
 workloads::Schedule collective_schedule(const CollectiveSpec& spec, std::int32_t nranks,
                                         const topologies::TopologySpec& topology,
-                                        const JsonLocation& at) {
+                                        const JsonLocation& at,
+                                        workloads::nccl::Protocol protocol) {
   workloads::CollectiveRequest request;
   try {
     request.op = workloads::parse_collective_op(spec.op);
@@ -81,7 +82,8 @@ workloads::Schedule collective_schedule(const CollectiveSpec& spec, std::int32_t
             request.op == workloads::CollectiveOp::kAllToAll ? " elements x ranks" : " elements"));
   }
   request.count = spec.bytes / unit;
-  request.channels = spec.channels;
+  request.channels = std::max<std::uint32_t>(1, spec.channels);
+  request.rail_rings = protocol != workloads::nccl::Protocol::kIdeal;
   request.slice_bytes = spec.slice_bytes;
   request.ranks_per_node = ranks_per_node(topology, spec, nranks);
   try {
@@ -92,8 +94,11 @@ workloads::Schedule collective_schedule(const CollectiveSpec& spec, std::int32_t
   }
 }
 
-CollectiveResult collective_result(const workloads::Schedule& schedule, std::int64_t time_ps) {
+CollectiveResult collective_result(const workloads::Schedule& schedule, std::int64_t time_ps,
+                                   const std::string& protocol) {
   CollectiveResult c;
+  c.protocol = protocol;
+  c.channels = schedule.channels;
   c.op = std::string(workloads::to_string(schedule.op));
   c.algorithm = schedule.algorithm;
   c.bytes = workloads::collective_bytes(schedule);
@@ -109,7 +114,9 @@ std::vector<CollectiveResult> collective_results(const CollectiveRun& run) {
   std::vector<CollectiveResult> out;
   for (std::size_t i = 0; i < run.iteration_ends().size(); ++i) {
     out.push_back(collective_result(
-        run.schedule(), (run.iteration_ends()[i] - run.iteration_starts()[i]).picoseconds()));
+        run.schedule(), (run.iteration_ends()[i] - run.iteration_starts()[i]).picoseconds(),
+        run.protocol()));
+    out.back().nccl_algorithm = run.nccl_algorithm();
     out.back().iteration = static_cast<std::uint32_t>(i);
   }
   return out;

@@ -10,6 +10,7 @@
 #include "scenario/results.hpp"
 #include "scenario/scenario.hpp"
 #include "workloads/algorithms/registry.hpp"
+#include "workloads/nccl/protocol.hpp"
 
 namespace fabricsim::scenario {
 
@@ -28,12 +29,17 @@ std::int32_t ranks_per_node(const topologies::TopologySpec& topology, const Coll
 // size (the larger per-rank buffer; all-to-all: the whole per-rank vector); hierarchical
 // algorithms get ranks_per_node(). Throws ConfigError (at `at`) for an unknown op/algorithm
 // pair, a size not a multiple of its unit, or a bad combination, naming the valid choices.
-workloads::Schedule collective_schedule(const CollectiveSpec& spec, std::int32_t nranks,
-                                        const topologies::TopologySpec& topology,
-                                        const topologies::JsonLocation& at);
+// With a protocol other than the ideal one, rings across nodes follow the rails as NCCL's do
+// (CollectiveRequest::rail_rings).
+workloads::Schedule collective_schedule(
+    const CollectiveSpec& spec, std::int32_t nranks, const topologies::TopologySpec& topology,
+    const topologies::JsonLocation& at,
+    workloads::nccl::Protocol protocol = workloads::nccl::Protocol::kIdeal);
 
-// A results.json entry for `schedule` finished in `time_ps` (algbw and busbw per nccl-tests).
-CollectiveResult collective_result(const workloads::Schedule& schedule, std::int64_t time_ps);
+// A results.json entry for `schedule` finished in `time_ps` (algbw and busbw per nccl-tests),
+// run with `protocol`.
+CollectiveResult collective_result(const workloads::Schedule& schedule, std::int64_t time_ps,
+                                   const std::string& protocol = "ideal");
 
 // One results.json entry per finished iteration (time, algbw and busbw per nccl-tests).
 std::vector<CollectiveResult> collective_results(const CollectiveRun& run);

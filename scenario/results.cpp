@@ -37,12 +37,15 @@ nlohmann::json to_json(const Results& r, bool include_measured) {
   for (const auto& c : r.collectives) {
     nlohmann::json entry = {{"op", c.op},
                             {"algorithm", c.algorithm},
+                            {"protocol", c.protocol},
+                            {"channels", c.channels},
                             {"bytes", c.bytes},
                             {"ranks", c.ranks},
                             {"iteration", c.iteration},
                             {"time_ps", c.time_ps},
                             {"algbw_GBps", c.algbw_GBps},
                             {"busbw_GBps", c.busbw_GBps}};
+    if (!c.nccl_algorithm.empty()) entry["nccl_algorithm"] = c.nccl_algorithm;
     if (!c.phase.empty()) {
       entry["phase"] = c.phase;
       entry["groups"] = c.groups;

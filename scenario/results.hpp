@@ -15,6 +15,9 @@ struct CollectiveResult {
   std::uint32_t groups = 1;  // training steps: groups that ran it at once
   std::string op;
   std::string algorithm;
+  std::string protocol = "ideal";  // the GPU-side model's protocol (workloads/nccl)
+  std::uint32_t channels = 1;      // schedule channels
+  std::string nccl_algorithm;      // NCCL's choice per its tuner (empty: ideal protocol)
   std::uint64_t bytes = 0;
   std::uint32_t ranks = 0;
   std::uint32_t iteration = 0;

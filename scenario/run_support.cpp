@@ -11,6 +11,7 @@
 
 #include "scenario/collective_trace.hpp"
 #include "scenario/collective_workload.hpp"
+#include "scenario/gpu_model.hpp"
 #include "scenario/traffic.hpp"
 #include "sim/stats.hpp"
 #include "topologies/config_error.hpp"
@@ -94,8 +95,9 @@ GpuWorkload make_gpu_workload(const Scenario& s, const topologies::NetworkGraph&
     return w;
   }
   auto gpus = collective_gpus(s.workload.collective, graph.endpoint_count, at);
-  auto schedule = collective_schedule(s.workload.collective, static_cast<std::int32_t>(gpus.size()),
-                                      s.topology, at);
+  const auto nranks = static_cast<std::int32_t>(gpus.size());
+  const GpuModel model = resolve_gpu_model(s.workload.collective, nranks, s.topology, at);
+  auto schedule = collective_schedule(model.spec, nranks, s.topology, at, model.protocol);
   try {
     w.collective =
         std::make_unique<CollectiveRun>(*w.network, std::move(schedule), std::move(gpus),
@@ -103,6 +105,7 @@ GpuWorkload make_gpu_workload(const Scenario& s, const topologies::NetworkGraph&
   } catch (const std::invalid_argument& e) {
     throw topologies::ConfigError(fmt::format("{}: {}", at.child("algorithm").where(), e.what()));
   }
+  apply_gpu_model(*w.collective, model, s.topology.gpu_params.nccl);
   return w;
 }
 

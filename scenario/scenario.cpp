@@ -12,8 +12,10 @@
 
 #include "models/params.hpp"
 #include "topologies/config_error.hpp"
+#include "topologies/hardware_preset.hpp"
 #include "topologies/json_file.hpp"
 #include "topologies/params_json.hpp"
+#include "workloads/nccl/protocol.hpp"
 
 namespace fabricsim::scenario {
 
@@ -130,9 +132,9 @@ std::vector<FlowSpec> parse_flows(const Json& w, const JsonLocation& at) {
 }
 
 CollectiveSpec parse_collective(const Json& w, const JsonLocation& at) {
-  topologies::check_known_keys(
-      w, at,
-      {"kind", "op", "algorithm", "size", "ranks", "channels", "slice", "iterations", "dtype"});
+  topologies::check_known_keys(w, at,
+                               {"kind", "op", "algorithm", "protocol", "size", "ranks", "channels",
+                                "slice", "iterations", "dtype"});
   CollectiveSpec c;
   if (const Json* v = find(w, "op")) c.op = topologies::read_string(*v, at.child("op"));
   if (const Json* v = find(w, "algorithm"))
@@ -153,10 +155,27 @@ CollectiveSpec parse_collective(const Json& w, const JsonLocation& at) {
       throw_config_error(at.child("ranks"), *v, "\"all\" or a list of GPU ids");
     }
   }
-  if (const Json* v = find(w, "channels")) c.channels = read_u32(*v, at.child("channels"));
-  if (c.channels == 0 || c.channels > 64)
-    throw_config_error(at.child("channels"), Json(c.channels), "1 to 64 channels");
+  if (const Json* v = find(w, "protocol")) {
+    c.protocol = topologies::read_string(*v, at.child("protocol"));
+    if (c.protocol != "default" && c.protocol != "auto") {
+      try {
+        workloads::nccl::parse_protocol(c.protocol);
+      } catch (const std::invalid_argument&) {
+        throw_config_error(at.child("protocol"), *v, "default, auto, ideal, LL, LL128 or Simple");
+      }
+    }
+  }
+  if (const Json* v = find(w, "channels")) {
+    if (v->is_string() && v->get<std::string>() == "auto") {
+      c.channels = 0;
+    } else {
+      c.channels = read_u32(*v, at.child("channels"));
+      if (c.channels == 0 || c.channels > 64)
+        throw_config_error(at.child("channels"), *v, "\"auto\" or 1 to 64 channels");
+    }
+  }
   if (const Json* v = find(w, "slice")) {
+    c.slice_given = true;
     c.slice_bytes = v->is_string() && v->get<std::string>() == "none"
                         ? 0
                         : topologies::read_bytes(*v, at.child("slice"), 1ULL << 40, false);
@@ -462,9 +481,11 @@ Scenario parse_scenario(Json doc, const std::string& source, const std::string& 
         (std::filesystem::path(base_dir) / topo->get<std::string>()).lexically_normal();
     topology_source = path.string();
     topology_doc = read_json_file(topology_source, root.child("topology"));
+    topologies::apply_hardware_preset(topology_doc, path.parent_path().string(), topology_source);
   } else if (topo->is_object()) {
     topology_doc = *topo;
     topology_source = source + " (inline topology at /topology)";
+    topologies::apply_hardware_preset(topology_doc, base_dir, source, "/topology");
   } else {
     throw_config_error(root.child("topology"), *topo, "a topology file path or an inline object");
   }
@@ -540,7 +561,8 @@ Json resolved_config(const Scenario& s) {
     w["algorithm"] = c.algorithm;
     w["size"] = topologies::exact_bytes(c.bytes);
     w["ranks"] = c.ranks.empty() ? Json("all") : Json(c.ranks);
-    w["channels"] = c.channels;
+    w["protocol"] = c.protocol;
+    w["channels"] = c.channels == 0 ? Json("auto") : Json(c.channels);
     w["slice"] = c.slice_bytes == 0 ? Json("none") : topologies::exact_bytes(c.slice_bytes);
     w["iterations"] = c.iterations;
     w["dtype"] = c.dtype;

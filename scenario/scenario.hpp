@@ -41,9 +41,14 @@ struct CollectiveSpec {
   std::string algorithm = "ring";
   std::uint64_t bytes = 0;
   std::vector<std::uint32_t> ranks;  // GPU ids; empty = all
-  std::uint32_t channels = 1;
+  // "auto": the tuner chooses (workloads/nccl); otherwise a library algorithm.
+  // Protocol: "default" (the GPU preset's, gpu.nccl.protocol), "auto", "ideal", "LL",
+  // "LL128" or "Simple".
+  std::string protocol = "default";
+  std::uint32_t channels = 0;  // 0 ("auto"): 1 with the ideal protocol, else the tuner's
   // Largest message before the algorithm pipelines in slices (NCCL-like); 0 ("none"): never.
   std::uint64_t slice_bytes = 1ULL << 20;
+  bool slice_given = false;  // else the protocol's step size (1 MiB with the ideal one)
   std::uint32_t iterations = 1;
   std::string dtype = "float32";
 };

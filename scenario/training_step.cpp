@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "scenario/collective_workload.hpp"
+#include "scenario/gpu_model.hpp"
 #include "topologies/config_error.hpp"
 
 namespace fabricsim::scenario {
@@ -76,8 +77,9 @@ TrainingStepRun::TrainingStepRun(workloads::SimNetwork& network, const TrainingS
       groups = resolve_groups(*family, gpu_count, source);
     }
     for (auto& gpus : groups) {
-      auto schedule =
-          collective_schedule(ps.collective, static_cast<std::int32_t>(gpus.size()), topology, at);
+      const auto nranks = static_cast<std::int32_t>(gpus.size());
+      const GpuModel model = resolve_gpu_model(ps.collective, nranks, topology, at);
+      auto schedule = collective_schedule(model.spec, nranks, topology, at, model.protocol);
       // Tag space = phase + 1: overlapping phases never match each other's messages, and a
       // finished run names its phase. The phase trace needs no per-op timings.
       std::unique_ptr<CollectiveRun> run;
@@ -88,6 +90,7 @@ TrainingStepRun::TrainingStepRun(workloads::SimNetwork& network, const TrainingS
         throw topologies::ConfigError(
             fmt::format("{}: {}", at.child("algorithm").where(), e.what()));
       }
+      apply_gpu_model(*run, model, topology.gpu_params.nccl);
       run->set_observer(this);
       if (control_) run->set_partition_observer(control_.get());
       phase.runs.push_back(std::move(run));
@@ -175,8 +178,9 @@ std::vector<CollectiveResult> TrainingStepRun::collective_results() const {
   std::vector<CollectiveResult> out;
   for (const Phase& phase : phases_) {
     if (phase.spec->compute || phase.runs.empty() || phase.end == sim::Time::max()) continue;
-    out.push_back(
-        collective_result(phase.runs.front()->schedule(), (phase.end - phase.start).picoseconds()));
+    out.push_back(collective_result(phase.runs.front()->schedule(),
+                                    (phase.end - phase.start).picoseconds(),
+                                    phase.runs.front()->protocol()));
     out.back().phase = phase.spec->name;
     out.back().groups = static_cast<std::uint32_t>(phase.runs.size());
   }

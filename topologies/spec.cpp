@@ -2,6 +2,7 @@
 // cross-field checks (radix large enough, counts positive) with the JSON path of each problem.
 #include "topologies/spec.hpp"
 
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -10,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "topologies/config_error.hpp"
+#include "topologies/hardware_preset.hpp"
 #include "topologies/json_file.hpp"
 #include "topologies/params_json.hpp"
 
@@ -544,7 +546,9 @@ TopologySpec parse_topology(const Json& doc, const std::string& source) {
 }
 
 TopologySpec load_topology(const std::string& path) {
-  return parse_topology(read_json_file(path), path);
+  Json doc = read_json_file(path);
+  apply_hardware_preset(doc, std::filesystem::path(path).parent_path().string(), path);
+  return parse_topology(doc, path);
 }
 
 Json topology_to_json(const TopologySpec& spec) {

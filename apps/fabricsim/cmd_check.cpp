@@ -27,7 +27,7 @@ int check_command(const std::vector<std::string>& args) {
   nlohmann::json doc = topologies::read_json_file(path);
   // A topology has "kind" at the top; a scenario has "workload".
   if (doc.is_object() && doc.contains("kind") && !doc.contains("workload")) {
-    const auto spec = topologies::parse_topology(doc, path);
+    const auto spec = topologies::load_topology(path);  // with its hardware presets
     const auto graph = topologies::build_graph(spec);
     std::cout << fmt::format("{}: ok (topology, {}: {} NICs, {} switches, {} links)\n", path,
                              topologies::kind_name(spec.kind), graph.endpoint_count,

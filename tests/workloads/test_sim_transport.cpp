@@ -450,3 +450,65 @@ TEST_CASE("on one NVLink domain nvls beats the ring by the factor the cost model
   CHECK(t_ring / t_nvls == Approx(model_ring / model_nvls).epsilon(0.05));
   CHECK(t_ring / t_nvls > 1.6);
 }
+
+// --- The GPU-side collective model's send costs (SendCosts, workloads/nccl) ------------------
+
+TEST_CASE("send costs: a protocol's factor stretches an NVLink transfer and its latency delays it",
+          "[sim_transport][nccl]") {
+  Rig rig(fat_tree_32());
+  rig.network.set_nvlink({4, 8'000'000'000'000ULL, Time::ns(150)});  // 1 TB/s per direction
+  Recorder rec(rig.simulator);
+  workloads::SendCosts costs;
+  costs.nvlink_factor = 2.0;
+  costs.nvlink_latency = Time::us(3);
+  costs.net_latency = Time::us(7);
+  rig.network.post_recv(1, 0, workloads::make_tag(0, 0), rec, 1);
+  rig.network.post_send(0, 1, 1'000'000, workloads::make_tag(0, 0), rec, 11, &costs);
+  rig.network.post_recv(4, 0, workloads::make_tag(0, 0), rec, 2);  // through the NICs
+  rig.network.post_send(0, 4, 4'096, workloads::make_tag(0, 0), rec, 12, &costs);
+  rig.network.post_recv(4, 0, workloads::make_tag(1, 0), rec, 3);  // the same, ideal
+  rig.network.post_send(0, 4, 4'096, workloads::make_tag(1, 0), rec, 13);
+  rig.simulator.run();
+  // 3 us latency, then 2 MB of link time at 1 TB/s, then the 150 ns hop.
+  CHECK(rec.at.at(1) == Time::ns(3000 + 2000 + 150));
+  // The network send started 7 us after the ideal one was posted.
+  CHECK(rec.at.at(2) - rec.at.at(3) >= Time::us(7) - Time::ns(400));
+  CHECK(rec.at.at(2) > Time::us(7));
+}
+
+TEST_CASE("fluid NVLink: all-to-all traffic gets the full per-GPU rate (no serialisation)",
+          "[sim_transport][nccl]") {
+  Rig rig(fat_tree_32());
+  rig.network.set_nvlink({8, 8'000'000'000'000ULL, Time::zero()});  // 1 TB/s per direction
+  Recorder rec(rig.simulator);
+  // Every GPU of the domain sends 1 MB to each other one, in the order direct all-to-all does.
+  std::uint64_t cookie = 0;
+  for (models::EndpointId k = 1; k < 8; ++k) {
+    for (models::EndpointId s = 0; s < 8; ++s) {
+      const models::EndpointId d = (s + k) % 8;
+      rig.network.post_recv(d, s, workloads::make_tag(0, 0), rec, ++cookie);
+      rig.network.post_send(s, d, 1'000'000, workloads::make_tag(0, 0), rec, 1000 + cookie);
+    }
+  }
+  rig.simulator.run();
+  Time last = Time::zero();
+  for (const auto& [c, t] : rec.at)
+    last = std::max(last, t);
+  // Each GPU sends and receives 7 MB at 1 TB/s: 7 us, as a non-blocking NVSwitch allows.
+  CHECK(last == Time::us(7));
+}
+
+TEST_CASE("send costs: an in-switch all-reduce moves S (n+1)/n per member, times the factor",
+          "[sim_transport][nccl][group]") {
+  Rig rig(fat_tree_32());
+  rig.network.set_nvlink({4, 8'000'000'000'000ULL, Time::zero()});  // 1 TB/s per direction
+  Recorder rec(rig.simulator);
+  const std::vector<models::EndpointId> gpus{0, 1, 2, 3};
+  for (const models::EndpointId g : gpus)
+    rig.network.post_group_reduce(g, gpus, 0, 4'000'000, workloads::make_tag(0, 0), rec, g,
+                                  2.0 * 5.0 / 4.0);
+  rig.simulator.run();
+  // 4 MB x 5/4 x 2 = 10 MB at 1 TB/s.
+  for (const models::EndpointId g : gpus)
+    CHECK(rec.at.at(g) == Time::us(10));
+}

@@ -23,6 +23,8 @@ struct InstanceSpec {
   std::uint32_t pieces = 1;  // ... of this many (channels x slices)
 
   std::int32_t n() const { return request->nranks; }
+  // The channel of this piece (pieces are channel-major: channels x slices).
+  std::uint32_t channel() const { return piece / (pieces / request->channels); }
   // The piece of a whole-vector buffer (allreduce, broadcast, ...).
   Range region() const { return split_range(request->count, pieces, piece); }
   // The piece of rank `owner`'s chunk (reduce_scatter / allgather).

@@ -21,6 +21,10 @@ struct CollectiveRequest {
   std::uint64_t slice_bytes = 0;    // largest message before pipelining in slices; 0: none
   std::int32_t ranks_per_node = 1;  // hierarchical algorithms: ranks sharing a node
   std::int32_t root = 0;            // broadcast / reduce
+  // Flat rings over several nodes of ranks_per_node ranks follow the rails, as NCCL's rings
+  // do: ring c enters and leaves every node on the same local rank (the same NIC), a
+  // different one per channel (see ring.cpp). Off: rings in rank order.
+  bool rail_rings = false;
 };
 
 // Throws std::invalid_argument for an unknown op/algorithm pair (listing the valid ones) or

@@ -194,6 +194,29 @@ std::vector<std::int32_t> all_ranks(std::int32_t n) {
   return members;
 }
 
+// The ring of this piece. With rail rings over several nodes of L ranks, channel c's ring
+// visits node k's ranks from local rank c % L upwards on even k and downwards from
+// (c + L - 1) % L on odd k, so it leaves node k and enters node k + 1 on the same local rank
+// (the same rail: no spine hop), and the channels spread the node crossings over every
+// rail. With an odd node count the wrap to node 0 crosses rails once.
+std::vector<std::int32_t> ring_members(const InstanceSpec& s) {
+  const CollectiveRequest& req = *s.request;
+  const std::int32_t local = req.ranks_per_node;
+  if (!req.rail_rings || local <= 1 || req.nranks % local != 0 || req.nranks == local)
+    return all_ranks(s.n());
+  const std::int32_t nodes = req.nranks / local;
+  const auto first = static_cast<std::int32_t>(s.channel() % static_cast<std::uint32_t>(local));
+  std::vector<std::int32_t> members;
+  members.reserve(static_cast<std::size_t>(req.nranks));
+  for (std::int32_t k = 0; k < nodes; ++k) {
+    for (std::int32_t i = 0; i < local; ++i) {
+      const std::int32_t l = k % 2 == 0 ? mod(first + i, local) : mod(first + local - 1 - i, local);
+      members.push_back(k * local + l);
+    }
+  }
+  return members;
+}
+
 }  // namespace
 
 void allreduce_ring(InstanceBuilder& b, const InstanceSpec& s) {
@@ -204,25 +227,28 @@ void allreduce_ring(InstanceBuilder& b, const InstanceSpec& s) {
     const Range c = split_range(region.count, n, j);
     chunks.push_back({c.count, in(region.offset + c.offset), out(region.offset + c.offset)});
   }
-  ring_allreduce(b, all_ranks(s.n()), chunks, {});
+  ring_allreduce(b, ring_members(s), chunks, {});
 }
 
 void reduce_scatter_ring(InstanceBuilder& b, const InstanceSpec& s) {
+  // Chunk i of the ring is owned by the rank at ring position i.
+  const std::vector<std::int32_t> members = ring_members(s);
   std::vector<RingChunk> chunks;
-  for (std::int32_t j = 0; j < s.n(); ++j) {
-    const ChunkPiece p = s.chunk_piece(j);
+  for (const std::int32_t owner : members) {
+    const ChunkPiece p = s.chunk_piece(owner);
     chunks.push_back({p.count, in(p.global), out(p.local)});
   }
-  ring_reduce_scatter(b, all_ranks(s.n()), chunks, false, {});
+  ring_reduce_scatter(b, members, chunks, false, {});
 }
 
 void allgather_ring(InstanceBuilder& b, const InstanceSpec& s) {
+  const std::vector<std::int32_t> members = ring_members(s);
   std::vector<RingChunk> chunks;
-  for (std::int32_t j = 0; j < s.n(); ++j) {
-    const ChunkPiece p = s.chunk_piece(j);
+  for (const std::int32_t owner : members) {
+    const ChunkPiece p = s.chunk_piece(owner);
     chunks.push_back({p.count, in(p.local), out(p.global)});
   }
-  ring_allgather(b, all_ranks(s.n()), chunks, {});
+  ring_allgather(b, members, chunks, {});
 }
 
 void allreduce_hierarchical(InstanceBuilder& b, const InstanceSpec& s) {

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include "workloads/schedule.hpp"
@@ -115,6 +116,10 @@ std::size_t SimNetwork::GroupKeyHash::operator()(const GroupKey& k) const noexce
 
 std::string SimNetwork::group_reduce_problem(std::span<const models::EndpointId> gpus) const {
   if (gpus.size() < 2) return "a group reduce needs at least two GPUs";
+  if (!gpu_.nccl.nvls) {
+    return "these GPUs have no NVLink SHARP (gpu.nccl.nvls is false: their NVSwitches cannot "
+           "reduce, as on A100)";
+  }
   const models::EndpointId first = gpus[0];
   if (fabric_->nvlink_domain_count() > 0) {
     const std::uint32_t d = fabric_->nvlink_domain_of(first);
@@ -152,8 +157,13 @@ std::string SimNetwork::group_reduce_problem(std::span<const models::EndpointId>
 }
 
 void SimNetwork::post_group_reduce(models::EndpointId gpu, std::span<const models::EndpointId> gpus,
-                                   std::uint32_t group, std::uint64_t bytes, std::uint64_t tag,
-                                   CompletionListener& listener, std::uint64_t cookie) {
+                                   std::uint32_t group, std::uint64_t payload_bytes,
+                                   std::uint64_t tag, CompletionListener& listener,
+                                   std::uint64_t cookie, double nvls_factor) {
+  const std::uint64_t bytes =
+      nvls_factor == 1.0
+          ? payload_bytes
+          : static_cast<std::uint64_t>(std::ceil(static_cast<double>(payload_bytes) * nvls_factor));
   Shard& shard = shard_of(gpu);
   const auto [it, inserted] = shard.open_groups.try_emplace(GroupKey{gpus[0], group, tag}, 0);
   if (inserted) {
@@ -268,7 +278,8 @@ void SimNetwork::complete_at(models::EndpointId gpu, sim::Time at, CompletionLis
 }
 
 void SimNetwork::post_send(models::EndpointId src, models::EndpointId dst, std::uint64_t bytes,
-                           std::uint64_t tag, CompletionListener& listener, std::uint64_t cookie) {
+                           std::uint64_t tag, CompletionListener& listener, std::uint64_t cookie,
+                           const SendCosts* costs) {
   if (src == dst) {
     throw std::logic_error(
         fmt::format("sim transport: GPU {} sends to itself (tag {:#x})", src, tag));
@@ -279,9 +290,18 @@ void SimNetwork::post_send(models::EndpointId src, models::EndpointId dst, std::
         tag_channel(tag)));
   }
   Shard& shard = shard_of(src);
-  const std::uint32_t index = shard.messages.add(Message{src, dst, tag, bytes, &listener, cookie});
-  if (gpu_.step_latency > sim::Time::zero()) {
-    agents_[src].at(shard.sim->now() + gpu_.step_latency, event_arg(kStartEvent, index));
+  sim::Time delay = gpu_.step_latency;
+  std::uint64_t wire_bytes = bytes;
+  if (costs != nullptr) {
+    const bool nvlink = over_nvlink(src, dst);
+    const double factor = nvlink ? costs->nvlink_factor : costs->net_factor;
+    wire_bytes = static_cast<std::uint64_t>(std::ceil(static_cast<double>(bytes) * factor));
+    delay += nvlink ? costs->nvlink_latency : costs->net_latency;
+  }
+  const std::uint32_t index =
+      shard.messages.add(Message{src, dst, tag, wire_bytes, &listener, cookie});
+  if (delay > sim::Time::zero()) {
+    agents_[src].at(shard.sim->now() + delay, event_arg(kStartEvent, index));
   } else {
     start_message(shard, index);
   }
@@ -330,10 +350,15 @@ void SimNetwork::start_nvlink(Shard& shard, std::uint32_t index) {
   const Message& m = shard.messages[index];
   ++shard.counters.nvlink_messages;
   shard.counters.nvlink_bytes += m.bytes;
-  const sim::Time start =
-      std::max({shard.sim->now(), nvlink_tx_free_at_[m.src], nvlink_rx_free_at_[m.dst]});
-  const sim::Time drained = start + transfer_time(m.bytes, nvlink_.rate_bps);
-  nvlink_tx_free_at_[m.src] = drained;
+  // The source's egress and the destination's ingress are two stages the bytes stream through
+  // (the NVSwitch between them is non-blocking): the message leaves the egress when the
+  // egress has sent everything queued before it, and is in when the ingress has taken it too,
+  // no earlier than it left. Holding both ports for one common interval instead would make
+  // many-to-many traffic wait for gaps that line up on both ends.
+  const sim::Time duration = transfer_time(m.bytes, nvlink_.rate_bps);
+  const sim::Time sent_at = std::max(shard.sim->now(), nvlink_tx_free_at_[m.src]) + duration;
+  const sim::Time drained = std::max(sent_at, nvlink_rx_free_at_[m.dst] + duration);
+  nvlink_tx_free_at_[m.src] = sent_at;
   nvlink_rx_free_at_[m.dst] = drained;
   agents_[m.src].at(drained + nvlink_.latency, event_arg(kNvlinkArrivalEvent, index));
 }
@@ -447,7 +472,8 @@ class SimGroup::RankTransport final : public Transport {
   std::int32_t rank() const override { return rank_; }
   void post_send(std::int32_t peer, MemRegion src, std::uint64_t tag, CompletionListener& listener,
                  std::uint64_t cookie) override {
-    group_->network_->post_send(self(), group_->endpoint(peer), src.bytes, tag, listener, cookie);
+    group_->network_->post_send(self(), group_->endpoint(peer), src.bytes, tag, listener, cookie,
+                                group_->send_costs());
   }
   void post_recv(std::int32_t peer, MemRegion /*dst*/, std::uint64_t tag,
                  CompletionListener& listener, std::uint64_t cookie) override {
@@ -465,8 +491,17 @@ class SimGroup::RankTransport final : public Transport {
                          ReduceOp, std::uint64_t tag, CompletionListener& listener,
                          std::uint64_t cookie) override {
     group_->gpus_of(group.members, members_);
+    // NCCL's NVLS all-reduce is a multimem load-reduce of each GPU's 1/n share followed by a
+    // multicast store of it: every GPU sends S (1 + 1/n) and receives as much, where the
+    // ideal in-switch model moves S each way.
+    const SendCosts* costs = group_->send_costs();
+    double factor = 1.0;
+    if (costs != nullptr) {
+      const auto n = static_cast<double>(group.members.size());
+      factor = costs->nvls_factor * (n + 1.0) / n;
+    }
     group_->network_->post_group_reduce(self(), members_, group.id, dst.bytes, tag, listener,
-                                        cookie);
+                                        cookie, factor);
   }
 
  private:

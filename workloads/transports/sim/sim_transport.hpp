@@ -84,6 +84,25 @@ struct SimTransportCounters {
   }
 };
 
+// What the GPU-side collective model (workloads/nccl/) makes of each send of one collective:
+// its protocol carries `wire_factor` wire bytes per payload byte (LL 2, LL128 128/120, Simple 1)
+// and a send waits a per-hop latency before it starts, by the path it takes; NVLink and network
+// sends also get the GPU generation's efficiencies (models::NcclParams) as extra wire bytes
+// (the link is busy 1/e as long). The default is the ideal model: no cost at all.
+struct SendCosts {
+  double nvlink_factor = 1.0;  // wire bytes per payload byte over NVLink
+  double net_factor = 1.0;     // ... and through the NICs
+  sim::Time nvlink_latency;    // per send over NVLink
+  sim::Time net_latency;       // per send through the NICs
+  // An in-switch all-reduce moves S (n + 1) / n per member as NCCL runs it, times this factor
+  // (1 / NVLS efficiency); 1 with ideal() costs: S, the ideal in-switch model.
+  double nvls_factor = 1.0;
+  bool ideal() const {
+    return nvlink_factor == 1.0 && net_factor == 1.0 && nvls_factor == 1.0 &&
+           nvlink_latency == sim::Time::zero() && net_latency == sim::Time::zero();
+  }
+};
+
 // GPUs g and h share a domain when g / gpus_per_domain == h / gpus_per_domain.
 struct NvlinkModel {
   std::uint32_t gpus_per_domain = 1;  // 1: no NVLink (every send goes through the NICs)
@@ -103,8 +122,10 @@ class SimNetwork final : public models::MessageObserver, public models::NvlsObse
 
   // Endpoint-level operations (a SimGroup's transports call these with GPU ids). Each runs on
   // the partition of the GPU that posts it (src for a send, dst for a receive).
+  // `costs` (read during the call only) is the collective's GPU-side model; null: ideal.
   void post_send(models::EndpointId src, models::EndpointId dst, std::uint64_t bytes,
-                 std::uint64_t tag, CompletionListener& listener, std::uint64_t cookie);
+                 std::uint64_t tag, CompletionListener& listener, std::uint64_t cookie,
+                 const SendCosts* costs = nullptr);
   void post_recv(models::EndpointId dst, models::EndpointId src, std::uint64_t tag,
                  CompletionListener& listener, std::uint64_t cookie);
   // A reduction (or copy) of `bytes` output bytes on `gpu`'s engine.
@@ -114,9 +135,11 @@ class SimNetwork final : public models::MessageObserver, public models::NvlsObse
   // GPU `gpu`'s part of the group reduce over `gpus` (every member's GPU, in member order; the
   // list is read during the call only) named by (group, tag): `bytes` per GPU. Throws
   // std::invalid_argument when the group has no in-switch reduction (group_reduce_problem()).
+  // `nvls_factor` scales the bytes each member moves (SendCosts::nvls_factor).
   void post_group_reduce(models::EndpointId gpu, std::span<const models::EndpointId> gpus,
                          std::uint32_t group, std::uint64_t bytes, std::uint64_t tag,
-                         CompletionListener& listener, std::uint64_t cookie);
+                         CompletionListener& listener, std::uint64_t cookie,
+                         double nvls_factor = 1.0);
   // Empty when a group reduce over `gpus` can run here, else why not (for error messages).
   std::string group_reduce_problem(std::span<const models::EndpointId> gpus) const;
 
@@ -127,6 +150,10 @@ class SimNetwork final : public models::MessageObserver, public models::NvlsObse
   void connect(models::EndpointId src, models::EndpointId dst, std::uint32_t channel);
 
   const models::GpuParams& gpu() const { return gpu_; }
+  // Whether a send from src to dst crosses NVLink (fluid or simulated), not the NICs.
+  bool over_nvlink(models::EndpointId src, models::EndpointId dst) const {
+    return fluid_nvlink(src, dst) || fabric_->nvlink_path(src, dst);
+  }
   // Summed over the partitions (read it between runs, not during one).
   SimTransportCounters counters() const;
   // Receives posted and not yet matched, plus arrived messages not yet received (0 when every
@@ -273,6 +300,12 @@ class SimGroup {
     return endpoints_[static_cast<std::size_t>(rank)];
   }
   SimNetwork& network() const { return *network_; }
+  // The GPU-side model of this collective's sends (default: ideal). Before the run.
+  void set_send_costs(const SendCosts& costs) {
+    costs_ = costs;
+    has_costs_ = !costs.ideal();
+  }
+  const SendCosts* send_costs() const { return has_costs_ ? &costs_ : nullptr; }
   // The GPUs of `ranks` (in order), written to `out` (reused).
   void gpus_of(std::span<const std::int32_t> ranks, std::vector<models::EndpointId>& out) const;
   // Empty when the ranks of every group of `schedule` have in-switch reduction here, else
@@ -287,6 +320,8 @@ class SimGroup {
   SimNetwork* network_;
   std::vector<models::EndpointId> endpoints_;
   std::vector<std::unique_ptr<RankTransport>> transports_;
+  SendCosts costs_;
+  bool has_costs_ = false;
 };
 
 }  // namespace fabricsim::workloads
