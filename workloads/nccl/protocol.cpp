@@ -2,6 +2,7 @@
 // (github NVIDIA/nccl at 5067397c); validation/nccl_model_facts.md cites each line.
 #include "workloads/nccl/protocol.hpp"
 
+#include <cstddef>
 #include <stdexcept>
 
 namespace fabricsim::workloads::nccl {
@@ -61,33 +62,13 @@ Protocol parse_protocol(std::string_view text) {
 }
 
 const char* to_string(Protocol p) {
-  switch (p) {
-    case Protocol::kIdeal:
-      return "ideal";
-    case Protocol::kLL:
-      return "LL";
-    case Protocol::kLL128:
-      return "LL128";
-    case Protocol::kSimple:
-      return "Simple";
-  }
-  return "?";
+  constexpr const char* kNames[] = {"ideal", "LL", "LL128", "Simple"};  // enum order
+  return kNames[static_cast<std::size_t>(p)];
 }
 
 const char* to_string(NcclAlgorithm a) {
-  switch (a) {
-    case NcclAlgorithm::kTree:
-      return "Tree";
-    case NcclAlgorithm::kRing:
-      return "Ring";
-    case NcclAlgorithm::kNvls:
-      return "NVLS";
-    case NcclAlgorithm::kNvlsTree:
-      return "NVLSTree";
-    case NcclAlgorithm::kP2p:
-      return "P2P";
-  }
-  return "?";
+  constexpr const char* kNames[] = {"Tree", "Ring", "NVLS", "NVLSTree", "P2P"};  // enum order
+  return kNames[static_cast<std::size_t>(a)];
 }
 
 double base_latency_us(NcclAlgorithm a, Protocol p) {

@@ -91,7 +91,10 @@ Graph ring_graph(const TunerInput& in) {
 }
 
 // The NVLS graph: one head per GPU of the node; a head pays its NVLink twice, so
-// (heads + 1) x bw fits in the GPU's NVLink ([derived] from search.cc:410-443).
+// (heads + 1) x bw fits in the GPU's NVLink, in the search's 10 GB/s steps ([derived] from
+// search.cc:410-443). On one node the search's second pass raises the inter speed to 1.5 x the
+// intra one (40 -> 60 GB/s on 8 x H100, the facts file's worked check; one derivation, not a
+// measurement); across nodes it is the NIC's.
 Graph nvls_graph(const TunerInput& in) {
   Graph g;
   g.channels = std::min(in.ranks_per_node, 32);
@@ -162,7 +165,6 @@ std::vector<TunerChoice> candidates(const TunerInput& in, std::uint64_t bytes,
 
   // P2P exchanges (all-to-all): every pair at once on the Simple protocol; no tuner in NCCL.
   if (in.op == CollectiveOp::kAllToAll || in.op == CollectiveOp::kSendRecv) {
-    const char* name = in.op == CollectiveOp::kAllToAll ? "direct" : "direct";
     if (!allows(algorithm, "direct") && !allows(algorithm, "pairwise")) return out;
     const Protocol p = protocol.value_or(Protocol::kSimple);
     const double hop = nodes > 1 ? hop_latency_us(HopKind::kNet, NcclAlgorithm::kRing, p)
@@ -170,7 +172,7 @@ std::vector<TunerChoice> candidates(const TunerInput& in, std::uint64_t bytes,
     const double per_gpu =
         nodes > 1 ? std::min(in.net_GBps, in.nvlink_GBps > 0 ? in.nvlink_GBps : in.net_GBps)
                   : in.nvlink_GBps;
-    add(NcclAlgorithm::kP2p, algorithm == "pairwise" ? "pairwise" : name, p,
+    add(NcclAlgorithm::kP2p, algorithm == "pairwise" ? "pairwise" : "direct", p,
         base_latency_us(NcclAlgorithm::kRing, p) + hop, per_gpu, 1.0, 1);
     return out;
   }
@@ -224,13 +226,14 @@ std::vector<TunerChoice> candidates(const TunerInput& in, std::uint64_t bytes,
     }
   }
 
-  // NVLS (one node) and NVLS tree (several): Simple only, with in-switch reduction.
-  if (in.nvls && ppn >= 2 && intra_nvlink && (!protocol || *protocol == Protocol::kSimple)) {
+  // NVLS (one node) and NVLS tree (several): Simple only, with in-switch reduction, on SM90
+  // and later (search.cc:1124).
+  if (in.nvls && in.arch >= 90 && ppn >= 2 && intra_nvlink &&
+      (!protocol || *protocol == Protocol::kSimple)) {
     const Graph g = nvls_graph(in);
     if (g.channels >= 2) {
-      double intra_bw = g.bw_intra * kNvlsEfficiency[cc] * (g.channels - 1) / g.channels * 2.0;
-      if (kNvlsEfficiency[cc] == 0.0)
-        intra_bw = g.bw_intra * 0.85 * (g.channels - 1) / g.channels * 2.0;
+      const double intra_bw =
+          g.bw_intra * kNvlsEfficiency[cc] * (g.channels - 1) / g.channels * 2.0;
       const double ratio = n / nsteps;
       if (nodes == 1 && allows(algorithm, "nvls")) {
         const double bw = std::min(intra_bw, g.bw_inter);
