@@ -22,9 +22,10 @@ class Node {
   // acts on it: the switch pipeline. Folded into the link's arrival event, so it costs no event.
   virtual sim::Time ingress_latency() const { return sim::Time::zero(); }
   virtual bool cut_through() const { return false; }
-  // Port `port` took `packet` off its queue to transmit it (the node still does not own it;
-  // the packet is read-only here). Switches release buffer accounting here.
-  virtual void on_dequeue(const Packet& /*packet*/, std::uint16_t /*port*/) {}
+  // Port `port` took `packet` off its queue to transmit it (the node does not own it: it may
+  // only mark it, as a switch marking ECN at dequeue does). Switches release buffer accounting
+  // here; the port's queue no longer counts the packet.
+  virtual void on_dequeue(Packet& /*packet*/, std::uint16_t /*port*/) {}
   // Port `port` went idle with nothing it may send (end of a PAUSE, or drained after one).
   virtual void on_port_ready(std::uint16_t /*port*/) {}
   // Bytes per virtual lane this node buffers for packets arriving on `port` over a

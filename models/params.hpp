@@ -88,8 +88,14 @@ struct LinkParams {
 enum class Forwarding { kStoreAndForward, kCutThrough };
 enum class Routing { kEcmp, kSpray, kAdaptive };
 
+// Where a switch decides an ECN mark: on the egress queue a packet joins (enqueue) or on the one
+// it leaves behind when it is sent (dequeue). Marking at dequeue tells the sender a whole queue's
+// sojourn earlier; the default and its sources are in models/switch/README.md.
+enum class EcnMarkPoint : std::uint8_t { kDequeue, kEnqueue };
+
 struct EcnParams {
   bool enabled = true;
+  EcnMarkPoint mark = EcnMarkPoint::kDequeue;
   std::uint64_t kmin_bytes = 100'000;  // the HPCC ns-3 100 Gb/s setting (Kmin 100 KB)
   std::uint64_t kmax_bytes = 400'000;
   double pmax = 0.2;
@@ -97,6 +103,11 @@ struct EcnParams {
   template <class V>
   void visit_params(V& v) {
     v("enabled", enabled, ParamUnit::kFlag, "mark ECN CE on egress per RED");
+    v("mark", mark,
+      sim::Choices<EcnMarkPoint>{{"dequeue", EcnMarkPoint::kDequeue},
+                                 {"enqueue", EcnMarkPoint::kEnqueue}},
+      "when the mark is decided: on the queue a packet leaves behind (dequeue) or joins "
+      "(enqueue)");
     v("kmin", kmin_bytes, ParamUnit::kBytes, "queue depth where marking starts");
     v("kmax", kmax_bytes, ParamUnit::kBytes, "queue depth where every packet is marked");
     v("pmax", pmax, ParamUnit::kReal, "marking probability just below kmax");
@@ -135,6 +146,7 @@ struct SwitchParams {
   Routing routing = Routing::kEcmp;
   // 0 = auto: buffer / (ports x priorities).
   std::uint64_t credit_buffer_bytes = 0;
+  std::uint64_t hash_seed = 0;  // 0 = the scenario's seed
 
   template <class V>
   void visit_params(V& v) {
@@ -160,6 +172,8 @@ struct SwitchParams {
     v("credit_buffer", credit_buffer_bytes, ParamUnit::kBytes,
       "ingress buffer per port and virtual lane advertised as credits on credit-based links "
       "(0 = auto: buffer / (ports x priorities))");
+    v("hash_seed", hash_seed, ParamUnit::kCount,
+      "seed of the ECMP hash functions, each switch its own (0 = the scenario's seed)");
   }
 };
 
@@ -168,12 +182,25 @@ enum class NicTransport { kRoce, kInfiniband };
 struct NicParams {
   NicTransport transport = NicTransport::kRoce;
   std::uint32_t ack_every = 1;
-  sim::Time rto = sim::Time::ms(1);
+  // The RC local ACK timeout, 4.096 us x 2^ack_timeout (InfiniBand Architecture Specification,
+  // ibv_modify_qp(3) `timeout`; 0 = infinite), and the retries before the QP goes to the error
+  // state (`retry_cnt`, 0..7). Defaults: what NCCL sets on every QP it makes, NCCL_IB_TIMEOUT 20
+  // (4.29 s) and NCCL_IB_RETRY_CNT 7 (NVIDIA/nccl src/transport/net_ib; models/nic/README.md).
+  std::uint32_t ack_timeout = 20;
+  std::uint32_t retry_count = 7;
+  sim::Time rto = sim::Time::zero();  // 0 = auto: 4.096 us x 2^ack_timeout
   sim::Time cnp_interval = sim::Time::us(50);
   std::uint32_t header_bytes = 62;  // Ethernet 14 + FCS 4 + IPv4 20 + UDP 8 + BTH 12 + ICRC 4
   std::uint32_t ack_bytes = 64;
   std::uint32_t data_priority = 1;  // ACK, NACK and CNP always use class 0
   CcParams cc;                      // congestion control of every QP (models/cc/)
+
+  // The retransmission timeout in force: `rto`, or 4.096 us x 2^ack_timeout; max() = never.
+  sim::Time effective_rto() const {
+    if (rto > sim::Time::zero()) return rto;
+    if (ack_timeout == 0 || ack_timeout > 31) return sim::Time::max();
+    return sim::Time::ns(4096) * (std::int64_t{1} << ack_timeout);
+  }
 
   template <class V>
   void visit_params(V& v) {
@@ -182,7 +209,13 @@ struct NicParams {
                                  {"infiniband", NicTransport::kInfiniband}},
       "RoCEv2 over lossless Ethernet or native InfiniBand");
     v("ack_every", ack_every, ParamUnit::kCount, "data packets per ACK (coalescing)");
-    v("rto", rto, ParamUnit::kTime, "retransmission timeout");
+    v("ack_timeout", ack_timeout, ParamUnit::kCount,
+      "RC local ACK timeout exponent: 4.096 us x 2^value (0 = infinite; at most 31)");
+    v("retry_count", retry_count, ParamUnit::kCount,
+      "timeouts in a row without progress a QP survives; one more puts it in the error state "
+      "(at most 7)");
+    v("rto", rto, ParamUnit::kTime,
+      "retransmission timeout; 0 = auto: the ack_timeout's 4.096 us x 2^ack_timeout");
     v("cnp_interval", cnp_interval, ParamUnit::kTime,
       "at most one CNP per queue pair per interval (notification point)");
     v("header_bytes", header_bytes, ParamUnit::kBytes, "per-packet header and trailer bytes");

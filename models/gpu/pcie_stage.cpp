@@ -21,7 +21,7 @@ void PcieStage::receive(Packet* packet, std::uint16_t in_port) {
   ports_[in_port == kNicSide ? kNetworkSide : kNicSide].enqueue(packet);
 }
 
-void PcieStage::on_dequeue(const Packet& packet, std::uint16_t /*port*/) {
+void PcieStage::on_dequeue(Packet& packet, std::uint16_t /*port*/) {
   // The packet leaves our buffer: the side it came from may send that much more.
   ports_[packet.in_port].return_credits(packet.priority, packet.wire_bytes);
 }

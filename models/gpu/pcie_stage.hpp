@@ -32,7 +32,7 @@ class PcieStage final : public Node {
   Port& port(std::uint16_t index) override { return ports_[index]; }
   const Port& port(std::uint16_t index) const { return ports_[index]; }
   std::uint16_t port_count() const override { return 2; }
-  void on_dequeue(const Packet& packet, std::uint16_t port) override;
+  void on_dequeue(Packet& packet, std::uint16_t port) override;
   std::uint64_t ingress_credit_bytes(std::uint16_t /*port*/) const override { return buffer_; }
 
   LinkParams link;  // the PCIe link to the NIC (the Fabric wires it with the network's MTU)

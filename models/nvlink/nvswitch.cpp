@@ -73,7 +73,7 @@ void NvSwitch::multicast(std::uint64_t op, std::uint32_t chunk, std::uint32_t pa
   }
 }
 
-void NvSwitch::on_dequeue(const Packet& packet, std::uint16_t /*port*/) {
+void NvSwitch::on_dequeue(Packet& packet, std::uint16_t /*port*/) {
   if (packet.in_port != kGenerated) {
     ports_[packet.in_port].return_credits(packet.priority, packet.wire_bytes);
   }

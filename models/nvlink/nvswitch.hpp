@@ -41,7 +41,7 @@ class NvSwitch final : public Node {
   std::uint16_t port_count() const override { return static_cast<std::uint16_t>(ports_.size()); }
   sim::Time ingress_latency() const override { return latency_; }
   bool cut_through() const override { return true; }
-  void on_dequeue(const Packet& packet, std::uint16_t port) override;
+  void on_dequeue(Packet& packet, std::uint16_t port) override;
   std::uint64_t ingress_credit_bytes(std::uint16_t /*port*/) const override { return credit_; }
 
   std::uint64_t reductions() const { return reductions_; }  // chunks reduced and multicast

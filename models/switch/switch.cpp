@@ -1,4 +1,4 @@
-// Switch forwarding, buffer admission, ECN marking and PFC.
+// Switch forwarding, buffer admission, ECN marking (at enqueue or dequeue) and PFC.
 #include "models/switch/switch.hpp"
 
 #include <fmt/format.h>
@@ -48,11 +48,16 @@ Switch::Switch(sim::Simulator& sim, PacketPool& pool, const std::vector<Attachme
       params_(params),
       pool_(&pool),
       rng_(sim.make_rng(0x5717'0000'0000ULL + index)),
-      salt_(mix64(0x9E3779B97F4A7C15ULL ^ index)),
+      // Each switch its own hash function, drawn from the hash seed: another seed, another
+      // set of ECMP collisions (the spread `fabricsim sweep --seeds` samples).
+      salt_(mix64(mix64(0x9E3779B97F4A7C15ULL ^ index) ^
+                  mix64(params.hash_seed != 0 ? params.hash_seed : sim.seed()))),
       index_(index),
       priorities_(static_cast<std::uint8_t>(
           std::clamp<std::uint32_t>(params.priorities, 1, kMaxPriorities))),
-      tier_(tier) {
+      tier_(tier),
+      mark_at_enqueue_(params.ecn.enabled && params.ecn.mark == EcnMarkPoint::kEnqueue),
+      mark_at_dequeue_(params.ecn.enabled && params.ecn.mark == EcnMarkPoint::kDequeue) {
   if (params.priorities < 1 || params.priorities > kMaxPriorities) {
     throw std::invalid_argument(
         fmt::format("switch priorities must be 1..{}, got {}", kMaxPriorities, params.priorities));
@@ -168,14 +173,17 @@ void Switch::receive(Packet* packet, std::uint16_t in_port) {
   }
   packet->in_port = in_port;
   Port& egress = ports_[out];
-  if (packet->ecn == Ecn::kEct && params_.ecn.enabled) {
-    const double p = ecn_mark_probability(params_.ecn, egress.queue_bytes(packet->priority));
-    if (p >= 1.0 || (p > 0.0 && rng_.uniform() < p)) {
-      packet->ecn = Ecn::kCe;
-      ++counters_.ecn_marks;
-    }
-  }
+  if (mark_at_enqueue_) mark_ecn(*packet, egress.queue_bytes(packet->priority));
   egress.enqueue(packet);
+}
+
+void Switch::mark_ecn(Packet& packet, std::uint64_t queue_bytes) {
+  if (packet.ecn != Ecn::kEct) return;
+  const double p = ecn_mark_probability(params_.ecn, queue_bytes);
+  if (p >= 1.0 || (p > 0.0 && rng_.uniform() < p)) {
+    packet.ecn = Ecn::kCe;
+    ++counters_.ecn_marks;
+  }
 }
 
 DropReason Switch::admit(const Packet& packet, std::uint16_t in_port, std::uint16_t out_port) {
@@ -220,7 +228,10 @@ DropReason Switch::admit(const Packet& packet, std::uint16_t in_port, std::uint1
   return DropReason::kCount;
 }
 
-void Switch::on_dequeue(const Packet& packet, std::uint16_t /*port*/) {
+void Switch::on_dequeue(Packet& packet, std::uint16_t port) {
+  // The queue the packet leaves behind (the port no longer counts it), as ns-3 HPCC's
+  // SwitchNotifyDequeue and htsim's ECN queue decide.
+  if (mark_at_dequeue_) mark_ecn(packet, ports_[port].queue_bytes(packet.priority));
   const std::uint32_t size = packet.wire_bytes;
   IngressQueue& iq = ingress_[slot(packet.in_port, packet.priority)];
   const std::uint32_t from_headroom = std::min(iq.headroom, size);

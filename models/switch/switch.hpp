@@ -1,10 +1,10 @@
 // A switch: routes each packet to an egress port (ECMP flow hash, per-packet spraying or
 // least-loaded adaptive choice among the group towards the destination's edge switch),
 // admits it into a shared buffer (dynamic threshold, static limit, or PFC headroom when
-// lossless), marks ECN per RED on the egress queue, and sends PFC PAUSE/RESUME upstream per
-// ingress (port, priority). On credit-based ingress links (InfiniBand) it is lossless by
-// credits instead: it advertises credit_buffer bytes per (port, lane), admits every arrival and
-// returns the credits when the packet leaves on its egress.
+// lossless), marks ECN per RED on the egress queue (when a packet joins it or leaves it), and sends
+// PFC PAUSE/RESUME upstream per ingress (port, priority). On credit-based ingress links
+// (InfiniBand) it is lossless by credits instead: it advertises credit_buffer bytes per (port,
+// lane), admits every arrival and returns the credits when the packet leaves on its egress.
 #pragma once
 
 #include <array>
@@ -63,7 +63,7 @@ class Switch final : public sim::Component, public Node {
   std::uint16_t port_count() const override { return static_cast<std::uint16_t>(ports_.size()); }
   sim::Time ingress_latency() const override { return params_.latency; }
   bool cut_through() const override { return params_.forwarding == Forwarding::kCutThrough; }
-  void on_dequeue(const Packet& packet, std::uint16_t port) override;
+  void on_dequeue(Packet& packet, std::uint16_t port) override;
   std::uint64_t ingress_credit_bytes(std::uint16_t port) const override;
 
   void on_event(std::uint64_t arg) override;  // PAUSE refresh timers
@@ -109,6 +109,8 @@ class Switch final : public sim::Component, public Node {
   DropReason admit(const Packet& packet, std::uint16_t in_port, std::uint16_t out_port);
   void send_pause(std::uint16_t port, std::uint8_t priority, std::uint16_t quanta);
   void drop(Packet* packet, DropReason reason);
+  // RED decision on `queue_bytes` for an ECN-capable packet; counts the mark.
+  void mark_ecn(Packet& packet, std::uint64_t queue_bytes);
   std::uint32_t flow_hash(const Packet& packet) const;
 
   std::vector<Port> ports_;
@@ -128,6 +130,8 @@ class Switch final : public sim::Component, public Node {
   std::uint32_t index_;
   std::uint8_t priorities_;
   std::uint8_t tier_;
+  bool mark_at_enqueue_;
+  bool mark_at_dequeue_;
   bool credit_ports_ = false;  // some ingress link is credit-based (returns credits on dequeue)
 };
 

@@ -1,5 +1,5 @@
-// Switch mechanisms: PFC XOFF/XON and headroom, RED marking, dynamic threshold and static limit,
-// drops by reason, ECMP, spraying.
+// Switch mechanisms: PFC XOFF/XON and headroom, RED marking at enqueue and dequeue, dynamic
+// threshold and static limit, drops by reason, ECMP and its hash seed, spraying.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -146,6 +146,7 @@ TEST_CASE("RED marking probability: 0 below Kmin, linear to Pmax, 1 above Kmax")
 
 TEST_CASE("ECN marking on egress enqueue follows RED statistically") {
   SwitchParams p;
+  p.ecn.mark = EcnMarkPoint::kEnqueue;
   p.pfc.enabled = false;
   p.ecn.kmin_bytes = 10'000;
   p.ecn.kmax_bytes = 50'000;
@@ -177,6 +178,66 @@ TEST_CASE("ECN marking on egress enqueue follows RED statistically") {
   const double sd = std::sqrt(3.87 * kTrials);
   CHECK(std::abs(marks_linear - expected) < 4 * sd);
   CHECK(t.sw.counters().ecn_marks == static_cast<std::uint64_t>(marks_linear + 49 * kTrials));
+}
+
+TEST_CASE("ECN marking at dequeue decides on the queue a packet leaves behind") {
+  SwitchParams p;
+  p.ecn.mark = EcnMarkPoint::kDequeue;  // the default
+  p.pfc.enabled = false;
+  p.ecn.kmin_bytes = 10'000;
+  p.ecn.kmax_bytes = 50'000;
+  p.ecn.pmax = 0.2;
+  CHECK(SwitchParams{}.ecn.mark == EcnMarkPoint::kDequeue);
+  OneSwitch t(p);
+  constexpr int kTrials = 200;
+  int marks_linear = 0;
+  for (int trial = 0; trial < kTrials; ++trial) {
+    t.sw.port(1).pause_until(1, t.sim.now() + Time::ms(1));
+    for (std::uint32_t k = 0; k < 100; ++k)
+      t.inject(k, 1000, Ecn::kEct);
+    // Nothing is marked while the packets wait: the decision comes when each one leaves.
+    CHECK(t.sw.counters().ecn_marks == static_cast<std::uint64_t>(marks_linear + 49 * trial));
+    t.sw.port(1).pause_until(1, t.sim.now());
+    t.down.log.clear();
+    t.sim.run();
+    REQUIRE(t.down.log.size() == 100);
+    for (const auto& [time, pkt] : t.down.log) {
+      // Packet k leaves (99 - k) x 1000 bytes behind it: the reverse of enqueue marking, where
+      // the first packets found an empty queue and the last ones a full one.
+      const std::uint32_t behind = (99 - pkt.psn) * 1000;
+      const bool marked = pkt.ecn == Ecn::kCe;
+      if (behind <= 10'000) {
+        REQUIRE_FALSE(marked);
+      } else if (behind > 50'000) {
+        REQUIRE(marked);
+      } else if (marked) {
+        ++marks_linear;
+      }
+    }
+  }
+  // Behind 11..50 KB: the same 40 RED probabilities as the enqueue case, sum 4.1 per trial.
+  const double expected = 4.1 * kTrials;
+  const double sd = std::sqrt(3.87 * kTrials);
+  CHECK(std::abs(marks_linear - expected) < 4 * sd);
+  CHECK(t.sw.counters().ecn_marks == static_cast<std::uint64_t>(marks_linear + 49 * kTrials));
+}
+
+TEST_CASE("ECN off marks nothing at either point") {
+  for (const auto point : {EcnMarkPoint::kDequeue, EcnMarkPoint::kEnqueue}) {
+    SwitchParams p;
+    p.ecn.enabled = false;
+    p.ecn.mark = point;
+    p.pfc.enabled = false;
+    p.ecn.kmin_bytes = 0;
+    p.ecn.kmax_bytes = 0;
+    OneSwitch t(p);
+    t.sw.port(1).pause_until(1, t.sim.now() + Time::us(10));
+    for (std::uint32_t k = 0; k < 20; ++k)
+      t.inject(k, 1000, Ecn::kEct);
+    t.sw.port(1).pause_until(1, t.sim.now());
+    t.sim.run();
+    CHECK(t.sw.counters().ecn_marks == 0);
+  }
 }
 
 TEST_CASE("dynamic threshold: a lone queue may hold alpha/(1+alpha) of the buffer") {
@@ -241,6 +302,34 @@ TEST_CASE("ECMP hashing is deterministic and spreads flows over the uplinks") {
   // Destinations on the same leaf go out of their direct port.
   pkt.dst = 2;
   CHECK(leaf0.route(pkt) == 2);
+}
+
+TEST_CASE("the ECMP hash seed: the scenario's seed unless set, another seed other collisions") {
+  // 64 flows over 8 uplinks: where each flow goes, for a given simulator seed and hash seed.
+  const auto placement = [](std::uint64_t sim_seed, std::uint64_t hash_seed) {
+    sim::Simulator sim{sim_seed};
+    PacketPool pool;
+    std::vector<Attachment> attachments{Attachment{1, 0, 0}};  // endpoint 0 on edge switch 1
+    SwitchParams p;
+    p.hash_seed = hash_seed;
+    Switch sw(sim, pool, attachments, 0, 8, p, 1);
+    std::vector<std::uint16_t> ports{0, 1, 2, 3, 4, 5, 6, 7};
+    sw.set_routes({0}, {ports});
+    std::vector<std::uint16_t> out;
+    Packet pkt{};
+    pkt.dst = 0;
+    for (std::uint32_t flow = 0; flow < 64; ++flow) {
+      pkt.src = flow + 1;
+      pkt.entropy = static_cast<std::uint16_t>(flow * 977U);
+      out.push_back(sw.route(pkt));
+    }
+    return out;
+  };
+  CHECK(placement(1, 0) == placement(1, 0));  // deterministic
+  CHECK(placement(1, 0) != placement(2, 0));  // the scenario seed moves the hash
+  CHECK(placement(1, 7) == placement(2, 7));  // a set hash seed pins it
+  CHECK(placement(1, 7) != placement(1, 8));
+  CHECK(placement(5, 0) == placement(9, 5));  // unset = the scenario's seed
 }
 
 TEST_CASE("ECMP keeps a flow on one path end to end; spraying balances its packets") {
