@@ -312,6 +312,7 @@ FabricCounters Fabric::counters() const {
     c.cnps += k.cnps_sent;
     c.bytes_delivered += k.bytes_delivered;
     c.messages_completed += k.messages_sent;
+    c.qp_errors += k.qp_errors;
   }
   for (const auto& d : domains_) {
     for (std::uint32_t g = 0; g < d->size(); ++g) {
@@ -331,6 +332,20 @@ FabricCounters Fabric::counters() const {
   for (const std::uint64_t d : c.drops_by_reason)
     c.drops += d;
   return c;
+}
+
+std::vector<QpErrorRecord> Fabric::qp_errors() const {
+  std::vector<QpErrorRecord> all;
+  for (const Nic* n : nics_) {
+    if (n != nullptr) all.insert(all.end(), n->qp_errors().begin(), n->qp_errors().end());
+  }
+  std::sort(all.begin(), all.end(), [](const QpErrorRecord& a, const QpErrorRecord& b) {
+    if (a.at != b.at) return a.at < b.at;
+    if (a.nic != b.nic) return a.nic < b.nic;
+    if (a.peer != b.peer) return a.peer < b.peer;
+    return a.channel < b.channel;
+  });
+  return all;
 }
 
 }  // namespace fabricsim::models

@@ -44,6 +44,7 @@ struct FabricCounters {
   std::uint64_t max_queue_bytes = 0;     // deepest egress port queue seen anywhere
   std::uint64_t bytes_delivered = 0;     // payload delivered in order to receivers
   std::uint64_t messages_completed = 0;  // fully acknowledged at their senders
+  std::uint64_t qp_errors = 0;           // QPs that went to the error state (retries exhausted)
   bool operator==(const FabricCounters&) const = default;
 };
 
@@ -171,6 +172,9 @@ class Fabric {
   std::uint64_t link_count() const { return links_; }
   const std::vector<Attachment>& attachments() const { return attachments_; }
   FabricCounters counters() const;
+  // Every QP error of the NICs this process runs, by time (then NIC, peer, channel): the same
+  // list for every partitioning.
+  std::vector<QpErrorRecord> qp_errors() const;
 
  private:
   sim::Simulator& sim_of_switch(std::uint32_t s) const;

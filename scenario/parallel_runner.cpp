@@ -158,8 +158,10 @@ Results run_parallel(const Scenario& s, const RunOptions& options) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
   if (result.interrupted) throw RunInterrupted();
   models::FabricCounters counters = fabric->counters();
+  std::vector<models::QpErrorRecord> qp_errors;
   if (options.distributed != nullptr) {
     counters = combine_processes(counters, *options.distributed);
+    qp_errors = share_qp_errors(*fabric, *options.distributed);
     if (flow_workload) share_flow_logs(*fabric, *options.distributed);
   }
   fabric->merge_flow_logs();
@@ -172,7 +174,8 @@ Results run_parallel(const Scenario& s, const RunOptions& options) {
     r.phases = training->phase_results();
     r.completed = training->done();
   }
-  flow_and_fabric_results(r, *fabric, flow_workload, counters);
+  if (options.distributed == nullptr) qp_errors = fabric->qp_errors();
+  flow_and_fabric_results(r, *fabric, flow_workload, counters, qp_errors);
   r.sim_time_ps = result.end.picoseconds();
   r.events = result.events;
   r.wall_seconds =

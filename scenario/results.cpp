@@ -80,8 +80,20 @@ nlohmann::json to_json(const Results& r, bool include_measured) {
                    {"ecn_marks", r.fabric.ecn_marks},
                    {"cnps", r.fabric.cnps},
                    {"pfc_pause_frames", r.fabric.pfc_pause_frames},
-                   {"max_queue_bytes", r.fabric.max_queue_bytes}};
+                   {"max_queue_bytes", r.fabric.max_queue_bytes},
+                   {"timeouts", r.fabric.timeouts},
+                   {"qp_errors", r.fabric.qp_errors}};
   doc["warnings"] = r.warnings;
+  nlohmann::json errors = nlohmann::json::array();
+  for (const auto& e : r.errors) {
+    errors.push_back({{"kind", e.kind},
+                      {"time_ps", e.time_ps},
+                      {"src", e.src},
+                      {"dst", e.dst},
+                      {"channel", e.channel},
+                      {"message", e.message}});
+  }
+  doc["errors"] = errors;
   return doc;
 }
 

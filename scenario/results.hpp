@@ -54,6 +54,18 @@ struct FabricSummary {
   std::uint64_t cnps = 0;
   std::uint64_t pfc_pause_frames = 0;
   std::uint64_t max_queue_bytes = 0;
+  std::uint64_t timeouts = 0;   // local ACK timeouts that expired
+  std::uint64_t qp_errors = 0;  // QPs that went to the error state
+};
+
+// Why (part of) a workload failed: one entry per QP that went to the error state.
+struct RunError {
+  std::string kind;  // "qp_error"
+  std::int64_t time_ps = 0;
+  std::uint64_t src = 0;  // the requester's endpoint
+  std::uint64_t dst = 0;
+  std::uint32_t channel = 0;
+  std::string message;  // one line, also printed on stderr
 };
 
 struct TopologySummary {
@@ -81,6 +93,8 @@ struct Results {
   FlowSummary flows;
   FabricSummary fabric;
   std::vector<std::string> warnings;  // e.g. a time series skipped for size; also on stderr
+  std::vector<RunError> errors;       // the first kMaxReportedErrors (fabric.qp_errors counts all)
+  static constexpr std::size_t kMaxReportedErrors = 100;
   // About how this run ran, not about the results (e.g. threads that held no GPU): printed on
   // stderr, never written to results.json (which must not depend on the thread count).
   std::vector<std::string> run_notes;

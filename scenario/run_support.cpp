@@ -14,6 +14,7 @@
 #include "scenario/gpu_model.hpp"
 #include "scenario/traffic.hpp"
 #include "sim/stats.hpp"
+#include "sim/units.hpp"
 #include "topologies/config_error.hpp"
 
 namespace fabricsim::scenario {
@@ -123,7 +124,8 @@ Results base_results(const Scenario& s, const topologies::NetworkGraph& graph) {
 
 // FCTs of the fabric's flow log and the fabric counters `c`.
 void flow_and_fabric_results(Results& r, const models::Fabric& fabric, bool flow_workload,
-                             const models::FabricCounters& c) {
+                             const models::FabricCounters& c,
+                             const std::vector<models::QpErrorRecord>& qp_errors) {
   // Flows are the traffic workloads' messages; a collective's messages are its steps.
   sim::Histogram fct;
   if (flow_workload) {
@@ -145,7 +147,26 @@ void flow_and_fabric_results(Results& r, const models::Fabric& fabric, bool flow
               .ecn_marks = c.ecn_marks,
               .cnps = c.cnps,
               .pfc_pause_frames = c.pfc_pause_frames,
-              .max_queue_bytes = c.max_queue_bytes};
+              .max_queue_bytes = c.max_queue_bytes,
+              .timeouts = c.timeouts,
+              .qp_errors = c.qp_errors};
+  r.errors.clear();
+  for (const auto& e : qp_errors) {
+    if (r.errors.size() == Results::kMaxReportedErrors) break;
+    r.errors.push_back(RunError{
+        .kind = "qp_error",
+        .time_ps = e.at.picoseconds(),
+        .src = e.nic,
+        .dst = e.peer,
+        .channel = e.channel,
+        .message = fmt::format(
+            "QP error at {}: endpoint {} -> {} (channel {}) had {} local ACK timeouts of {} in a "
+            "row without progress (nic.retry_count {}); {} unacknowledged, {} message(s) flushed",
+            sim::format_time(e.at), e.nic, e.peer, e.channel, e.timeouts,
+            sim::format_time(e.timeout), e.timeouts - 1, sim::format_bytes(e.unacked_bytes),
+            e.flushed_messages)});
+  }
+  if (!qp_errors.empty()) r.completed = false;
 }
 
 namespace {
@@ -182,7 +203,8 @@ models::FabricCounters combine_processes(const models::FabricCounters& c, sim::E
                                   c.pfc_pause_frames,
                                   c.pfc_resume_frames,
                                   c.bytes_delivered,
-                                  c.messages_completed};
+                                  c.messages_completed,
+                                  c.qp_errors};
   sums.insert(sums.end(), c.drops_by_reason.begin(), c.drops_by_reason.end());
   x.sum(sums);
   std::vector<std::uint64_t> maxima{c.max_queue_bytes};
@@ -192,7 +214,7 @@ models::FabricCounters combine_processes(const models::FabricCounters& c, sim::E
   for (std::uint64_t* field :
        {&out.packets_delivered, &out.packet_hops, &out.drops, &out.retransmissions, &out.timeouts,
         &out.ecn_marks, &out.cnps, &out.pfc_pause_frames, &out.pfc_resume_frames,
-        &out.bytes_delivered, &out.messages_completed}) {
+        &out.bytes_delivered, &out.messages_completed, &out.qp_errors}) {
     *field = sums[i++];
   }
   for (auto& d : out.drops_by_reason)
@@ -215,6 +237,29 @@ void share_flow_logs(models::Fabric& fabric, sim::Exchange& x) {
     log.resize(from[q].size() / sizeof(models::FlowRecord));
     if (!log.empty()) std::memcpy(log.data(), from[q].data(), from[q].size());
   }
+}
+
+std::vector<models::QpErrorRecord> share_qp_errors(const models::Fabric& fabric, sim::Exchange& x) {
+  static_assert(std::is_trivially_copyable_v<models::QpErrorRecord>);
+  const auto mine = fabric.qp_errors();
+  std::vector<std::byte> bytes(mine.size() * sizeof(models::QpErrorRecord));
+  if (!bytes.empty()) std::memcpy(bytes.data(), mine.data(), bytes.size());
+  const auto from = x.all_to_all(std::vector<std::vector<std::byte>>(x.size(), bytes));
+  std::vector<models::QpErrorRecord> all;
+  for (const auto& part : from) {
+    const std::size_t n = part.size() / sizeof(models::QpErrorRecord);
+    const std::size_t at = all.size();
+    all.resize(at + n);
+    if (n != 0) std::memcpy(all.data() + at, part.data(), n * sizeof(models::QpErrorRecord));
+  }
+  std::sort(all.begin(), all.end(),
+            [](const models::QpErrorRecord& a, const models::QpErrorRecord& b) {
+              if (a.at != b.at) return a.at < b.at;
+              if (a.nic != b.nic) return a.nic < b.nic;
+              if (a.peer != b.peer) return a.peer < b.peer;
+              return a.channel < b.channel;
+            });
+  return all;
 }
 
 }  // namespace fabricsim::scenario

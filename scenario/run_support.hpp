@@ -89,8 +89,10 @@ GpuWorkload make_gpu_workload(const Scenario& s, const topologies::NetworkGraph&
 // Results with the scenario and topology parts filled in.
 Results base_results(const Scenario& s, const topologies::NetworkGraph& graph);
 // FCTs of the fabric's flow log (for flow workloads) and the fabric counters `c`.
+// QP errors become r.errors (and end the workload as not completed).
 void flow_and_fabric_results(Results& r, const models::Fabric& fabric, bool flow_workload,
-                             const models::FabricCounters& c);
+                             const models::FabricCounters& c,
+                             const std::vector<models::QpErrorRecord>& qp_errors);
 
 // Writes results.json, config.json, the time series (when recorded) and, when the scenario
 // asks for one, trace.json through `write_trace`.
@@ -102,5 +104,7 @@ void write_outputs(const std::filesystem::path& dir, const Scenario& s, const Re
 models::FabricCounters combine_processes(const models::FabricCounters& c, sim::Exchange& x);
 // Distributed runs: every process gets every partition's flow log.
 void share_flow_logs(models::Fabric& fabric, sim::Exchange& x);
+// Distributed runs: every process's QP errors, in the order Fabric::qp_errors gives them.
+std::vector<models::QpErrorRecord> share_qp_errors(const models::Fabric& fabric, sim::Exchange& x);
 
 }  // namespace fabricsim::scenario

@@ -120,7 +120,8 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
                    collective->describe_pending(4).c_str());
     }
   }
-  flow_and_fabric_results(r, *fabric, !collective && !training, fabric->counters());
+  flow_and_fabric_results(r, *fabric, !collective && !training, fabric->counters(),
+                          fabric->qp_errors());
   r.sim_time_ps = sim.now().picoseconds();
   r.events = sim.events_processed();
   r.wall_seconds =
@@ -195,6 +196,10 @@ std::string summary_text(const Scenario& s, const Results& r) {
       "pauses, max queue {}\n",
       r.fabric.packet_hops, r.fabric.drops, r.fabric.retransmissions, r.fabric.ecn_marks,
       r.fabric.cnps, r.fabric.pfc_pause_frames, sim::format_bytes(r.fabric.max_queue_bytes));
+  if (r.fabric.timeouts != 0 || r.fabric.qp_errors != 0) {
+    out += fmt::format("transport  {} local ACK timeouts, {} QP errors\n", r.fabric.timeouts,
+                       r.fabric.qp_errors);
+  }
   const double eps = r.wall_seconds > 0 ? static_cast<double>(r.events) / r.wall_seconds : 0;
   const double hps =
       r.wall_seconds > 0 ? static_cast<double>(r.fabric.packet_hops) / r.wall_seconds : 0;

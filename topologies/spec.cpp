@@ -416,6 +416,14 @@ void check_models(const TopologySpec& spec, const JsonLocation& root) {
   if (spec.nic.ack_every == 0) {
     throw_config_error(root.child("nic").child("ack_every"), Json(0), "expected a count >= 1");
   }
+  if (spec.nic.ack_timeout > 31) {
+    throw_config_error(root.child("nic").child("ack_timeout"), Json(spec.nic.ack_timeout),
+                       "expected an exponent 0..31 (4.096 us x 2^value; 0 = infinite)");
+  }
+  if (spec.nic.retry_count > 7) {
+    throw_config_error(root.child("nic").child("retry_count"), Json(spec.nic.retry_count),
+                       "expected 0..7 retries (the 3-bit retry_cnt of a QP)");
+  }
 }
 
 }  // namespace

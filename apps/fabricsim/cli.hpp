@@ -10,8 +10,9 @@
 namespace fabricsim::cli {
 
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitBadInput = 1;  // a config, file or value is wrong
-inline constexpr int kExitUsage = 2;     // the command line itself is wrong
+inline constexpr int kExitBadInput = 1;   // a config, file or value is wrong
+inline constexpr int kExitUsage = 2;      // the command line itself is wrong
+inline constexpr int kExitRunFailed = 3;  // the simulated workload failed (a QP error)
 
 // A malformed command line; main() prints it with a hint and exits 2.
 class UsageError : public std::runtime_error {

@@ -71,13 +71,20 @@ int run_command(const std::vector<std::string>& args) {
     for (const auto& note : results.run_notes)
       std::cerr << "fabricsim: note: " << note << "\n";
   }
+  // Errors of the simulated workload go to stderr even with --quiet.
+  for (const auto& e : results.errors)
+    std::cerr << "fabricsim: error: " << e.message << "\n";
+  if (results.fabric.qp_errors > results.errors.size()) {
+    std::cerr << fmt::format("fabricsim: error: ... {} QP errors in all (results.json lists {})\n",
+                             results.fabric.qp_errors, results.errors.size());
+  }
   if (vm.count("json") != 0U) {
     std::cout << scenario::to_json(results).dump(2) << "\n";
   } else if (!quiet) {
     std::cout << scenario::summary_text(scenario, results);
     std::cout << "results    " << run_options.out_dir << "/results.json\n";
   }
-  return kExitOk;
+  return results.fabric.qp_errors != 0 ? kExitRunFailed : kExitOk;
 }
 
 }  // namespace fabricsim::cli

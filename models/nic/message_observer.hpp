@@ -31,4 +31,18 @@ struct FlowRecord {
   std::uint64_t tie = 0;  // tie key of the event that completed it (orders merged logs)
 };
 
+// A requester QP that went to the error state: `timeouts` local ACK timeouts in a row without
+// progress (its retry_count retries and the one after). Its messages from the oldest unacknowledged
+// one on are flushed (never completed); so is every message posted to it later.
+struct QpErrorRecord {
+  EndpointId nic;
+  EndpointId peer;
+  std::uint32_t channel;
+  std::uint32_t timeouts;
+  sim::Time at;
+  sim::Time timeout;               // the local ACK timeout in force
+  std::uint64_t unacked_bytes;     // payload not acknowledged when it failed
+  std::uint64_t flushed_messages;  // messages that will never complete (later posts included)
+};
+
 }  // namespace fabricsim::models

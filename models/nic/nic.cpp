@@ -17,10 +17,12 @@ Nic::Nic(sim::Simulator& sim, PacketPool& pool, EndpointId id, const NicParams& 
       params_(params),
       pool_(&pool),
       directory_(&directory),
+      rto_(params.effective_rto()),
       id_(id),
       data_priority_(static_cast<std::uint8_t>(
           std::min<std::uint32_t>(params.data_priority, kMaxPriorities - 1))) {
   if (params_.ack_every == 0) throw std::invalid_argument("nic.ack_every must be at least 1");
+  if (params_.retry_count > 7) throw std::invalid_argument("nic.retry_count must be 0..7");
   port_.set_notify_idle(true);
   const CcParams cc = params_.cc;
   cc_factory_ = [cc](std::uint64_t line_rate) { return make_congestion_control(cc, line_rate); };
@@ -94,6 +96,16 @@ MessageId Nic::send_message(EndpointId dst, std::uint64_t bytes, std::uint32_t c
   }
   const std::uint32_t qi = connect_qp(dst, channel);
   QueuePair& qp = qps_[qi];
+  if (qp.error) [[unlikely]] {
+    // A QP in the error state flushes what is posted to it: the message never completes.
+    for (auto it = qp_errors_.rbegin(); it != qp_errors_.rend(); ++it) {
+      if (it->peer == dst && it->channel == channel) {
+        ++it->flushed_messages;
+        break;
+      }
+    }
+    return (static_cast<MessageId>(id_) << 40) | next_message_++;
+  }
   const std::uint64_t mtu = port_.mtu_bytes();
   const auto packets =
       static_cast<std::uint32_t>(std::max<std::uint64_t>(1, (bytes + mtu - 1) / mtu));
@@ -200,7 +212,7 @@ void Nic::send_one(std::uint32_t qi) {
   p->flags = static_cast<std::uint8_t>((psn == m.first_psn ? kFlagFirst : 0) |
                                        (psn + 1 == m.end_psn ? kFlagLast : 0));
   if (++qp.snd_nxt == m.end_psn) ++qp.send_msg;
-  if (qp.snd_una == qp.snd_max) qp.rto_deadline = t + params_.rto;  // first outstanding packet
+  if (qp.snd_una == qp.snd_max) qp.rto_deadline = t + rto_;  // first outstanding packet
   if (psn < qp.snd_max) {
     ++counters_.retransmissions;
   } else {
@@ -210,7 +222,7 @@ void Nic::send_one(std::uint32_t qi) {
   qp.last_send = t;
   qp.last_wire = p->wire_bytes;
   qp.cc->on_send(t, p->wire_bytes);
-  if (!qp.rto_armed) arm_rto(qi, qp.rto_deadline);
+  if (!qp.rto_armed && rto_ != sim::Time::max()) arm_rto(qi, qp.rto_deadline);
   port_.enqueue(p);
 }
 
@@ -338,11 +350,14 @@ void Nic::on_ack(const Packet& packet, bool nack) {
   const sim::Time t = now();
   {
     QueuePair& qp = qps_[qi];
+    if (qp.error) [[unlikely]]
+      return;  // late ACKs of a failed QP change nothing
     const std::uint32_t ack = std::min(packet.psn, qp.snd_max);
     if (ack > qp.snd_una) {
       const std::uint64_t acked = payload_between(qp, qp.snd_una, ack);
       qp.snd_una = ack;
-      qp.rto_deadline = t + params_.rto;
+      qp.retries = 0;  // progress: the retry count starts again
+      qp.rto_deadline = t + rto_;
       if (qp.snd_nxt < ack) {
         qp.snd_nxt = ack;
         locate_send_message(qp);
@@ -384,11 +399,34 @@ void Nic::on_rto(std::uint32_t qi) {
     return;
   }
   ++counters_.timeouts;
+  if (qp.retries >= params_.retry_count) {
+    fail_qp(qi);
+    return;
+  }
+  ++qp.retries;
   cc_of(qi).on_timeout(t);
-  qp.rto_deadline = t + params_.rto;
+  qp.rto_deadline = t + rto_;
   arm_rto(qi, qp.rto_deadline);
   go_back(qi, qp.snd_una);
   try_send();
+}
+
+void Nic::fail_qp(std::uint32_t qi) {
+  QueuePair& qp = qps_[qi];
+  qp.error = true;
+  qp.rto_armed = false;
+  const std::uint64_t unacked = payload_between(qp, qp.snd_una, qp.snd_end);
+  const auto pending = static_cast<std::uint64_t>(qp.messages.size() - qp.msg_head);
+  ++counters_.qp_errors;
+  qp_errors_.push_back(QpErrorRecord{id_, qp.peer, qp.channel, std::uint32_t{qp.retries} + 1U,
+                                     now(), rto_, unacked, pending});
+  // Flush: nothing more is sent; the scheduler drops the QP when it next looks at it.
+  qp.snd_nxt = qp.snd_end;
+  qp.snd_una = qp.snd_end;
+  qp.snd_max = qp.snd_end;
+  qp.messages.clear();
+  qp.msg_head = 0;
+  qp.send_msg = 0;
 }
 
 void Nic::on_event(std::uint64_t arg) {

@@ -1,6 +1,7 @@
 // A RoCEv2 NIC with one port: Reliable Connection queue pairs, messages segmented to the link
 // MTU with PSNs, cumulative ACKs (coalesced every ack_every packets and at the end of each
-// message), NACK on out-of-order arrival with go-back-N, an RTO per QP, CNPs from the
+// message), NACK on out-of-order arrival with go-back-N, the local ACK timeout per QP with its
+// retry count (then the QP's error state), CNPs from the
 // notification point (at most one per QP per cnp_interval), and round-robin between active QPs,
 // each paced at its congestion control's rate (QpScheduler: O(1) per packet, O(log n) when paced).
 #pragma once
@@ -36,6 +37,7 @@ struct NicCounters {
   std::uint64_t bytes_delivered = 0;   // payload delivered in order, exactly once
   std::uint64_t messages_sent = 0;     // fully acknowledged
   std::uint64_t messages_received = 0;
+  std::uint64_t qp_errors = 0;  // requester QPs that went to the error state
 };
 
 class Nic final : public sim::Component, public Node {
@@ -86,6 +88,8 @@ class Nic final : public sim::Component, public Node {
   EndpointId id() const { return id_; }
   const NicParams& params() const { return params_; }
   const NicCounters& counters() const { return counters_; }
+  // The QPs of this NIC that went to the error state, in the order they failed.
+  const std::vector<QpErrorRecord>& qp_errors() const { return qp_errors_; }
   std::uint32_t qp_count() const { return qp_count_; }
   // Not for a NIC that keeps QP numbers only (nor qp_rate_bps).
   const QueuePair& qp(std::uint32_t index) const { return qps_[index]; }
@@ -113,6 +117,7 @@ class Nic final : public sim::Component, public Node {
   void on_data(const Packet& packet);
   void on_ack(const Packet& packet, bool nack);
   void on_rto(std::uint32_t qp);
+  void fail_qp(std::uint32_t qp);
   void go_back(std::uint32_t qp, std::uint32_t psn);
   void locate_send_message(QueuePair& qp);
   std::uint64_t payload_between(const QueuePair& qp, std::uint32_t from, std::uint32_t to) const;
@@ -134,6 +139,8 @@ class Nic final : public sim::Component, public Node {
   std::uint32_t in_service_ = kNoQp;  // sent from last, still queued: re-enters the ring next
   std::unordered_map<std::uint64_t, std::uint32_t> qp_of_peer_;  // (dst << 32 | channel)
   NicCounters counters_;
+  std::vector<QpErrorRecord> qp_errors_;
+  sim::Time rto_;  // NicParams::effective_rto(); max() = no timeout
   sim::Time wake_at_ = sim::Time::max();
   std::uint64_t next_message_ = 0;
   EndpointId id_;

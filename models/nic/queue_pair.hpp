@@ -1,6 +1,7 @@
 // The state of one RoCEv2 Reliable Connection queue pair at one NIC: the requester side (its
 // messages, PSNs, go-back-N, RTO, pacing and congestion control) and the responder side (the
-// expected PSN, ACK coalescing, the CNP rate limit) of the same connection.
+// expected PSN, ACK coalescing, the CNP rate limit) of the same connection. A requester whose
+// retries run out goes to the error state and sends nothing more.
 #pragma once
 
 #include <cstdint>
@@ -41,7 +42,9 @@ struct QueuePair {
   std::uint32_t last_wire = 0;   // wire bytes of the last data transmission
   std::uint16_t unacked_rx = 0;  // in-order packets received since the last ACK
   std::uint16_t entropy = 0;
-  bool nack_sent = false;  // a NACK for rcv_nxt is outstanding
+  std::uint8_t retries = 0;  // timeouts in a row without progress (retry_cnt counts them)
+  bool error = false;        // the error state: retries exhausted, every WR flushed
+  bool nack_sent = false;    // a NACK for rcv_nxt is outstanding
   bool rto_armed = false;
   bool queued = false;  // in the NIC's QpScheduler (ring or paced heap), or the QP in service
 

@@ -9,17 +9,18 @@ mirrors the command line and its JSON documents.
     res.timeseries["queue_bytes_max"]
     rows = fabricsim.sweep("configs/scenarios/allreduce_ring_1024.json",
                            vary={"workload.size": ["1MiB", "4MiB"]})
+    fabricsim.seed_spread(fabricsim.sweep(path, seeds=8))   # ECMP hash luck: p5/p50/p95
     fabricsim.schedule("allreduce", "ring", ranks=4, bytes="1KiB")
 """
 from ._fabricsim import ConfigError
 ConfigError.__module__ = "fabricsim"  # shown as fabricsim.ConfigError in tracebacks
 from . import topologies
 from ._results import Results
-from ._scenario import Scenario, sweep
+from ._scenario import Scenario, seed_spread, sweep
 from ._schedule import algorithms, parameters, schedule
 from .topologies import Topology, load_topology
 
 __all__ = [
     "ConfigError", "Results", "Scenario", "Topology", "algorithms", "load_topology", "parameters",
-    "schedule", "sweep", "topologies",
+    "schedule", "seed_spread", "sweep", "topologies",
 ]

@@ -122,7 +122,14 @@ class Scenario:
 # The columns of `fabricsim sweep`'s sweep.csv after the varied fields.
 SWEEP_COLUMNS = ["sim_time_ps", "completed", "fct_p50_ps", "fct_p99_ps", "fct_max_ps",
                  "collective_bytes", "collective_time_ps", "algbw_GBps", "busbw_GBps",
-                 "packet_hops", "drops", "ecn_marks", "pfc_pause_frames", "max_queue_bytes"]
+                 "packet_hops", "drops", "ecn_marks", "pfc_pause_frames", "max_queue_bytes",
+                 "retransmissions"]
+
+# The figures of sweep_seeds.csv (`fabricsim sweep --seeds N`): mean, p5, p50 and p95 of each
+# over the seeds of a point.
+SPREAD_COLUMNS = ["sim_time_ps", "fct_p50_ps", "fct_p99_ps", "fct_max_ps", "collective_time_ps",
+                  "algbw_GBps", "busbw_GBps", "packet_hops", "drops", "ecn_marks",
+                  "pfc_pause_frames", "max_queue_bytes", "retransmissions"]
 
 
 def sweep_row(results):
@@ -138,19 +145,66 @@ def sweep_row(results):
            "collective_time_ps": sum(c["time_ps"] for c in colls) // n if n else 0,
            "algbw_GBps": sum(c["algbw_GBps"] for c in colls) / n if n else 0.0,
            "busbw_GBps": sum(c["busbw_GBps"] for c in colls) / n if n else 0.0}
-    for key in ("packet_hops", "drops", "ecn_marks", "pfc_pause_frames", "max_queue_bytes"):
+    for key in ("packet_hops", "drops", "ecn_marks", "pfc_pause_frames", "max_queue_bytes",
+                "retransmissions"):
         row[key] = results["fabric"][key]
     return row
 
 
-def sweep(scenario, vary, overrides=None, out_dir=None):
+def percentile(values, q):
+    """Percentile q (0..100) of `values`, interpolated linearly between the closest ranks (the
+    value at position (n - 1) q / 100 of the sorted values: numpy's default), as
+    sweep_seeds.csv reports it."""
+    v = sorted(values)
+    if not v:
+        return 0.0
+    pos = (len(v) - 1) * q / 100.0
+    lo = int(pos)
+    hi = min(lo + 1, len(v) - 1)
+    return v[lo] + (v[hi] - v[lo]) * (pos - lo)
+
+
+def seed_spread(rows, axis_paths=None):
+    """The spread over the seeds of each point of a sweep(..., seeds=N): one dict per point
+    with the varied fields, "seeds", and F_mean, F_p5, F_p50, F_p95 for each figure F of
+    SPREAD_COLUMNS (the rows of `fabricsim sweep --seeds N`'s sweep_seeds.csv)."""
+    if axis_paths is None:
+        axis_paths = [k for k in (rows[0] if rows else {}) if k not in SWEEP_COLUMNS
+                      and k not in ("seed", "results")]
+    points = {}
+    for row in rows:
+        key = tuple(_value_text(row[p]) for p in axis_paths)
+        points.setdefault(key, []).append(row)
+    out = []
+    for key, runs in points.items():
+        spread = dict(zip(axis_paths, [runs[0][p] for p in axis_paths]))
+        spread["seeds"] = len(runs)
+        for name in SPREAD_COLUMNS:
+            values = [float(r[name]) for r in runs]
+            spread[f"{name}_mean"] = sum(values) / len(values)
+            for q in (5, 50, 95):
+                spread[f"{name}_p{q}"] = percentile(values, q)
+        out.append(spread)
+    return out
+
+
+def sweep(scenario, vary=None, overrides=None, out_dir=None, *, seeds=None):
     """Runs the cross product of `vary` ({"a.b": [v1, v2], ...}; the last field varies
     fastest) over `scenario` (a Scenario, path or dict) with the fixed `overrides`, as
-    `fabricsim sweep --vary ... --set ...`. Returns one dict per point: the varied fields (as
-    given), the sweep.csv columns, and "results" (the point's results.json). With `out_dir`,
-    writes point_N/ directories, sweep.csv and sweep.json there like the CLI."""
-    if not isinstance(vary, dict) or not vary:
+    `fabricsim sweep --vary ... --set ...`. With `seeds` = N each point runs with N seeds (the
+    scenario's seed, +1, ...; `--seeds N`), and rows carry "seed"; seed_spread(rows) gives the
+    mean and p5/p50/p95 per point. Returns one dict per run: the varied fields (as given), the
+    sweep.csv columns, and "results" (the run's results.json). With `out_dir`, writes point_N/
+    directories, sweep.csv, sweep.json (and sweep_seeds.csv) there like the CLI."""
+    if seeds is not None:
+        if isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= 10000:
+            raise ValueError(f"seeds: expected a count of seeds, 1 to 10000, got {seeds!r}")
+    if vary is None and seeds is not None:
+        vary = {}
+    if not isinstance(vary, dict) or (not vary and seeds is None):
         raise ValueError("vary: expected a dict {\"a.b\": [values...]} with at least one field")
+    if seeds is not None and "seed" in vary:
+        raise ValueError("seeds and vary['seed'] both set the seed; use one of them")
     axes = list(vary.items())
     for path, values in axes:
         if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__") or not list(values):
@@ -158,16 +212,27 @@ def sweep(scenario, vary, overrides=None, out_dir=None):
     base = scenario if isinstance(scenario, Scenario) else Scenario(scenario)
     base = base.with_overrides(_override_strings(overrides))
     rows = []
-    for point, combo in enumerate(itertools.product(*[list(v) for _, v in axes])):
+    run = 0
+    for combo in itertools.product(*[list(v) for _, v in axes]):
         assignments = [f"{path}={_value_text(v)}" for (path, _), v in zip(axes, combo)]
-        point_dir = None if out_dir is None else os.path.join(os.fspath(out_dir), f"point_{point}")
-        results = base.with_overrides(assignments).run(point_dir).to_dict()
-        row = {path: value for (path, _), value in zip(axes, combo)}
-        row.update(sweep_row(results))
-        row["results"] = results
-        rows.append(row)
+        point = base.with_overrides(assignments)
+        seed_list = [None] if seeds is None else [point.seed + k for k in range(seeds)]
+        for seed in seed_list:
+            run_dir = None if out_dir is None else os.path.join(os.fspath(out_dir), f"point_{run}")
+            sc = point if seed is None else point.with_overrides([f"seed={seed}"])
+            results = sc.run(run_dir).to_dict()
+            row = {path: value for (path, _), value in zip(axes, combo)}
+            if seed is not None:
+                row["seed"] = seed
+            row.update(sweep_row(results))
+            row["results"] = results
+            rows.append(row)
+            run += 1
     if out_dir is not None:
-        _write_sweep(os.fspath(out_dir), [p for p, _ in axes], rows)
+        paths = [p for p, _ in axes]
+        _write_sweep(os.fspath(out_dir), paths, rows, seeds is not None)
+        if seeds is not None:
+            _write_spread(os.fspath(out_dir), paths, seed_spread(rows, paths))
     return rows
 
 
@@ -180,16 +245,28 @@ def _csv_text(value):
     return value
 
 
-def _write_sweep(out_dir, axis_paths, rows):
+def _write_sweep(out_dir, axis_paths, rows, with_seed=False):
     os.makedirs(out_dir, exist_ok=True)
+    seed_col = ["seed"] if with_seed else []
     with open(os.path.join(out_dir, "sweep.csv"), "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(axis_paths + SWEEP_COLUMNS)
+        writer.writerow(axis_paths + seed_col + SWEEP_COLUMNS)
         for row in rows:
-            values = [row[p] for p in axis_paths] + [row[c] for c in SWEEP_COLUMNS]
+            values = [row[p] for p in axis_paths + seed_col] + [row[c] for c in SWEEP_COLUMNS]
             writer.writerow([_csv_text(v) for v in values])
     with open(os.path.join(out_dir, "sweep.json"), "w", encoding="utf-8") as f:
-        doc = [{**{p: _value_text(row[p]) for p in axis_paths}, "results": row["results"]}
+        doc = [{**{p: _value_text(row[p]) for p in axis_paths},
+                **({"seed": row["seed"]} if with_seed else {}), "results": row["results"]}
                for row in rows]
         json.dump(doc, f, indent=2)
         f.write("\n")
+
+
+def _write_spread(out_dir, axis_paths, spread):
+    names = [f"{n}_{s}" for n in SPREAD_COLUMNS for s in ("mean", "p5", "p50", "p95")]
+    with open(os.path.join(out_dir, "sweep_seeds.csv"), "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(axis_paths + ["seeds"] + names)
+        for point in spread:
+            values = [point[p] for p in axis_paths] + [point["seeds"]] + [point[n] for n in names]
+            writer.writerow([_csv_text(v) for v in values])

@@ -105,6 +105,31 @@ def test_threads_give_the_same_results(root):
         s.run(threads=0)
 
 
+def test_a_dead_path_ends_in_qp_errors_not_a_hang(root, cli, tmp_path):
+    # Every packet lost: each QP retries retry_count times, then goes to the error state; the
+    # collective ends unfinished with the errors in results.json, the same on 1 and 2 threads,
+    # and the CLI says so on stderr with exit status 3.
+    overrides = ["topology.nodes=16", "topology.tiers=3", "topology.radix=8",
+                 "workload.size=1MiB", "models.link.loss_rate=1", "models.nic.ack_timeout=10",
+                 "models.nic.retry_count=2"]
+    s = fabricsim.Scenario(root / "configs/scenarios/allreduce_ring_1024.json", overrides)
+    one = s.run(threads=1).to_dict(False)
+    assert not one["completed"]
+    assert one["fabric"]["qp_errors"] > 0
+    assert one["fabric"]["timeouts"] == 3 * one["fabric"]["qp_errors"]
+    first = one["errors"][0]
+    assert first["kind"] == "qp_error"
+    assert "3 local ACK timeouts of 4.1943 ms" in first["message"]
+    assert first["time_ps"] >= 3 * 4_194_304_000
+    assert s.run(threads=2).to_dict(False) == one
+    args = [a for o in overrides for a in ("--set", o)]
+    proc = cli("run", "configs/scenarios/allreduce_ring_1024.json", *args, "--out", tmp_path,
+               "--quiet", check=False)
+    assert proc.returncode == 3
+    assert "fabricsim: error: QP error at" in proc.stderr
+    assert read_json(tmp_path / "results.json")["errors"] == one["errors"]
+
+
 def test_a_collective_runs_on_the_scenarios_threads(root):
     # "threads" in the scenario is used when run() is given none; results do not depend on it.
     # 16 nodes in rail groups of 4 (radix-8 leaves): GPUs on both threads.

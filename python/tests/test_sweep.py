@@ -51,3 +51,51 @@ def test_bad_sweeps(root):
         fabricsim.sweep(root / SCENARIO, {"seed": "1,2"})
     with pytest.raises(fabricsim.ConfigError, match="/workload/senders"):
         fabricsim.sweep(root / SCENARIO, {"workload.senders": [2, "lots"]})
+
+
+def test_seeds_spread_equals_the_cli(root, cli, tmp_path):
+    # A 64 KB permutation on a 128-host fat-tree: the seed draws the permutation and the ECMP
+    # hash functions, so the seeds give different FCTs; the spread is the same from Python and
+    # from the CLI.
+    fixed = ["workload.pattern=permutation", "workload.flow_size=64KB"]
+    cli("sweep", SCENARIO, "--seeds", "4", "--vary", "models.nic.cc.algorithm=none,dcqcn",
+        *[a for f in fixed for a in ("--set", f)], "--out", tmp_path / "cli", "--quiet")
+    rows = fabricsim.sweep(root / SCENARIO, {"models.nic.cc.algorithm": ["none", "dcqcn"]},
+                           overrides=fixed, seeds=4, out_dir=tmp_path / "py")
+    assert [r["seed"] for r in rows] == [1, 2, 3, 4] * 2
+    with open(tmp_path / "cli/sweep_seeds.csv", encoding="utf-8") as f:
+        cli_spread = list(csv.DictReader(f))
+    with open(tmp_path / "py/sweep_seeds.csv", encoding="utf-8") as f:
+        py_spread = list(csv.DictReader(f))
+    assert list(cli_spread[0]) == list(py_spread[0])
+    assert len(cli_spread) == 2
+    spread = fabricsim.seed_spread(rows)
+    for c, p, s in zip(cli_spread, py_spread, spread):
+        assert c["seeds"] == p["seeds"] == "4" and s["seeds"] == 4
+        for key in c:
+            if key.endswith(("_mean", "_p5", "_p50", "_p95")):
+                assert float(c[key]) == pytest.approx(float(p[key]), rel=1e-12)
+                assert float(c[key]) == pytest.approx(s[key], rel=1e-12)
+    # The seeds differ (ECMP), and the spread brackets the median.
+    sims = {r["sim_time_ps"] for r in rows[:4]}
+    assert len(sims) > 1
+    s0 = spread[0]
+    assert s0["sim_time_ps_p5"] <= s0["sim_time_ps_p50"] <= s0["sim_time_ps_p95"]
+    with open(tmp_path / "cli/sweep.csv", encoding="utf-8") as f:
+        cli_rows = list(csv.DictReader(f))
+    assert [int(r["seed"]) for r in cli_rows] == [1, 2, 3, 4] * 2
+
+
+def test_percentile_is_linear_between_ranks():
+    from fabricsim._scenario import percentile
+    assert percentile([10, 20], 50) == 15
+    assert percentile([1, 2, 3, 4, 5], 95) == pytest.approx(4.8)
+    assert percentile([7], 5) == 7
+
+
+def test_bad_seeds(root):
+    for bad in (0, -1, 2.5, True, "3"):
+        with pytest.raises(ValueError, match="seeds"):
+            fabricsim.sweep(root / SCENARIO, seeds=bad)
+    with pytest.raises(ValueError, match="both set the seed"):
+        fabricsim.sweep(root / SCENARIO, {"seed": [1, 2]}, seeds=2)

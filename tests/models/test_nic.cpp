@@ -1,5 +1,6 @@
-// RoCEv2 NIC: line-rate goodput and FCT on an idle path, go-back-N, RTO, CNP rate limit, ACK
-// coalescing, round-robin between QPs, pacing and window limits.
+// RoCEv2 NIC: line-rate goodput and FCT on an idle path, go-back-N, RTO, the local ACK timeout and
+// its retry count (the QP error state), CNP rate limit, ACK coalescing, round-robin between QPs,
+// pacing and window limits.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -149,6 +150,94 @@ TEST_CASE("a lost last packet is recovered by the RTO") {
   // The timer runs from the last ACK that advanced (for PSN 18) and fires 500 us later.
   CHECK(t.obs.received.begin()->second.t > Time::us(500));
   CHECK(t.obs.received.begin()->second.t < Time::us(520));
+}
+
+TEST_CASE("the local ACK timeout is 4.096 us x 2^ack_timeout unless rto is set") {
+  NicParams np;
+  CHECK(np.ack_timeout == 20);  // NCCL_IB_TIMEOUT's default
+  CHECK(np.retry_count == 7);   // NCCL_IB_RETRY_CNT's default
+  CHECK(np.effective_rto() == Time::ns(4096) * (std::int64_t{1} << 20));  // 4.29 s
+  np.ack_timeout = 14;
+  CHECK(np.effective_rto() == Time::ps(67'108'864'000));  // 67.1 ms
+  np.ack_timeout = 0;
+  CHECK(np.effective_rto() == Time::max());  // infinite, as in the verbs specification
+  np.rto = Time::us(100);
+  CHECK(np.effective_rto() == Time::us(100));
+}
+
+TEST_CASE("retries run out: the QP goes to the error state after retry_count + 1 timeouts") {
+  NicParams np = test::nic_without_cc();
+  np.rto = Time::us(100);
+  np.retry_count = 3;
+  RelayPair t(np);
+  // The path dies after PSN 4: nothing from PSN 5 on gets through, however often it is resent.
+  t.relay.filter = [](Packet& p, std::uint16_t) {
+    return !(p.kind == PacketKind::kData && p.psn >= 5);
+  };
+  t.f.send_message(0, 1, 20 * 4096, 0, 9);
+  t.sim.run();  // ends: a failed QP arms no timer and sends nothing
+  CHECK(t.obs.received.empty());
+  CHECK(t.obs.sent.empty());
+  const auto& tx = t.f.nic(0).counters();
+  CHECK(tx.timeouts == 4);  // 3 retries, then the 4th timeout fails the QP
+  CHECK(tx.qp_errors == 1);
+  REQUIRE(t.f.nic(0).qp_errors().size() == 1);
+  const QpErrorRecord& e = t.f.nic(0).qp_errors().front();
+  CHECK(e.nic == 0);
+  CHECK(e.peer == 1);
+  CHECK(e.timeouts == 4);
+  CHECK(e.timeout == Time::us(100));
+  CHECK(e.unacked_bytes == 15 * 4096);
+  CHECK(e.flushed_messages == 1);
+  // The timer runs from the last ACK that advanced (PSN 4), then once per timeout.
+  CHECK(e.at > Time::us(400));
+  CHECK(e.at < Time::us(420));
+  // A message posted to the failed QP is flushed, not sent.
+  const auto sent_before = tx.data_packets_sent;
+  t.f.send_message(0, 1, 4096, 0, 10);
+  t.sim.run();
+  CHECK(t.f.nic(0).counters().data_packets_sent == sent_before);
+  CHECK(t.f.nic(0).qp_errors().front().flushed_messages == 2);
+  CHECK(t.f.counters().qp_errors == 1);
+  REQUIRE(t.f.qp_errors().size() == 1);
+}
+
+TEST_CASE("progress resets the retry count: separate losses never fail the QP") {
+  NicParams np = test::nic_without_cc();
+  np.rto = Time::us(100);
+  np.retry_count = 1;
+  // Only a timeout recovers a lost last packet. Two messages one after the other, each losing
+  // its last packet once: two timeouts, but an ACK between them, so the QP lives.
+  {
+    RelayPair t(np);
+    std::uint32_t drop_psn = 9;
+    t.relay.filter = [&drop_psn](Packet& p, std::uint16_t) {
+      if (p.kind != PacketKind::kData || p.psn != drop_psn) return true;
+      drop_psn = 0xFFFFFFFF;
+      return false;
+    };
+    t.f.send_message(0, 1, 10 * 4096, 0, 1);
+    t.sim.run();
+    drop_psn = 19;
+    t.f.send_message(0, 1, 10 * 4096, 0, 2);
+    t.sim.run();
+    CHECK(t.f.nic(0).counters().timeouts == 2);
+    CHECK(t.f.nic(0).counters().qp_errors == 0);
+    CHECK(t.obs.received.size() == 2);
+  }
+  // The same last packet lost twice: two timeouts in a row, the second one fails the QP.
+  {
+    RelayPair t(np);
+    int drops = 0;
+    t.relay.filter = [&drops](Packet& p, std::uint16_t) {
+      return !(p.kind == PacketKind::kData && p.psn == 9 && drops++ < 2);
+    };
+    t.f.send_message(0, 1, 10 * 4096, 0, 1);
+    t.sim.run();
+    CHECK(t.f.nic(0).counters().timeouts == 2);
+    CHECK(t.f.nic(0).counters().qp_errors == 1);
+    CHECK(t.obs.received.empty());
+  }
 }
 
 TEST_CASE("CNPs: one per QP per cnp_interval for ECN-marked arrivals") {
