@@ -183,7 +183,9 @@ TEST_CASE("spec defaults flow into the graph and resolve to JSON", "[spec]") {
   CHECK(g.switch_params.buffer_bytes == 32ULL << 20);
   const auto resolved = topology_to_json(spec);
   CHECK(resolved["switch"]["ecn"]["kmin"] == "100KB");
-  CHECK(resolved["nic"]["rto"] == "1ms");
+  CHECK(resolved["switch"]["ecn"]["mark"] == "dequeue");
+  CHECK(resolved["nic"]["ack_timeout"] == 20);
+  CHECK(resolved["nic"]["retry_count"] == 7);
   const auto again = parse_topology(resolved, "config.json");
   CHECK(topology_to_json(again) == resolved);
   CHECK(build_graph(again).link_count() == g.link_count());
