@@ -230,7 +230,7 @@ DropReason Switch::admit(const Packet& packet, std::uint16_t in_port, std::uint1
 
 void Switch::on_dequeue(Packet& packet, std::uint16_t port) {
   // The queue the packet leaves behind (the port no longer counts it), as ns-3 HPCC's
-  // SwitchNotifyDequeue and htsim's ECN queue decide.
+  // SwitchNotifyDequeue decides (htsim's ECN queues count the departing packet too).
   if (mark_at_dequeue_) mark_ecn(packet, ports_[port].queue_bytes(packet.priority));
   const std::uint32_t size = packet.wire_bytes;
   IngressQueue& iq = ingress_[slot(packet.in_port, packet.priority)];
