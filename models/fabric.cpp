@@ -339,12 +339,7 @@ std::vector<QpErrorRecord> Fabric::qp_errors() const {
   for (const Nic* n : nics_) {
     if (n != nullptr) all.insert(all.end(), n->qp_errors().begin(), n->qp_errors().end());
   }
-  std::sort(all.begin(), all.end(), [](const QpErrorRecord& a, const QpErrorRecord& b) {
-    if (a.at != b.at) return a.at < b.at;
-    if (a.nic != b.nic) return a.nic < b.nic;
-    if (a.peer != b.peer) return a.peer < b.peer;
-    return a.channel < b.channel;
-  });
+  std::sort(all.begin(), all.end(), qp_error_before);
   return all;
 }
 

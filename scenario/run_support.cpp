@@ -252,13 +252,7 @@ std::vector<models::QpErrorRecord> share_qp_errors(const models::Fabric& fabric,
     all.resize(at + n);
     if (n != 0) std::memcpy(all.data() + at, part.data(), n * sizeof(models::QpErrorRecord));
   }
-  std::sort(all.begin(), all.end(),
-            [](const models::QpErrorRecord& a, const models::QpErrorRecord& b) {
-              if (a.at != b.at) return a.at < b.at;
-              if (a.nic != b.nic) return a.nic < b.nic;
-              if (a.peer != b.peer) return a.peer < b.peer;
-              return a.channel < b.channel;
-            });
+  std::sort(all.begin(), all.end(), models::qp_error_before);
   return all;
 }
 

@@ -45,4 +45,12 @@ struct QpErrorRecord {
   std::uint64_t flushed_messages;  // messages that will never complete (later posts included)
 };
 
+// The order results list QP errors in, for every partitioning: by time, then NIC, peer, channel.
+inline bool qp_error_before(const QpErrorRecord& a, const QpErrorRecord& b) {
+  if (a.at != b.at) return a.at < b.at;
+  if (a.nic != b.nic) return a.nic < b.nic;
+  if (a.peer != b.peer) return a.peer < b.peer;
+  return a.channel < b.channel;
+}
+
 }  // namespace fabricsim::models

@@ -144,9 +144,12 @@ TEST_CASE("RED marking probability: 0 below Kmin, linear to Pmax, 1 above Kmax")
   CHECK(ecn_mark_probability(e, 1'000'000) == 0.0);
 }
 
-TEST_CASE("ECN marking on egress enqueue follows RED statistically") {
+namespace {
+// 200 trials of 100 packets of 1000 B queued behind a paused egress, then drained: each packet's
+// mark follows RED (Kmin 10 KB, Kmax 50 KB, Pmax 0.2) on the queue `seen(psn)` gives.
+void check_red_marking(EcnMarkPoint point, std::uint32_t (*seen)(std::uint32_t psn)) {
   SwitchParams p;
-  p.ecn.mark = EcnMarkPoint::kEnqueue;
+  p.ecn.mark = point;
   p.pfc.enabled = false;
   p.ecn.kmin_bytes = 10'000;
   p.ecn.kmax_bytes = 50'000;
@@ -157,16 +160,21 @@ TEST_CASE("ECN marking on egress enqueue follows RED statistically") {
   for (int trial = 0; trial < kTrials; ++trial) {
     t.sw.port(1).pause_until(1, t.sim.now() + Time::ms(1));
     for (std::uint32_t k = 0; k < 100; ++k)
-      t.inject(k, 1000, Ecn::kEct);  // sees 1000k queued
+      t.inject(k, 1000, Ecn::kEct);
+    if (point == EcnMarkPoint::kDequeue) {
+      // Nothing is marked while the packets wait: the decision comes when each one leaves.
+      CHECK(t.sw.counters().ecn_marks == static_cast<std::uint64_t>(marks_linear + 49 * trial));
+    }
     t.sw.port(1).pause_until(1, t.sim.now());
     t.down.log.clear();
     t.sim.run();
     REQUIRE(t.down.log.size() == 100);
     for (const auto& [time, pkt] : t.down.log) {
+      const std::uint32_t queue = seen(pkt.psn);
       const bool marked = pkt.ecn == Ecn::kCe;
-      if (pkt.psn <= 10) {
+      if (queue <= 10'000) {
         REQUIRE_FALSE(marked);  // queue <= Kmin
-      } else if (pkt.psn > 50) {
+      } else if (queue > 50'000) {
         REQUIRE(marked);  // queue > Kmax
       } else if (marked) {
         ++marks_linear;
@@ -179,47 +187,18 @@ TEST_CASE("ECN marking on egress enqueue follows RED statistically") {
   CHECK(std::abs(marks_linear - expected) < 4 * sd);
   CHECK(t.sw.counters().ecn_marks == static_cast<std::uint64_t>(marks_linear + 49 * kTrials));
 }
+}  // namespace
+
+TEST_CASE("ECN marking on egress enqueue follows RED statistically") {
+  // Packet k finds k x 1000 bytes queued when it arrives.
+  check_red_marking(EcnMarkPoint::kEnqueue, [](std::uint32_t psn) { return psn * 1000; });
+}
 
 TEST_CASE("ECN marking at dequeue decides on the queue a packet leaves behind") {
-  SwitchParams p;
-  p.ecn.mark = EcnMarkPoint::kDequeue;  // the default
-  p.pfc.enabled = false;
-  p.ecn.kmin_bytes = 10'000;
-  p.ecn.kmax_bytes = 50'000;
-  p.ecn.pmax = 0.2;
-  CHECK(SwitchParams{}.ecn.mark == EcnMarkPoint::kDequeue);
-  OneSwitch t(p);
-  constexpr int kTrials = 200;
-  int marks_linear = 0;
-  for (int trial = 0; trial < kTrials; ++trial) {
-    t.sw.port(1).pause_until(1, t.sim.now() + Time::ms(1));
-    for (std::uint32_t k = 0; k < 100; ++k)
-      t.inject(k, 1000, Ecn::kEct);
-    // Nothing is marked while the packets wait: the decision comes when each one leaves.
-    CHECK(t.sw.counters().ecn_marks == static_cast<std::uint64_t>(marks_linear + 49 * trial));
-    t.sw.port(1).pause_until(1, t.sim.now());
-    t.down.log.clear();
-    t.sim.run();
-    REQUIRE(t.down.log.size() == 100);
-    for (const auto& [time, pkt] : t.down.log) {
-      // Packet k leaves (99 - k) x 1000 bytes behind it: the reverse of enqueue marking, where
-      // the first packets found an empty queue and the last ones a full one.
-      const std::uint32_t behind = (99 - pkt.psn) * 1000;
-      const bool marked = pkt.ecn == Ecn::kCe;
-      if (behind <= 10'000) {
-        REQUIRE_FALSE(marked);
-      } else if (behind > 50'000) {
-        REQUIRE(marked);
-      } else if (marked) {
-        ++marks_linear;
-      }
-    }
-  }
-  // Behind 11..50 KB: the same 40 RED probabilities as the enqueue case, sum 4.1 per trial.
-  const double expected = 4.1 * kTrials;
-  const double sd = std::sqrt(3.87 * kTrials);
-  CHECK(std::abs(marks_linear - expected) < 4 * sd);
-  CHECK(t.sw.counters().ecn_marks == static_cast<std::uint64_t>(marks_linear + 49 * kTrials));
+  CHECK(SwitchParams{}.ecn.mark == EcnMarkPoint::kDequeue);  // the default
+  // Packet k leaves (99 - k) x 1000 bytes behind it: the reverse of enqueue marking, where the
+  // first packets found an empty queue and the last ones a full one.
+  check_red_marking(EcnMarkPoint::kDequeue, [](std::uint32_t psn) { return (99 - psn) * 1000; });
 }
 
 TEST_CASE("ECN off marks nothing at either point") {
