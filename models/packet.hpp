@@ -20,6 +20,9 @@ enum class Ecn : std::uint8_t { kNotEct, kEct, kCe };
 // Header flags of data packets (RoCE opcodes "first"/"last" of a message).
 inline constexpr std::uint8_t kFlagFirst = 1;
 inline constexpr std::uint8_t kFlagLast = 2;
+// ACK/NACK flag: the acknowledged data packet arrived CE-marked (nic.ce_echo "ack", the CNP
+// flag of ns-3 HPCC's ACKs); the sender's reaction point takes it as a CNP.
+inline constexpr std::uint8_t kFlagCnp = 4;
 
 // One cache line per packet: a packet is touched once per hop, usually as a cache miss, and a
 // header straddling two lines would cost two.
@@ -38,7 +41,7 @@ struct alignas(64) Packet {
   PacketKind kind;
   std::uint8_t priority;  // traffic class; PAUSE: the class paused
   Ecn ecn;
-  std::uint8_t flags;  // kFlagFirst / kFlagLast
+  std::uint8_t flags;  // data: kFlagFirst / kFlagLast; ACK/NACK: kFlagCnp
 };
 static_assert(std::is_trivially_copyable_v<Packet>);
 static_assert(sizeof(Packet) == 64);

@@ -178,6 +178,9 @@ struct SwitchParams {
 };
 
 enum class NicTransport { kRoce, kInfiniband };
+// How a receiver reports CE marks to the sender: a CNP packet, paced per QP (the ConnectX
+// notification point), or a flag on the ACK/NACK of each marked packet (ns-3 HPCC).
+enum class CeEcho { kCnp, kAck };
 
 struct NicParams {
   NicTransport transport = NicTransport::kRoce;
@@ -189,7 +192,10 @@ struct NicParams {
   std::uint32_t ack_timeout = 20;
   std::uint32_t retry_count = 7;
   sim::Time rto = sim::Time::zero();  // 0 = auto: 4.096 us x 2^ack_timeout
-  sim::Time cnp_interval = sim::Time::us(50);
+  // ConnectX notification point: min_time_between_cnps, 4 us in the firmware defaults
+  // (models/cc/sources.md 1.2). The DCQCN paper's NP sends one per 50 us (preset "paper").
+  sim::Time cnp_interval = sim::Time::us(4);
+  CeEcho ce_echo = CeEcho::kCnp;
   std::uint32_t header_bytes = 62;  // Ethernet 14 + FCS 4 + IPv4 20 + UDP 8 + BTH 12 + ICRC 4
   std::uint32_t ack_bytes = 64;
   std::uint32_t data_priority = 1;  // ACK, NACK and CNP always use class 0
@@ -218,6 +224,9 @@ struct NicParams {
       "retransmission timeout; 0 = auto: the ack_timeout's 4.096 us x 2^ack_timeout");
     v("cnp_interval", cnp_interval, ParamUnit::kTime,
       "at most one CNP per queue pair per interval (notification point)");
+    v("ce_echo", ce_echo, sim::Choices<CeEcho>{{"cnp", CeEcho::kCnp}, {"ack", CeEcho::kAck}},
+      "how CE marks reach the sender: cnp (a CNP packet, at most one per cnp_interval and QP) "
+      "or ack (a flag on the ACK or NACK of each marked packet, ns-3 HPCC)");
     v("header_bytes", header_bytes, ParamUnit::kBytes, "per-packet header and trailer bytes");
     v("ack_bytes", ack_bytes, ParamUnit::kBytes, "wire size of ACK, NACK and CNP packets");
     v("data_priority", data_priority, ParamUnit::kCount,

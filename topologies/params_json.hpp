@@ -42,6 +42,20 @@ std::string exact_time(sim::Time t);    // "1us", "300ns", "1500ps"
 Json exact_bytes(std::uint64_t bytes);  // "32MiB", "100KB" or a plain number
 std::string exact_rate(std::uint64_t bps);
 
+// One of the spellings of choices, or a ConfigError listing them.
+template <class E>
+E read_choice(const Json& value, const JsonLocation& at, const sim::Choices<E>& choices) {
+  const std::string& text = read_string(value, at);
+  for (const auto& [spelling, option] : choices.options) {
+    if (spelling == text) return option;
+  }
+  std::string expected = "expected one of";
+  for (std::size_t i = 0; i < choices.options.size(); ++i) {
+    expected.append(i == 0 ? " " : ", ").append(choices.options[i].first);
+  }
+  throw_config_error(at, value, expected);
+}
+
 // --- the reader ------------------------------------------------------------------------------
 class ParamReader {
  public:
@@ -57,19 +71,7 @@ class ParamReader {
     known_.emplace_back(name);
     const Json* v = find(name);
     if (v == nullptr) return;
-    const JsonLocation at = at_.child(name);
-    const std::string& text = read_string(*v, at);
-    for (const auto& [spelling, value] : choices.options) {
-      if (spelling == text) {
-        field = value;
-        return;
-      }
-    }
-    std::string expected = "expected one of";
-    for (std::size_t i = 0; i < choices.options.size(); ++i) {
-      expected.append(i == 0 ? " " : ", ").append(choices.options[i].first);
-    }
-    throw_config_error(at, *v, expected);
+    field = read_choice(*v, at_.child(name), choices);
   }
   template <class S>
   void nested(const char* name, S& sub, const char*) {
@@ -82,9 +84,17 @@ class ParamReader {
 
   // Applies obj_ onto params (fields absent from obj_ keep their value), then rejects unknown
   // keys.
+  // A struct with a preset (a "preset" field, `static S of_preset(E)` and
+  // `static Choices<E> preset_choices()`, as DcqcnParams) is first reset to the named preset,
+  // so that the other keys of the same object override the preset's values.
   template <class S>
   void read(S& params) {
     require_object(obj_, at_);
+    if constexpr (requires { S::of_preset(S::preset_choices().options.front().second); }) {
+      if (const Json* v = find("preset")) {
+        params = S::of_preset(read_choice(*v, at_.child("preset"), S::preset_choices()));
+      }
+    }
     params.visit_params(*this);
     check_known_keys(obj_, at_, known_);
   }

@@ -1,17 +1,27 @@
 // Congestion-control knobs of a NIC ("nic.cc" in scenario JSON), declared once (sim/params.hpp).
 //
-// DCQCN defaults are the "dcqcn_paper" preset of the ns-3 RDMA simulator of HPCC
-// (alibaba-edu/High-Precision-Congestion-Control, simulation/run.py, `args.cc == "dcqcn_paper"`:
-// CC_MODE 1, ALPHA_RESUME_INTERVAL 50 us, RATE_DECREASE_INTERVAL 50 us, CLAMP_TARGET_RATE 0,
-// RP_TIMER 55 us, EWMA_GAIN 1/256, FAST_RECOVERY_TIMES 1, RATE_AI 5 Mb/s and RATE_HAI 50 Mb/s per
-// 25 Gb/s of NIC bandwidth, MIN_RATE 1000 Mb/s; initial alpha 1 as set on the first CNP in
-// simulation/src/point-to-point/model/rdma-hw.cc). HPCC named these timers after the DCQCN paper
-// (Zhu et al., SIGCOMM'15), whose notification point sends at most one CNP per 50 us, the default
-// of NicParams::cnp_interval: the alpha timer must not be much shorter than the CNP interval, or
-// alpha decays between CNPs and the cuts vanish (models/cc/README.md has the measurements).
-// DcqcnParams::hpcc_dcqcn() is the same simulator's "dcqcn" preset (1 us / 4 us / 300 us, the
-// Mellanox ConnectX firmware timers), for a notification point that sends CNPs every few us.
-// Neither preset has a byte counter; the DCQCN paper's is 10 MB and may be set.
+// DCQCN comes in three presets (`nic.cc.dcqcn.preset`; models/cc/README.md has the tables and
+// models/cc/sources.md the sources line by line):
+//  - firmware (the default): NVIDIA ConnectX DCQCN as the firmware ships it (the DCQCN
+//    parameter table of the NVIDIA DOCA / MLNX_OFED documentation, "DCQCN CC Parameters", and
+//    two public `mlxconfig -q` dumps, ConnectX-4 Lx and ConnectX-6 Dx, that agree): alpha
+//    updated every dce_tcp_rtt = 1 us, cuts at most once per rate_reduce_monitor_period = 4 us
+//    on a fixed grid, rate-increase timer rpg_time_reset = 300 us, byte counter rpg_byte_reset
+//    = 32767 B, rpg_threshold 1, rpg_ai_rate 5 Mb/s, rpg_hai_rate 50 Mb/s, rpg_min_rate
+//    1 Mb/s, initial_alpha_value 1023 (of 1024), dce_tcp_g 1019 (g = (1024 - 1019) / 1024),
+//    clamp_tgt_rate 0 and clamp_tgt_rate_after_time_inc 1. The notification point's
+//    min_time_between_cnps (4 us) is NicParams::cnp_interval.
+//  - paper: the reaction point of the DCQCN paper (Zhu et al., SIGCOMM'15: alpha raised by g on
+//    each CNP, a cut on a CNP unless one happened less than an interval ago, hyper increase of
+//    i x Rhai) with the timers of the ns-3 HPCC simulator's "dcqcn_paper" preset
+//    (alibaba-edu/High-Precision-Congestion-Control simulation/run.py: alpha 50 us, decrease
+//    interval 50 us, RP timer 55 us, EWMA gain 1/256, Rai 5 and Rhai 50 Mb/s per 25 Gb/s,
+//    min rate 1000 Mb/s). Pair it with nic.cnp_interval = 50 us (the paper's NP).
+//  - ns3: the ns-3 HPCC reaction point (simulation/src/point-to-point/model/rdma-hw.cc, the
+//    "Mlx" functions) with run.py's "dcqcn" preset: free-running 1 us alpha timer, cut checks
+//    on a 4 us grid from the first CNP, RP timer 300 us, constant hyper-increase step, no byte
+//    counter. Pair it with nic.ce_echo = "ack" (ns-3 echoes CE on every ACK).
+// An explicit knob next to `preset` overrides the preset's value of that knob.
 #pragma once
 
 #include <cstdint>
@@ -23,37 +33,116 @@ namespace fabricsim::models {
 
 enum class CcAlgorithm { kNone, kDcqcn, kIb };
 
-struct DcqcnParams {
-  double g = 1.0 / 256.0;
-  double initial_alpha = 1.0;
-  sim::Time alpha_timer = sim::Time::us(50);
-  sim::Time rate_increase_timer = sim::Time::us(55);
-  std::uint64_t byte_counter_bytes = 0;  // 0 = no byte counter (the HPCC preset)
-  std::uint32_t fast_recovery_stages = 1;
-  std::uint64_t rate_ai_bps = 0;   // 0 = auto: 5 Mb/s per 25 Gb/s of line rate (20 Mb/s at 100G)
-  std::uint64_t rate_hai_bps = 0;  // 0 = auto: 50 Mb/s per 25 Gb/s (200 Mb/s at 100G)
-  std::uint64_t min_rate_bps = 1'000'000'000ULL;
-  bool limit_rate_decrease = true;
-  sim::Time rate_decrease_interval = sim::Time::us(50);
-  bool clamp_target_rate = false;
+enum class DcqcnPreset { kFirmware, kPaper, kNs3 };
+// on_cnp: alpha <- (1-g) alpha + g when a CNP arrives, and decays by (1-g) per alpha_timer
+// period without one (the paper). periodic: a free-running timer from the first CNP sets
+// alpha <- (1-g) alpha + g x [a CNP arrived in the period] (ConnectX dce_tcp_rtt, ns-3).
+enum class DcqcnAlphaUpdate { kOnCnp, kPeriodic };
+// on_cnp: a CNP cuts at once (or, with limit_rate_decrease, at last cut + interval). grid: cuts
+// happen only at the points of a grid of rate_decrease_interval anchored at the first CNP, when
+// a CNP arrived since the previous point (ConnectX rate_reduce_monitor_period, ns-3); the
+// first CNP itself therefore never cuts.
+enum class DcqcnCutTiming { kOnCnp, kGrid };
+// linear: the i-th hyper-increase event adds i x Rhai (the paper); constant: Rhai each (ns-3).
+enum class DcqcnHyperIncrease { kLinear, kConstant };
 
-  // The HPCC "dcqcn" preset: these defaults with the Mellanox firmware timers (alpha 1 us, one
-  // cut per 4 us, increase every 300 us). Pair it with nic.cnp_interval = 4 us.
-  static DcqcnParams hpcc_dcqcn() {
+struct DcqcnParams {
+  DcqcnPreset preset = DcqcnPreset::kFirmware;
+  DcqcnAlphaUpdate alpha_update = DcqcnAlphaUpdate::kPeriodic;
+  DcqcnCutTiming cut_timing = DcqcnCutTiming::kGrid;
+  DcqcnHyperIncrease hyper_increase = DcqcnHyperIncrease::kConstant;
+  double g = 5.0 / 1024.0;                             // dce_tcp_g 1019: g = (1024 - 1019) / 1024
+  double initial_alpha = 1023.0 / 1024.0;              // initial_alpha_value 1023
+  sim::Time alpha_timer = sim::Time::us(1);            // dce_tcp_rtt 1 us
+  sim::Time rate_increase_timer = sim::Time::us(300);  // rpg_time_reset 300 us
+  std::uint64_t byte_counter_bytes = 32767;            // rpg_byte_reset 32767 (0 = no byte counter)
+  std::uint32_t fast_recovery_stages = 1;              // rpg_threshold 1
+  std::uint64_t rate_ai_bps = 5'000'000;               // rpg_ai_rate 5 Mb/s (0 = auto: line / 5000)
+  std::uint64_t rate_hai_bps = 50'000'000;  // rpg_hai_rate 50 Mb/s (0 = auto: line / 500)
+  std::uint64_t min_rate_bps = 1'000'000;   // rpg_min_rate 1 Mb/s
+  bool limit_rate_decrease = true;
+  sim::Time rate_decrease_interval = sim::Time::us(4);  // rate_reduce_monitor_period 4 us
+  bool clamp_target_rate = false;                       // clamp_tgt_rate 0
+
+  // The DCQCN paper's reaction point with ns-3 HPCC's dcqcn_paper timers (the default before
+  // the firmware preset; pair with a 50 us notification point).
+  static DcqcnParams paper() {
     DcqcnParams p;
+    p.preset = DcqcnPreset::kPaper;
+    p.alpha_update = DcqcnAlphaUpdate::kOnCnp;
+    p.cut_timing = DcqcnCutTiming::kOnCnp;
+    p.hyper_increase = DcqcnHyperIncrease::kLinear;
+    p.g = 1.0 / 256.0;
+    p.initial_alpha = 1.0;
+    p.alpha_timer = sim::Time::us(50);
+    p.rate_increase_timer = sim::Time::us(55);
+    p.byte_counter_bytes = 0;
+    p.rate_ai_bps = 0;
+    p.rate_hai_bps = 0;
+    p.min_rate_bps = 1'000'000'000ULL;
+    p.rate_decrease_interval = sim::Time::us(50);
+    return p;
+  }
+  // The paper's reaction point with the ns-3 HPCC "dcqcn" preset's timers (alpha 1 us, one cut
+  // per 4 us, increase every 300 us). Pair it with nic.cnp_interval = 4 us.
+  static DcqcnParams hpcc_dcqcn() {
+    DcqcnParams p = paper();
     p.alpha_timer = sim::Time::us(1);
     p.rate_decrease_interval = sim::Time::us(4);
     p.rate_increase_timer = sim::Time::us(300);
     return p;
   }
+  // The ns-3 HPCC reaction point (rdma-hw.cc) with run.py's "dcqcn" preset.
+  static DcqcnParams ns3() {
+    DcqcnParams p = hpcc_dcqcn();
+    p.preset = DcqcnPreset::kNs3;
+    p.alpha_update = DcqcnAlphaUpdate::kPeriodic;
+    p.cut_timing = DcqcnCutTiming::kGrid;
+    p.hyper_increase = DcqcnHyperIncrease::kConstant;
+    return p;
+  }
+  // Every knob at the value of `preset` (what the JSON reader applies before the other keys).
+  static DcqcnParams of_preset(DcqcnPreset preset) {
+    switch (preset) {
+      case DcqcnPreset::kPaper:
+        return paper();
+      case DcqcnPreset::kNs3:
+        return ns3();
+      case DcqcnPreset::kFirmware:
+        break;
+    }
+    return DcqcnParams{};
+  }
+  static sim::Choices<DcqcnPreset> preset_choices() {
+    return {{"firmware", DcqcnPreset::kFirmware},
+            {"paper", DcqcnPreset::kPaper},
+            {"ns3", DcqcnPreset::kNs3}};
+  }
 
   template <class V>
   void visit_params(V& v) {
+    v("preset", preset, preset_choices(),
+      "the values every other knob starts from: firmware (ConnectX), paper (Zhu et al. with "
+      "ns-3 HPCC's dcqcn_paper timers) or ns3 (the ns-3 HPCC reaction point)");
+    v("alpha_update", alpha_update,
+      sim::Choices<DcqcnAlphaUpdate>{{"on_cnp", DcqcnAlphaUpdate::kOnCnp},
+                                     {"periodic", DcqcnAlphaUpdate::kPeriodic}},
+      "on_cnp: alpha rises by g at each CNP and decays between them (paper); periodic: a "
+      "free-running alpha_timer updates it with the CNPs of its period (firmware, ns-3)");
+    v("cut_timing", cut_timing,
+      sim::Choices<DcqcnCutTiming>{{"on_cnp", DcqcnCutTiming::kOnCnp},
+                                   {"grid", DcqcnCutTiming::kGrid}},
+      "on_cnp: a CNP cuts the rate (paper); grid: cuts only at the points of a "
+      "rate_decrease_interval grid from the first CNP, after a CNP (firmware, ns-3)");
+    v("hyper_increase", hyper_increase,
+      sim::Choices<DcqcnHyperIncrease>{{"linear", DcqcnHyperIncrease::kLinear},
+                                       {"constant", DcqcnHyperIncrease::kConstant}},
+      "the i-th hyper-increase event adds i x rate_hai (linear, paper) or rate_hai (constant)");
     v("g", g, sim::ParamUnit::kReal, "EWMA gain of alpha (the congestion estimate)");
     v("initial_alpha", initial_alpha, sim::ParamUnit::kReal,
       "alpha before the first CNP (1 = the first cut halves the rate)");
     v("alpha_timer", alpha_timer, sim::ParamUnit::kTime,
-      "alpha decays by (1 - g) for every such period without a CNP");
+      "period of the alpha update (periodic) or of its decay without a CNP (on_cnp)");
     v("rate_increase_timer", rate_increase_timer, sim::ParamUnit::kTime,
       "period of the rate-increase timer after a cut");
     v("byte_counter", byte_counter_bytes, sim::ParamUnit::kBytes,
@@ -66,9 +155,10 @@ struct DcqcnParams {
       "hyper increase step of the target rate (0 = auto: line rate / 500)");
     v("min_rate", min_rate_bps, sim::ParamUnit::kRate, "the rate is never cut below this");
     v("limit_rate_decrease", limit_rate_decrease, sim::ParamUnit::kFlag,
-      "at most one rate cut per rate_decrease_interval; later CNPs defer the cut");
+      "cut_timing on_cnp: at most one rate cut per rate_decrease_interval; later CNPs defer "
+      "the cut");
     v("rate_decrease_interval", rate_decrease_interval, sim::ParamUnit::kTime,
-      "minimum time between two rate cuts when limit_rate_decrease is on");
+      "minimum time between two rate cuts (the grid's period with cut_timing grid)");
     v("clamp_target_rate", clamp_target_rate, sim::ParamUnit::kFlag,
       "every cut sets the target rate to the current rate (off: only after an increase)");
   }

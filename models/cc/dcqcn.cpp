@@ -12,6 +12,11 @@ namespace {
 constexpr std::uint64_t kAutoAiDivisor = 5000;
 constexpr std::uint64_t kAutoHaiDivisor = 500;
 
+// The first point of the grid anchor + k period (k >= 1) strictly after t >= anchor.
+sim::Time next_grid_point(sim::Time anchor, sim::Time period, sim::Time t) {
+  return anchor + period * ((t - anchor) / period + 1);
+}
+
 // rate + k * step, saturating at cap (rate <= cap).
 std::uint64_t add_capped(std::uint64_t rate, std::uint64_t k, std::uint64_t step,
                          std::uint64_t cap) {
@@ -36,10 +41,14 @@ Dcqcn::Dcqcn(const DcqcnParams& params, std::uint64_t line_rate_bps)
       g_(params.g),
       alpha_period_(params.alpha_timer),
       increase_period_(params.rate_increase_timer),
-      decrease_interval_(params.limit_rate_decrease ? params.rate_decrease_interval
-                                                    : sim::Time::zero()),
+      decrease_interval_(params.limit_rate_decrease || params.cut_timing == DcqcnCutTiming::kGrid
+                             ? params.rate_decrease_interval
+                             : sim::Time::zero()),
       fast_recovery_stages_(params.fast_recovery_stages),
       clamp_target_rate_(params.clamp_target_rate),
+      alpha_periodic_(params.alpha_update == DcqcnAlphaUpdate::kPeriodic),
+      cut_on_grid_(params.cut_timing == DcqcnCutTiming::kGrid),
+      hyper_constant_(params.hyper_increase == DcqcnHyperIncrease::kConstant),
       rc_(line_rate_bps),
       rt_(line_rate_bps),
       alpha_(params.initial_alpha) {
@@ -59,6 +68,9 @@ Dcqcn::Dcqcn(const DcqcnParams& params, std::uint64_t line_rate_bps)
   }
   if (params.rate_decrease_interval < sim::Time::zero()) {
     throw std::invalid_argument("dcqcn: rate_decrease_interval must be >= 0");
+  }
+  if (cut_on_grid_ && params.rate_decrease_interval == sim::Time::zero()) {
+    throw std::invalid_argument("dcqcn: cut_timing grid needs rate_decrease_interval > 0");
   }
 }
 
@@ -92,6 +104,34 @@ void Dcqcn::on_send(sim::Time now, std::uint32_t bytes) {
 
 void Dcqcn::on_cnp(sim::Time now) {
   advance(now);
+  const bool first = !cnp_seen_;
+  if (first) {
+    cnp_seen_ = true;
+    first_cnp_ = now;
+  }
+  if (cut_on_grid_) {
+    if (!cut_pending_) {
+      cut_pending_ = true;
+      grid_cut_ = next_grid_point(first_cnp_, decrease_interval_, now);
+    }
+  } else {
+    on_cnp_immediate(now);
+  }
+  if (!alpha_periodic_) {
+    alpha_ = (1.0 - g_) * alpha_ + g_;
+    alpha_deadline_ = now + alpha_period_;
+  } else if (first) {
+    alpha_deadline_ = now + alpha_period_;  // the first CNP starts the timer, alpha unchanged
+  } else {
+    cnp_in_period_ = true;
+    if (alpha_deadline_ == sim::Time::max()) {
+      alpha_deadline_ = next_grid_point(first_cnp_, alpha_period_, now);
+    }
+  }
+  refresh_deadline();
+}
+
+void Dcqcn::on_cnp_immediate(sim::Time now) {
   const bool may_cut = decrease_interval_ == sim::Time::zero() || cuts_ == 0 ||
                        now >= last_cut_ + decrease_interval_;
   if (may_cut) {
@@ -99,21 +139,21 @@ void Dcqcn::on_cnp(sim::Time now) {
   } else {
     cut_pending_ = true;
   }
-  alpha_ = (1.0 - g_) * alpha_ + g_;
-  alpha_deadline_ = now + alpha_period_;
-  refresh_deadline();
 }
 
 void Dcqcn::advance(sim::Time now) {
   while (next_deadline_ <= now) {
     const sim::Time cut_at = cut_deadline();
-    if (cut_at == next_deadline_) {
-      cut(cut_at);
-    } else if (alpha_deadline_ == next_deadline_) {
-      // Alpha expiries at the increase timer's instant come first; at a cut's, after it.
+    if (alpha_deadline_ == next_deadline_ && (cut_on_grid_ || cut_at != next_deadline_)) {
+      // Alpha expiries at the increase timer's instant come first; at a deferred cut's, after
+      // it; at a grid cut's, before it.
       sim::Time limit = std::min(now, increase_deadline_);
-      if (cut_at != sim::Time::max()) limit = std::min(limit, cut_at - sim::Time::ps(1));
-      decay_alpha_until(limit);
+      if (cut_at != sim::Time::max()) {
+        limit = std::min(limit, cut_on_grid_ ? cut_at : cut_at - sim::Time::ps(1));
+      }
+      update_alpha_until(limit);
+    } else if (cut_at == next_deadline_) {
+      cut(cut_at);
     } else {
       ++timer_count_;
       increase_deadline_ += increase_period_;
@@ -131,6 +171,7 @@ void Dcqcn::cut(sim::Time at) {
   byte_count_ = 0;
   bytes_since_increase_ = 0;
   cut_pending_ = false;
+  grid_cut_ = sim::Time::max();
   last_cut_ = at;
   ++cuts_;
   increase_deadline_ = rc_ < line_bps_ ? at + increase_period_ : sim::Time::max();
@@ -156,16 +197,22 @@ void Dcqcn::increase() {
   if (additive) {
     rt_ = add_capped(rt_, 1, rai_bps_, line_bps_);
   } else if (hyper_steps > 0) {
-    rt_ = add_capped(rt_, hyper_steps, rhai_bps_, line_bps_);
+    rt_ = add_capped(rt_, hyper_constant_ ? 1 : hyper_steps, rhai_bps_, line_bps_);
   }
   rc_ = rt_ - (rt_ - rc_) / 2;
   if (rc_ >= line_bps_) increase_deadline_ = sim::Time::max();
 }
 
-void Dcqcn::decay_alpha_until(sim::Time limit) {
+void Dcqcn::update_alpha_until(sim::Time limit) {
   const std::int64_t expiries = (limit - alpha_deadline_) / alpha_period_ + 1;
   const double keep = 1.0 - g_;
-  for (std::int64_t k = 0; k < expiries; ++k) {
+  std::int64_t k = 0;
+  if (cnp_in_period_) {  // periodic: the first expiry counts the CNPs of its period
+    alpha_ = keep * alpha_ + g_;
+    cnp_in_period_ = false;
+    k = 1;
+  }
+  for (; k < expiries; ++k) {
     const double next = alpha_ * keep;
     if (next == alpha_) {  // a fixed point (0 or the smallest subnormal): the timer is moot
       alpha_deadline_ = sim::Time::max();
@@ -181,7 +228,8 @@ void Dcqcn::refresh_deadline() {
 }
 
 sim::Time Dcqcn::cut_deadline() const {
-  return cut_pending_ ? last_cut_ + decrease_interval_ : sim::Time::max();
+  if (!cut_pending_) return sim::Time::max();
+  return cut_on_grid_ ? grid_cut_ : last_cut_ + decrease_interval_;
 }
 
 }  // namespace fabricsim::models

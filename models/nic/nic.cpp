@@ -231,9 +231,14 @@ void Nic::arm_rto(std::uint32_t qi, sim::Time at) {
   schedule_at(at, *this, (static_cast<std::uint64_t>(qi) << 1) | kRto);
 }
 
-void Nic::send_control(PacketKind kind, const QueuePair& qp, std::uint32_t psn) {
+void Nic::send_control(PacketKind kind, QueuePair& qp, std::uint32_t psn) {
   Packet* p = pool_->alloc();
   p->kind = kind;
+  if (qp.ce_unechoed && kind != PacketKind::kCnp) {
+    qp.ce_unechoed = false;
+    ++counters_.cnps_sent;
+    p->flags = kFlagCnp;
+  }
   p->src = id_;
   p->dst = qp.peer;
   p->qp = qp.remote_qp;
@@ -255,10 +260,12 @@ void Nic::receive(Packet* packet, std::uint16_t /*in_port*/) {
         on_data(*packet);
         break;
       case PacketKind::kAck:
-        on_ack(*packet, false);
-        break;
       case PacketKind::kNack:
-        on_ack(*packet, true);
+        if ((packet->flags & kFlagCnp) != 0) {
+          ++counters_.cnps_received;
+          cc_of(packet->qp).on_cnp(now());
+        }
+        on_ack(*packet, packet->kind == PacketKind::kNack);
         break;
       case PacketKind::kCnp:
         ++counters_.cnps_received;
@@ -277,7 +284,9 @@ void Nic::on_data(const Packet& packet) {
   const sim::Time t = now();
   if (packet.ecn == Ecn::kCe) {
     ++counters_.ce_received;
-    if (t - qp.last_cnp >= params_.cnp_interval) {
+    if (params_.ce_echo == CeEcho::kAck) {
+      qp.ce_unechoed = true;
+    } else if (t - qp.last_cnp >= params_.cnp_interval) {
       qp.last_cnp = t;
       ++counters_.cnps_sent;
       send_control(PacketKind::kCnp, qp, 0);

@@ -113,7 +113,8 @@ class Nic final : public sim::Component, public Node {
   void activate(std::uint32_t qp);
   void try_send();
   void send_one(std::uint32_t qp);
-  void send_control(PacketKind kind, const QueuePair& qp, std::uint32_t psn);
+  // An ACK or NACK carries a pending CE echo (nic.ce_echo ack) and clears it.
+  void send_control(PacketKind kind, QueuePair& qp, std::uint32_t psn);
   void on_data(const Packet& packet);
   void on_ack(const Packet& packet, bool nack);
   void on_rto(std::uint32_t qp);

@@ -45,6 +45,7 @@ struct QueuePair {
   std::uint8_t retries = 0;  // timeouts in a row without progress (retry_cnt counts them)
   bool error = false;        // the error state: retries exhausted, every WR flushed
   bool nack_sent = false;    // a NACK for rcv_nxt is outstanding
+  bool ce_unechoed = false;  // nic.ce_echo ack: a CE mark the next ACK/NACK must carry
   bool rto_armed = false;
   bool queued = false;  // in the NIC's QpScheduler (ring or paced heap), or the QP in service
 

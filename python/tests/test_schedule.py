@@ -46,7 +46,7 @@ def test_algorithms_list_what_the_cli_lists(cli):
 def test_parameters_are_the_declared_ones_with_their_defaults(root):
     params = {p["name"]: p for p in fabricsim.parameters()}
     assert params["switch.ecn.kmin"]["unit"] == "bytes" and params["switch.ecn.kmin"]["doc"]
-    assert params["nic.cc.dcqcn.alpha_timer"]["default"] == "50us"
+    assert params["nic.cc.dcqcn.alpha_timer"]["default"] == "1us"  # the firmware preset
     assert all(p["name"].startswith("link.") for p in fabricsim.parameters("link."))
     # Every declared parameter is accepted as an override of a scenario's models block.
     for name in ("link.rate", "switch.ecn.kmax", "nic.cc.dcqcn.rate_increase_timer"):

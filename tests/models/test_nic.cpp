@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <set>
 #include <stdexcept>
 
 #include "tests/models/fabric_test_helpers.hpp"
@@ -241,7 +242,10 @@ TEST_CASE("progress resets the retry count: separate losses never fail the QP") 
 }
 
 TEST_CASE("CNPs: one per QP per cnp_interval for ECN-marked arrivals") {
-  RelayPair t(test::nic_without_cc());
+  NicParams np = test::nic_without_cc();
+  CHECK(np.cnp_interval == Time::us(4));  // ConnectX min_time_between_cnps
+  np.cnp_interval = Time::us(50);
+  RelayPair t(np);
   t.relay.filter = [](Packet& p, std::uint16_t) {
     if (p.kind == PacketKind::kData) p.ecn = Ecn::kCe;
     return true;
@@ -267,6 +271,35 @@ TEST_CASE("CNPs: one per QP per cnp_interval for ECN-marked arrivals") {
   for (std::size_t i = 1; i < cnp_times.size(); ++i) {
     CHECK(cnp_times[i] - cnp_times[i - 1] >= Time::us(50));
   }
+}
+
+TEST_CASE("CE echo on ACKs: every ACK of a marked packet carries it, and no CNP is sent") {
+  NicParams np = test::nic_without_cc();
+  np.ce_echo = models::CeEcho::kAck;
+  RelayPair t(np);
+  std::set<std::uint32_t> marked;  // PSNs marked on the way
+  t.relay.filter = [&marked](Packet& p, std::uint16_t) {
+    if (p.kind == PacketKind::kData && p.psn % 3 == 1) {
+      p.ecn = Ecn::kCe;
+      marked.insert(p.psn);
+    }
+    return true;
+  };
+  t.f.send_message(0, 1, 30 * 4096, 0, 1);
+  t.sim.run();
+  CHECK(t.count(PacketKind::kCnp) == 0);
+  std::size_t echoes = 0;
+  for (const auto& [time, p] : t.relay.log) {
+    if (p.kind != PacketKind::kAck) continue;
+    // An ACK carries rcv_nxt, one past the packet it acknowledges.
+    const bool echo = (p.flags & models::kFlagCnp) != 0;
+    CHECK(echo == (marked.count(p.psn - 1) == 1));
+    if (echo) ++echoes;
+  }
+  CHECK(echoes == 10);
+  CHECK(t.f.nic(1).counters().cnps_sent == 10);
+  CHECK(t.f.nic(0).counters().cnps_received == 10);  // each one reached the reaction point
+  CHECK(t.obs.received.size() == 1);
 }
 
 TEST_CASE("ACK coalescing: one ACK per ack_every packets and one at the end of a message") {

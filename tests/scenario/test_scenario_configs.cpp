@@ -1,9 +1,12 @@
 // Runs every scenario in configs/scenarios/ and checks its results.json against the schema.
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <string>
+#include <vector>
 
 #include "scenario/runner.hpp"
 #include "scenario/scenario.hpp"
@@ -76,15 +79,30 @@ TEST_CASE("the shipped 16:1 incast pauses far less with DCQCN than without", "[c
   const auto dir = std::filesystem::path(FABRICSIM_SOURCE_DIR) / "configs" / "scenarios";
   const auto none =
       scenario::run_scenario(scenario::load_scenario((dir / "incast_16to1_pfc.json").string()));
-  const auto dcqcn =
-      scenario::run_scenario(scenario::load_scenario((dir / "incast_16to1_dcqcn.json").string()));
-  std::printf("incast_16to1: PFC pause frames without CC %llu, with DCQCN %llu\n",
-              static_cast<unsigned long long>(none.fabric.pfc_pause_frames),
-              static_cast<unsigned long long>(dcqcn.fabric.pfc_pause_frames));
-  CHECK(dcqcn.completed);
-  CHECK(dcqcn.fabric.drops == 0);
-  CHECK(dcqcn.fabric.cnps > 0);
-  CHECK(dcqcn.fabric.pfc_pause_frames * 5 <= none.fabric.pfc_pause_frames);
+  // Each DCQCN preset with its notification point, and the least reduction of PAUSE frames it
+  // must give. Measured: none 6530, firmware 1706, paper 357, ns3 288 (models/cc/README.md);
+  // the firmware's 1 Mb/s floor leaves some senders paused the longest.
+  struct Case {
+    std::vector<std::string> overrides;
+    std::uint64_t factor;
+  };
+  const std::vector<Case> cases = {
+      {{}, 3},
+      {{"models.nic.cc.dcqcn.preset=paper", "models.nic.cnp_interval=50us"}, 10},
+      {{"models.nic.cc.dcqcn.preset=ns3", "models.nic.ce_echo=ack"}, 10},
+  };
+  for (const Case& c : cases) {
+    const auto dcqcn = scenario::run_scenario(
+        scenario::load_scenario((dir / "incast_16to1_dcqcn.json").string(), c.overrides));
+    std::printf("incast_16to1 (%s): PFC pause frames without CC %llu, with DCQCN %llu\n",
+                c.overrides.empty() ? "firmware" : c.overrides.front().c_str(),
+                static_cast<unsigned long long>(none.fabric.pfc_pause_frames),
+                static_cast<unsigned long long>(dcqcn.fabric.pfc_pause_frames));
+    CHECK(dcqcn.completed);
+    CHECK(dcqcn.fabric.drops == 0);
+    CHECK(dcqcn.fabric.cnps > 0);
+    CHECK(dcqcn.fabric.pfc_pause_frames * c.factor <= none.fabric.pfc_pause_frames);
+  }
 }
 
 TEST_CASE("a collective scenario gives the same results.json twice", "[configs]") {

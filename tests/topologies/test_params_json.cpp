@@ -158,3 +158,34 @@ TEST_CASE("counts built in code as signed JSON integers are read like parsed one
   CHECK_THROWS_WITH(read_count(Json(std::int64_t{-7}), at, 100),
                     Catch::Contains("/n") && Catch::Contains("non-negative"));
 }
+
+TEST_CASE("a preset key resets its struct to the preset before the other keys apply",
+          "[params_json]") {
+  models::NicParams nic;
+  nic.cc.dcqcn.g = 0.25;  // e.g. set by a topology: the preset replaces it
+  read_params(Json::parse(R"({"cc": {"dcqcn": {"preset": "ns3", "alpha_timer": "2us"}}})"), nic,
+              JsonLocation{"cfg.json", "/nic"});
+  CHECK(nic.cc.dcqcn.preset == models::DcqcnPreset::kNs3);
+  CHECK(nic.cc.dcqcn.g == 1.0 / 256.0);            // the preset's value
+  CHECK(nic.cc.dcqcn.alpha_timer == Time::us(2));  // the explicit key wins
+  CHECK(nic.cc.dcqcn.rate_increase_timer == Time::us(300));
+  CHECK(nic.cc.dcqcn.cut_timing == models::DcqcnCutTiming::kGrid);
+  // Without a preset key the values already there stay.
+  read_params(Json::parse(R"({"cc": {"dcqcn": {"g": 0.5}}})"), nic,
+              JsonLocation{"cfg.json", "/nic"});
+  CHECK(nic.cc.dcqcn.preset == models::DcqcnPreset::kNs3);
+  CHECK(nic.cc.dcqcn.alpha_timer == Time::us(2));
+  CHECK(nic.cc.dcqcn.g == 0.5);
+  // The writer's output (preset and every knob) reads back to the same struct.
+  models::NicParams back;
+  read_params(write_params(nic), back, JsonLocation{"cfg.json", "/nic"});
+  CHECK(write_params(back) == write_params(nic));
+  try {
+    read_params(Json::parse(R"({"cc": {"dcqcn": {"preset": "mellanox"}}})"), nic,
+                JsonLocation{"cfg.json", "/nic"});
+    FAIL("an unknown preset was accepted");
+  } catch (const ConfigError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("/nic/cc/dcqcn/preset: \"mellanox\": expected one of "
+                                         "firmware, paper, ns3"));
+  }
+}

@@ -1,5 +1,5 @@
 // Unit tests of the line-rate algorithm (models/cc/none.hpp), the factory and the declared
-// congestion-control parameters (models/cc/cc_params.hpp): defaults are the cited HPCC preset.
+// congestion-control parameters (models/cc/cc_params.hpp): the presets are the cited ones.
 #include <catch2/catch.hpp>
 
 #include <cstdint>
@@ -79,7 +79,8 @@ TEST_CASE("cc factory: builds the algorithm the parameters name", "[cc]") {
       fabricsim::models::make_congestion_control(params, kLine);
   REQUIRE(dynamic_cast<Dcqcn*>(dcqcn.get()) != nullptr);
   dcqcn->on_cnp(Time::us(1));
-  CHECK(dcqcn->rate_bps(Time::us(1)) == kLine / 2);
+  CHECK(dcqcn->rate_bps(Time::us(1)) == kLine);  // firmware: the cut comes on the 4 us grid
+  CHECK(dcqcn->rate_bps(Time::us(5)) < kLine * 52 / 100);  // alpha 0.98 after four updates
 
   params.algorithm = CcAlgorithm::kNone;
   std::unique_ptr<CongestionControl> none =
@@ -109,8 +110,8 @@ TEST_CASE("cc factory: invalid DCQCN parameters are rejected", "[cc]") {
   CHECK_THROWS_AS(fabricsim::models::make_congestion_control(params, 0), std::invalid_argument);
 }
 
-TEST_CASE("cc params: defaults are the ns-3 HPCC dcqcn_paper preset", "[cc]") {
-  const DcqcnParams p;
+TEST_CASE("cc params: the paper preset is the ns-3 HPCC dcqcn_paper timers", "[cc]") {
+  const DcqcnParams p = DcqcnParams::paper();
   CHECK(p.g == 1.0 / 256.0);                        // EWMA_GAIN 0.00390625
   CHECK(p.initial_alpha == 1.0);                    // alpha = 1 on the first CNP
   CHECK(p.alpha_timer == Time::us(50));             // ALPHA_RESUME_INTERVAL 50
@@ -125,14 +126,13 @@ TEST_CASE("cc params: defaults are the ns-3 HPCC dcqcn_paper preset", "[cc]") {
   CHECK(p.rate_hai_bps == 0);
 }
 
-TEST_CASE("cc params: hpcc_dcqcn() is the HPCC dcqcn preset, the defaults with firmware timers",
-          "[cc]") {
+TEST_CASE("cc params: hpcc_dcqcn() is the paper preset with the HPCC dcqcn timers", "[cc]") {
   const DcqcnParams p = DcqcnParams::hpcc_dcqcn();
   CHECK(p.alpha_timer == Time::us(1));             // ALPHA_RESUME_INTERVAL 1
   CHECK(p.rate_decrease_interval == Time::us(4));  // RATE_DECREASE_INTERVAL 4
   CHECK(p.rate_increase_timer == Time::us(300));   // RP_TIMER 300
   DcqcnParams same_otherwise = p;
-  const DcqcnParams defaults;
+  const DcqcnParams defaults = DcqcnParams::paper();
   same_otherwise.alpha_timer = defaults.alpha_timer;
   same_otherwise.rate_decrease_interval = defaults.rate_decrease_interval;
   same_otherwise.rate_increase_timer = defaults.rate_increase_timer;
@@ -145,6 +145,9 @@ TEST_CASE("cc params: hpcc_dcqcn() is the HPCC dcqcn preset, the defaults with f
   CHECK(same_otherwise.rate_ai_bps == defaults.rate_ai_bps);
   CHECK(same_otherwise.rate_hai_bps == defaults.rate_hai_bps);
   CHECK(same_otherwise.limit_rate_decrease == defaults.limit_rate_decrease);
+  CHECK(same_otherwise.alpha_update == defaults.alpha_update);
+  CHECK(same_otherwise.cut_timing == defaults.cut_timing);
+  CHECK(same_otherwise.hyper_increase == defaults.hyper_increase);
 }
 
 TEST_CASE("cc params: every knob is declared once with a doc line", "[cc]") {
@@ -154,6 +157,10 @@ TEST_CASE("cc params: every knob is declared once with a doc line", "[cc]") {
   CHECK(v.undocumented == 0);
   const std::set<std::string> expected = {"algorithm",
                                           "dcqcn",
+                                          "dcqcn.preset",
+                                          "dcqcn.alpha_update",
+                                          "dcqcn.cut_timing",
+                                          "dcqcn.hyper_increase",
                                           "dcqcn.g",
                                           "dcqcn.initial_alpha",
                                           "dcqcn.alpha_timer",
