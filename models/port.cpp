@@ -11,6 +11,12 @@
 
 namespace fabricsim::models {
 
+std::uint64_t Port::ps_per_byte_fixed_point(std::uint64_t rate_bps) {
+  __extension__ using Wide = unsigned __int128;
+  const Wide scaled = static_cast<Wide>(8ULL * 1'000'000'000'000ULL) << kFpShift;
+  return static_cast<std::uint64_t>((scaled + rate_bps - 1) / rate_bps);
+}
+
 Port::Port(sim::Simulator& sim, PacketPool& pool, Node& owner, std::uint16_t index)
     : sim::Component(sim), owner_(&owner), index_(index), pool_(&pool) {}
 
@@ -20,9 +26,7 @@ void Port::attach(Node& peer, std::uint16_t peer_port, const LinkParams& link,
   peer_ = &peer;
   peer_port_ = peer_port;
   rate_bps_ = link.rate_bps;
-  __extension__ using Wide = unsigned __int128;
-  const Wide scaled = static_cast<Wide>(8ULL * 1'000'000'000'000ULL) << kFpShift;
-  ps_per_byte_fp_ = static_cast<std::uint64_t>((scaled + link.rate_bps - 1) / link.rate_bps);
+  ps_per_byte_fp_ = ps_per_byte_fixed_point(link.rate_bps);
   delay_ = link.delay;
   arrival_offset_ = link.delay + peer.ingress_latency();
   peer_cut_through_ = peer.cut_through();

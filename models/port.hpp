@@ -102,8 +102,14 @@ class Port final : public sim::Component {
   sim::Time delay() const { return delay_; }
   std::uint32_t mtu_bytes() const { return mtu_bytes_; }
   sim::Time serialization(std::uint32_t bytes) const {
+    return serialization(ps_per_byte_fp_, bytes);
+  }
+  // What a port of rate_bps computes: picoseconds per byte in fixed point (rounded up), and
+  // the serialization time of `bytes` from it (rounded up to whole picoseconds).
+  static std::uint64_t ps_per_byte_fixed_point(std::uint64_t rate_bps);
+  static sim::Time serialization(std::uint64_t ps_per_byte_fp, std::uint32_t bytes) {
     return sim::Time::ps(static_cast<std::int64_t>(
-        (static_cast<std::uint64_t>(bytes) * ps_per_byte_fp_ + kFpMask) >> kFpShift));
+        (static_cast<std::uint64_t>(bytes) * ps_per_byte_fp + kFpMask) >> kFpShift));
   }
   std::uint16_t index() const { return index_; }
   Node* peer() const { return peer_; }

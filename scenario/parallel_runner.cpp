@@ -175,7 +175,7 @@ Results run_parallel(const Scenario& s, const RunOptions& options) {
     r.completed = training->done();
   }
   if (options.distributed == nullptr) qp_errors = fabric->qp_errors();
-  flow_and_fabric_results(r, *fabric, flow_workload, counters, qp_errors);
+  flow_and_fabric_results(r, *fabric, flow_workload, IdealFct(graph, routes), counters, qp_errors);
   r.sim_time_ps = result.end.picoseconds();
   r.events = result.events;
   r.wall_seconds =

@@ -73,6 +73,27 @@ nlohmann::json to_json(const Results& r, bool include_measured) {
                     {"p99", r.flows.fct_p99_ps},
                     {"max", r.flows.fct_max_ps},
                     {"mean", r.flows.fct_mean_ps}}}};
+  nlohmann::json bins = nlohmann::json::array();
+  for (const SlowdownBin& b : r.flows.slowdown_by_size) {
+    nlohmann::json bin = {
+        {"min_bytes", b.min_bytes},
+        {"max_bytes", b.max_bytes == 0 ? nlohmann::json() : nlohmann::json(b.max_bytes)},
+        {"count", b.count},
+        {"p50", b.p50},
+        {"p95", b.p95},
+        {"p99", b.p99},
+        {"max", b.max},
+        {"mean", b.mean}};
+    bins.push_back(std::move(bin));
+  }
+  // The last bin holds every flow: its figures are the run's overall slowdown.
+  if (!bins.empty()) {
+    doc["flows"]["slowdown"] = bins.back();
+    doc["flows"]["slowdown"].erase("min_bytes");
+    doc["flows"]["slowdown"].erase("max_bytes");
+    bins.erase(bins.size() - 1);
+  }
+  doc["flows"]["slowdown_by_size"] = std::move(bins);
   doc["fabric"] = {{"packets_delivered", r.fabric.packets_delivered},
                    {"packet_hops", r.fabric.packet_hops},
                    {"drops", r.fabric.drops},

@@ -35,6 +35,37 @@ struct PhaseResult {
   std::int64_t end_ps = -1;
 };
 
+// One row of flows.csv.
+struct FlowRow {
+  std::uint64_t id = 0;  // index of the flow in start order (ties keep the workload's order)
+  std::uint32_t src = 0;
+  std::uint32_t dst = 0;
+  std::uint64_t bytes = 0;
+  std::int64_t start_ps = 0;
+  std::int64_t finish_ps = 0;
+  std::int64_t ideal_ps = 0;  // the ideal FCT (scenario/flow_table.hpp); -1 = no path
+  std::uint64_t retransmitted_bytes = 0;
+  // FCT / ideal FCT (>= 1 up to rounding); 0 without an ideal FCT.
+  double slowdown() const {
+    if (ideal_ps <= 0) return 0.0;
+    return static_cast<double>(finish_ps - start_ps) / static_cast<double>(ideal_ps);
+  }
+};
+
+// Slowdown percentiles of the flows whose size is in [min_bytes, max_bytes) (max_bytes 0 = no
+// upper bound). Nearest rank: the smallest slowdown with at least p% of the bin's flows at or
+// below it, as results.json's FCT percentiles.
+struct SlowdownBin {
+  std::uint64_t min_bytes = 0;
+  std::uint64_t max_bytes = 0;
+  std::uint64_t count = 0;
+  double p50 = 0.0;
+  double p95 = 0.0;
+  double p99 = 0.0;
+  double max = 0.0;
+  double mean = 0.0;
+};
+
 struct FlowSummary {
   std::uint64_t count = 0;
   std::uint64_t completed = 0;
@@ -43,6 +74,8 @@ struct FlowSummary {
   std::int64_t fct_p99_ps = 0;
   std::int64_t fct_max_ps = 0;
   double fct_mean_ps = 0.0;
+  // Traffic workloads: FCT / ideal FCT per flow-size bin (flow_table.hpp), every flow last.
+  std::vector<SlowdownBin> slowdown_by_size;
 };
 
 struct FabricSummary {
@@ -94,6 +127,7 @@ struct Results {
   FabricSummary fabric;
   std::vector<std::string> warnings;  // e.g. a time series skipped for size; also on stderr
   std::vector<RunError> errors;       // the first kMaxReportedErrors (fabric.qp_errors counts all)
+  std::vector<FlowRow> flow_rows;     // traffic workloads: completed flows (flows.csv), id order
   static constexpr std::size_t kMaxReportedErrors = 100;
   // About how this run ran, not about the results (e.g. threads that held no GPU): printed on
   // stderr, never written to results.json (which must not depend on the thread count).

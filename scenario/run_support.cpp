@@ -124,7 +124,7 @@ Results base_results(const Scenario& s, const topologies::NetworkGraph& graph) {
 
 // FCTs of the fabric's flow log and the fabric counters `c`.
 void flow_and_fabric_results(Results& r, const models::Fabric& fabric, bool flow_workload,
-                             const models::FabricCounters& c,
+                             const IdealFct& ideal, const models::FabricCounters& c,
                              const std::vector<models::QpErrorRecord>& qp_errors) {
   // Flows are the traffic workloads' messages; a collective's messages are its steps.
   sim::Histogram fct;
@@ -138,6 +138,10 @@ void flow_and_fabric_results(Results& r, const models::Fabric& fabric, bool flow
   r.flows.fct_p99_ps = fct.percentile(99);
   r.flows.fct_max_ps = fct.max();
   r.flows.fct_mean_ps = fct.mean();
+  if (flow_workload) {
+    r.flow_rows = flow_rows(fabric.flows(), ideal);
+    r.flows.slowdown_by_size = slowdown_by_size(r.flow_rows);
+  }
   // By name: a positional list silently shifted fields when this type changed (brace elision
   // into FabricCounters::drops_by_reason moved ECN/PFC/queue counts into drop reasons).
   r.fabric = {.packets_delivered = c.packets_delivered,
@@ -184,6 +188,7 @@ void write_outputs(const std::filesystem::path& dir, const Scenario& s, const Re
   write_text(dir / "results.json", to_json(r).dump(2) + "\n");
   write_text(dir / "config.json", resolved_config(s).dump(2) + "\n");
   if (timeseries != nullptr) timeseries->write(dir);
+  if (s.outputs.flows) write_flows_csv(dir / "flows.csv", r.flow_rows);
   if (s.outputs.trace) {
     sim::TraceWriter trace((dir / "trace.json").string());
     write_trace(trace);

@@ -11,6 +11,7 @@
 
 #include "models/fabric.hpp"
 #include "scenario/collective_run.hpp"
+#include "scenario/flow_table.hpp"
 #include "scenario/results.hpp"
 #include "scenario/scenario.hpp"
 #include "scenario/timeseries.hpp"
@@ -88,14 +89,15 @@ GpuWorkload make_gpu_workload(const Scenario& s, const topologies::NetworkGraph&
 
 // Results with the scenario and topology parts filled in.
 Results base_results(const Scenario& s, const topologies::NetworkGraph& graph);
-// FCTs of the fabric's flow log (for flow workloads) and the fabric counters `c`.
+// FCTs of the fabric's flow log (for flow workloads), their slowdowns against `ideal` (per
+// flow in r.flow_rows, by size bin in r.flows) and the fabric counters `c`.
 // QP errors become r.errors (and end the workload as not completed).
 void flow_and_fabric_results(Results& r, const models::Fabric& fabric, bool flow_workload,
-                             const models::FabricCounters& c,
+                             const IdealFct& ideal, const models::FabricCounters& c,
                              const std::vector<models::QpErrorRecord>& qp_errors);
 
-// Writes results.json, config.json, the time series (when recorded) and, when the scenario
-// asks for one, trace.json through `write_trace`.
+// Writes results.json, config.json, the time series (when recorded), flows.csv (when asked
+// for) and, when the scenario asks for one, trace.json through `write_trace`.
 void write_outputs(const std::filesystem::path& dir, const Scenario& s, const Results& r,
                    const TimeSeriesRecorder* timeseries,
                    const std::function<void(sim::TraceWriter&)>& write_trace);

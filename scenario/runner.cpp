@@ -120,8 +120,8 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
                    collective->describe_pending(4).c_str());
     }
   }
-  flow_and_fabric_results(r, *fabric, !collective && !training, fabric->counters(),
-                          fabric->qp_errors());
+  flow_and_fabric_results(r, *fabric, !collective && !training, IdealFct(graph, routes),
+                          fabric->counters(), fabric->qp_errors());
   r.sim_time_ps = sim.now().picoseconds();
   r.events = sim.events_processed();
   r.wall_seconds =

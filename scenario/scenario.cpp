@@ -522,9 +522,18 @@ Scenario parse_scenario(Json doc, const std::string& source, const std::string& 
   if (const Json* o = find(doc, "outputs")) {
     const JsonLocation oa = root.child("outputs");
     topologies::require_object(*o, oa);
-    topologies::check_known_keys(*o, oa, {"timeseries", "trace"});
+    topologies::check_known_keys(*o, oa, {"timeseries", "trace", "flows"});
     if (const Json* t = find(*o, "trace"))
       s.outputs.trace = topologies::read_flag(*t, oa.child("trace"));
+    if (const Json* f = find(*o, "flows")) {
+      s.outputs.flows = topologies::read_flag(*f, oa.child("flows"));
+      if (s.outputs.flows && s.workload.kind != WorkloadKind::kTraffic &&
+          s.workload.kind != WorkloadKind::kFlows) {
+        throw_config_error(
+            oa.child("flows"), *f,
+            "expected false: flows.csv is written for traffic and flows workloads only");
+      }
+    }
     if (const Json* ts = find(*o, "timeseries"))
       s.outputs = parse_timeseries(*ts, oa.child("timeseries"), s.outputs);
   }

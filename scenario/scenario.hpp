@@ -111,6 +111,7 @@ struct OutputSpec {
   std::uint32_t max_ports = 4096;
   bool qps = false;  // per-QP rates to timeseries_qps.csv
   bool trace = false;
+  bool flows = false;  // flows.csv: one row per completed flow (traffic and flows workloads)
 };
 
 // The metric names "outputs.timeseries.metrics" accepts, in a stable order.

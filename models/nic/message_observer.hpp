@@ -28,7 +28,9 @@ struct FlowRecord {
   std::uint64_t bytes;
   sim::Time start;
   sim::Time end;
-  std::uint64_t tie = 0;  // tie key of the event that completed it (orders merged logs)
+  std::uint64_t tie = 0;     // tie key of the event that completed it (orders merged logs)
+  std::uint64_t cookie = 0;  // the message's cookie (a traffic workload's flow id)
+  std::uint64_t retransmitted_bytes = 0;  // payload bytes of its packets sent more than once
 };
 
 // A requester QP that went to the error state: `timeouts` local ACK timeouts in a row without

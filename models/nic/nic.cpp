@@ -194,7 +194,7 @@ std::uint32_t Nic::payload_of(const QpMessage& m, std::uint32_t psn) const {
 
 void Nic::send_one(std::uint32_t qi) {
   QueuePair& qp = qps_[qi];
-  const QpMessage& m = qp.messages[qp.send_msg];
+  QpMessage& m = qp.messages[qp.send_msg];
   const std::uint32_t psn = qp.snd_nxt;
   const sim::Time t = now();
   Packet* p = pool_->alloc();
@@ -215,6 +215,7 @@ void Nic::send_one(std::uint32_t qi) {
   if (qp.snd_una == qp.snd_max) qp.rto_deadline = t + rto_;  // first outstanding packet
   if (psn < qp.snd_max) {
     ++counters_.retransmissions;
+    m.retransmitted_bytes += p->payload_bytes;
   } else {
     qp.snd_max = psn + 1;
   }
@@ -388,8 +389,8 @@ void Nic::on_ack(const Packet& packet, bool nack) {
     }
     ++counters_.messages_sent;
     if (flow_log_ != nullptr)
-      flow_log_->push_back(
-          FlowRecord{id_, qp.peer, m.bytes, m.posted, t, simulator().current_tie()});
+      flow_log_->push_back(FlowRecord{id_, qp.peer, m.bytes, m.posted, t, simulator().current_tie(),
+                                      m.cookie, m.retransmitted_bytes});
     if (observer_ != nullptr) observer_->on_message_sent(id_, m.cookie, t);
   }
   activate(qi);  // back in the scheduler if the window had blocked it

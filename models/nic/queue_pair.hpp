@@ -19,7 +19,8 @@ struct QpMessage {
   std::uint64_t bytes;
   sim::Time posted;
   std::uint32_t first_psn;
-  std::uint32_t end_psn;  // one past its last PSN
+  std::uint32_t end_psn;                  // one past its last PSN
+  std::uint64_t retransmitted_bytes = 0;  // payload sent again (go-back-N, timeouts)
 };
 
 struct QueuePair {

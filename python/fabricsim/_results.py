@@ -12,6 +12,9 @@ MEASURED = ("wall_seconds", "setup_seconds", "run_seconds", "events_per_second",
             "packet_hops_per_second", "peak_rss_bytes")
 TIMESERIES_FILES = {"timeseries": "timeseries.csv", "timeseries_ports": "timeseries_ports.csv",
                     "timeseries_qps": "timeseries_qps.csv"}
+# Every CSV a run may write, by the name dataframe() takes ("flows": flows.csv, one row per
+# completed flow when the scenario sets outputs.flows).
+TABLE_FILES = {**TIMESERIES_FILES, "flows": "flows.csv"}
 
 
 def read_csv(path):
@@ -53,7 +56,7 @@ class Results:
     @classmethod
     def _from_run(cls, document, reproducible, run_dir, keep_dir):
         series = {}
-        for attr, name in TIMESERIES_FILES.items():
+        for attr, name in TABLE_FILES.items():
             path = os.path.join(run_dir, name)
             if os.path.exists(path):
                 series[attr] = read_csv(path)
@@ -94,15 +97,22 @@ class Results:
         """timeseries_qps.csv (per queue pair, long format), or None."""
         return self._series.get("timeseries_qps")
 
+    @property
+    def flow_table(self):
+        """flows.csv as a dict of numpy arrays (id, src, dst, size_bytes, start_ps, finish_ps,
+        fct_ps, ideal_fct_ps, slowdown, retransmitted_bytes), or None when the scenario did not
+        set outputs.flows. The slowdown percentiles by size bin are in `flows`."""
+        return self._series.get("flows")
+
     def dataframe(self, what="timeseries"):
-        """A pandas DataFrame of "timeseries", "timeseries_ports", "timeseries_qps" or
-        "collectives" (needs pandas; None for a time series the run did not record)."""
+        """A pandas DataFrame of "timeseries", "timeseries_ports", "timeseries_qps", "flows" or
+        "collectives" (needs pandas; None for a table the run did not write)."""
         pandas = _pandas()
         if what == "collectives":
             return pandas.DataFrame(self._doc["collectives"])
-        if what not in TIMESERIES_FILES:
+        if what not in TABLE_FILES:
             raise ValueError(f"dataframe({what!r}): expected collectives or one of "
-                             f"{', '.join(TIMESERIES_FILES)}")
+                             f"{', '.join(TABLE_FILES)}")
         series = self._series.get(what)
         return None if series is None else pandas.DataFrame(series)
 

@@ -71,8 +71,35 @@ def test_dataframes_when_pandas_is_installed(root):
     assert np.array_equal(frame["queue_bytes_max"].to_numpy(), res.timeseries["queue_bytes_max"])
     assert isinstance(res.dataframe("collectives"), pandas.DataFrame)
     assert res.dataframe("timeseries_qps") is None
+    assert res.dataframe("flows") is None  # outputs.flows not set
     with pytest.raises(ValueError, match="expected"):
         res.dataframe("nothing")
+
+
+def test_flow_table_and_slowdown_bins(root, cli, tmp_path):
+    overrides = ["workload.flow_size=256KB", "outputs.flows=true"]
+    res = fabricsim.Scenario(root / INCAST, overrides).run()
+    table = res.flow_table
+    assert table is not None and len(table["id"]) == 16
+    assert list(table) == ["id", "src", "dst", "size_bytes", "start_ps", "finish_ps", "fct_ps",
+                           "ideal_fct_ps", "slowdown", "retransmitted_bytes"]
+    assert np.array_equal(table["id"], np.arange(16))
+    assert np.all(table["dst"] == 0) and np.all(table["size_bytes"] == 256000)
+    assert np.allclose(table["slowdown"], table["fct_ps"] / table["ideal_fct_ps"], rtol=1e-6)
+    assert np.all(table["slowdown"] > 1.0)  # 16 senders into one link
+    bins = res.flows["slowdown_by_size"]
+    assert [b["min_bytes"] for b in bins] == [0, 10000, 100000, 1000000, 10000000]
+    assert bins[-1]["max_bytes"] is None
+    assert bins[2]["count"] == 16 and res.flows["slowdown"]["count"] == 16
+    assert res.flows["slowdown"]["max"] == pytest.approx(table["slowdown"].max(), rel=1e-6)
+    # The CLI writes the same table.
+    cli("run", root / INCAST, *[a for o in overrides for a in ("--set", o)], "--out", tmp_path)
+    cli_table = read_csv(tmp_path / "flows.csv")
+    for column in table:
+        assert np.array_equal(cli_table[column], table[column]), column
+    # Without outputs.flows there is no table, but the bins are in results.json.
+    plain = fabricsim.Scenario(root / INCAST, ["workload.flow_size=256KB"]).run()
+    assert plain.flow_table is None and plain.flows["slowdown"]["count"] == 16
 
 
 def test_a_dict_and_override_dict_give_the_same_run_as_the_file(root):
