@@ -3,7 +3,8 @@
 // PFC on, DCQCN on), every host sending one 2 MB flow to a random permutation partner, built
 // through topologies/. Plus hand-wired 2-tier leaf-spines (64 and 1,024 hosts).
 // Reports packet-hops/s (items_per_second, the figure of merit), events/s, and the memory of a
-// port and of a queue pair.
+// port and of a queue pair. BM_CcPerPacket times one congestion-control object's work per data
+// packet (send, rate check, ACK) for DCQCN and Swift.
 #include <benchmark/benchmark.h>
 
 #include <numeric>
@@ -13,6 +14,8 @@
 #include <string>
 
 #include "models/cc/dcqcn.hpp"
+#include "models/cc/factory.hpp"
+#include "models/cc/swift.hpp"
 #include "models/fabric.hpp"
 #include "sim/rng.hpp"
 #include "topologies/fabric_builder.hpp"
@@ -128,7 +131,9 @@ Result run_leaf_spine(std::uint32_t leaves, std::uint32_t spines, std::uint32_t 
 
 void report(benchmark::State& state, std::uint32_t leaves, std::uint32_t spines,
             std::uint32_t hosts_per_leaf, const Traffic& traffic = Traffic{}) {
-  const auto cc = state.range(0) == 0 ? CcAlgorithm::kNone : CcAlgorithm::kDcqcn;
+  const auto cc = state.range(0) == 0   ? CcAlgorithm::kNone
+                  : state.range(0) == 1 ? CcAlgorithm::kDcqcn
+                                        : CcAlgorithm::kSwift;
   const auto routing = static_cast<Routing>(state.range(1));
   const std::uint64_t flow_bytes = traffic.bytes_per_sender;
   std::uint64_t hops = 0, events = 0, runs = 0;
@@ -159,10 +164,13 @@ void report(benchmark::State& state, std::uint32_t leaves, std::uint32_t spines,
       static_cast<double>(last.switch_bytes) / static_cast<double>(last.ports);
   state.counters["sizeof_Port"] = sizeof(Port);
   state.counters["sizeof_Packet"] = sizeof(Packet);
-  state.counters["bytes_per_qp"] = static_cast<double>(
-      sizeof(QueuePair) + (cc == CcAlgorithm::kDcqcn ? sizeof(Dcqcn) : sizeof(void*)) +
-      2 * sizeof(std::uint64_t) /* hash-map entry */ + sizeof(QpMessage) +
-      QpScheduler::bytes_per_qp());
+  state.counters["bytes_per_qp"] =
+      static_cast<double>(sizeof(QueuePair) +
+                          (cc == CcAlgorithm::kDcqcn   ? sizeof(Dcqcn)
+                           : cc == CcAlgorithm::kSwift ? sizeof(Swift)
+                                                       : sizeof(void*)) +
+                          2 * sizeof(std::uint64_t) /* hash-map entry */ + sizeof(QpMessage) +
+                          QpScheduler::bytes_per_qp());
   state.counters["sizeof_Nic"] = sizeof(Nic);
   state.counters["connections"] = static_cast<double>(last.qps) / 2;  // a QP at each end
   state.counters["retransmissions"] = static_cast<double>(last.counters.retransmissions);
@@ -236,21 +244,44 @@ void BM_FatTreeK16Permutation(benchmark::State& state) {
 }
 BENCHMARK(BM_FatTreeK16Permutation)->Unit(benchmark::kMillisecond)->Iterations(3);
 
+// One QP's congestion control over a stream of data packets: on_send, rate_bps and on_ack per
+// packet, with a CNP every 64th packet for DCQCN and a delay above Swift's target every 8th.
+void BM_CcPerPacket(benchmark::State& state) {
+  CcParams params;
+  params.algorithm = state.range(0) == 1 ? CcAlgorithm::kDcqcn : CcAlgorithm::kSwift;
+  auto cc = make_congestion_control(params, 100'000'000'000ULL, 4096);
+  sim::Time t = sim::Time::zero();
+  std::uint64_t k = 0;
+  for (auto _ : state) {
+    t += sim::Time::ns(330);
+    cc->on_send(t, 4158);
+    benchmark::DoNotOptimize(cc->rate_bps(t));
+    const sim::Time rtt = (k % 8 == 0) ? sim::Time::us(60) : sim::Time::us(12);
+    cc->on_ack(t, 4096, rtt, 3);
+    if (k % 64 == 0) cc->on_cnp(t);
+    ++k;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_CcPerPacket)->ArgNames({"cc"})->Arg(1)->Arg(2);
+
 BENCHMARK(BM_LeafSpine1024)
-    ->ArgNames({"dcqcn", "routing"})
+    ->ArgNames({"cc", "routing"})
     ->Args({1, static_cast<int>(Routing::kEcmp)})
+    ->Args({2, static_cast<int>(Routing::kEcmp)})
     ->Unit(benchmark::kMillisecond)
     ->Iterations(1);
 BENCHMARK(BM_LeafSpine64IncastQps)
-    ->ArgNames({"dcqcn", "routing", "qps"})
+    ->ArgNames({"cc", "routing", "qps"})
     ->Args({1, static_cast<int>(Routing::kEcmp), 1})
     ->Args({1, static_cast<int>(Routing::kEcmp), 16})
     ->Args({1, static_cast<int>(Routing::kEcmp), 64})
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_LeafSpine64)
-    ->ArgNames({"dcqcn", "routing"})
+    ->ArgNames({"cc", "routing"})
     ->Args({0, static_cast<int>(Routing::kEcmp)})
     ->Args({1, static_cast<int>(Routing::kEcmp)})
+    ->Args({2, static_cast<int>(Routing::kEcmp)})
     ->Args({1, static_cast<int>(Routing::kSpray)})
     ->Unit(benchmark::kMillisecond);
 

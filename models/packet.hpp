@@ -8,6 +8,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "sim/time.hpp"
+
 namespace fabricsim::models {
 
 using EndpointId = std::uint32_t;
@@ -42,6 +44,8 @@ struct alignas(64) Packet {
   std::uint8_t priority;  // traffic class; PAUSE: the class paused
   Ecn ecn;
   std::uint8_t flags;  // data: kFlagFirst / kFlagLast; ACK/NACK: kFlagCnp
+  std::uint8_t hops;   // data: switches it has left; ACK/NACK: those of the data it echoes
+  sim::Time sent_at;   // data: when its NIC sent it; ACK/NACK: that of the data it echoes
 };
 static_assert(std::is_trivially_copyable_v<Packet>);
 static_assert(sizeof(Packet) == 64);

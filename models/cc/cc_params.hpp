@@ -31,7 +31,7 @@
 
 namespace fabricsim::models {
 
-enum class CcAlgorithm { kNone, kDcqcn, kIb };
+enum class CcAlgorithm { kNone, kDcqcn, kIb, kSwift };
 
 enum class DcqcnPreset { kFirmware, kPaper, kNs3 };
 // on_cnp: alpha <- (1-g) alpha + g when a CNP arrives, and decays by (1-g) per alpha_timer
@@ -186,19 +186,68 @@ struct IbCcParams {
   }
 };
 
+// Swift (Kumar et al., SIGCOMM'20), delay-based window control (cc/swift.hpp). The paper's
+// production values are not public in the text read here; the defaults are those of the UEC
+// htsim implementation (Broadcom/csg-htsim sim/swift.cpp, whose comments call them guesses):
+// base target 20 us, per-hop scaling base / 6.55, ai 1 MSS per RTT, beta 0.8, max_mdf 0.5,
+// flow scaling over 0.1 .. 100 packets with a range of 5 x base target, 5 timeouts before the
+// window resets to its minimum (models/cc/sources.md 5.2).
+struct SwiftParams {
+  sim::Time base_target = sim::Time::us(20);
+  sim::Time hop_scale = sim::Time::ps(3'053'435);  // base_target / 6.55
+  double ai = 1.0;                                 // MSS per RTT below the target
+  double beta = 0.8;
+  double max_mdf = 0.5;
+  double fs_min_cwnd = 0.1;                 // packets
+  double fs_max_cwnd = 100.0;               // packets
+  sim::Time fs_range = sim::Time::us(100);  // 5 x base_target
+  double min_cwnd = 0.001;                  // packets (the paper's floor)
+  double max_cwnd = 1000.0;                 // packets
+  std::uint64_t initial_window_bytes = 0;   // 0 = auto: line rate x base_target
+  std::uint32_t retx_reset_threshold = 5;
+
+  template <class V>
+  void visit_params(V& v) {
+    v("base_target", base_target, sim::ParamUnit::kTime,
+      "target fabric delay with no hops and a large window");
+    v("hop_scale", hop_scale, sim::ParamUnit::kTime, "target delay added per switch hop");
+    v("ai", ai, sim::ParamUnit::kReal, "additive increase in MSS per RTT below the target");
+    v("beta", beta, sim::ParamUnit::kReal,
+      "multiplicative decrease per unit of (delay - target) / delay");
+    v("max_mdf", max_mdf, sim::ParamUnit::kReal, "largest cut of one decrease (0.5 = half)");
+    v("fs_min_cwnd", fs_min_cwnd, sim::ParamUnit::kReal,
+      "window (packets) at which flow scaling adds all of fs_range");
+    v("fs_max_cwnd", fs_max_cwnd, sim::ParamUnit::kReal,
+      "window (packets) from which flow scaling adds nothing");
+    v("fs_range", fs_range, sim::ParamUnit::kTime, "largest target delay added by flow scaling");
+    v("min_cwnd", min_cwnd, sim::ParamUnit::kReal,
+      "smallest window in packets (below 1 the QP is paced at window / RTT)");
+    v("max_cwnd", max_cwnd, sim::ParamUnit::kReal, "largest window in packets");
+    v("initial_window", initial_window_bytes, sim::ParamUnit::kBytes,
+      "window of a new QP (0 = auto: line rate x base_target)");
+    v("retx_reset_threshold", retx_reset_threshold, sim::ParamUnit::kCount,
+      "timeouts in a row after which the window drops to min_cwnd");
+  }
+};
+
 struct CcParams {
   CcAlgorithm algorithm = CcAlgorithm::kDcqcn;
   DcqcnParams dcqcn;
   IbCcParams ib;
+  SwiftParams swift;
 
   template <class V>
   void visit_params(V& v) {
     v("algorithm", algorithm,
-      sim::Choices<CcAlgorithm>{
-          {"none", CcAlgorithm::kNone}, {"dcqcn", CcAlgorithm::kDcqcn}, {"ib", CcAlgorithm::kIb}},
-      "congestion control of each queue pair: none (line rate), dcqcn or ib (FECN/BECN, CCT)");
+      sim::Choices<CcAlgorithm>{{"none", CcAlgorithm::kNone},
+                                {"dcqcn", CcAlgorithm::kDcqcn},
+                                {"ib", CcAlgorithm::kIb},
+                                {"swift", CcAlgorithm::kSwift}},
+      "congestion control of each queue pair: none (line rate), dcqcn, ib (FECN/BECN, CCT) or "
+      "swift (delay-based window)");
     v.nested("dcqcn", dcqcn, "DCQCN reaction point (Zhu et al., SIGCOMM'15)");
     v.nested("ib", ib, "InfiniBand congestion control at the source (CCTI, CCT)");
+    v.nested("swift", swift, "Swift delay-based congestion control (Kumar et al., SIGCOMM'20)");
   }
 };
 

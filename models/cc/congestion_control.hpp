@@ -26,8 +26,11 @@ class CongestionControl {
 
   // A data packet of `bytes` (wire size) was put on the wire.
   virtual void on_send(sim::Time /*now*/, std::uint32_t /*bytes*/) {}
-  // An ACK covered `acked_bytes` more of the message stream.
-  virtual void on_ack(sim::Time /*now*/, std::uint64_t /*acked_bytes*/) {}
+  // An ACK covered `acked_bytes` more of the message stream. `rtt` is the time since the data
+  // packet it acknowledges was sent (echoed by the receiver), `hops` the switches that packet
+  // crossed.
+  virtual void on_ack(sim::Time /*now*/, std::uint64_t /*acked_bytes*/, sim::Time /*rtt*/,
+                      std::uint32_t /*hops*/) {}
   // A Congestion Notification Packet arrived for this QP.
   virtual void on_cnp(sim::Time /*now*/) {}
   // The retransmission timer expired.

@@ -6,11 +6,13 @@
 #include "models/cc/dcqcn.hpp"
 #include "models/cc/ib_cc.hpp"
 #include "models/cc/none.hpp"
+#include "models/cc/swift.hpp"
 
 namespace fabricsim::models {
 
 std::unique_ptr<CongestionControl> make_congestion_control(const CcParams& params,
-                                                           std::uint64_t line_rate_bps) {
+                                                           std::uint64_t line_rate_bps,
+                                                           std::uint32_t mss_bytes) {
   switch (params.algorithm) {
     case CcAlgorithm::kNone:
       return std::make_unique<None>(line_rate_bps);
@@ -18,6 +20,8 @@ std::unique_ptr<CongestionControl> make_congestion_control(const CcParams& param
       return std::make_unique<Dcqcn>(params.dcqcn, line_rate_bps);
     case CcAlgorithm::kIb:
       return std::make_unique<IbCc>(params.ib, line_rate_bps);
+    case CcAlgorithm::kSwift:
+      return std::make_unique<Swift>(params.swift, line_rate_bps, mss_bytes);
   }
   throw std::invalid_argument("unknown congestion-control algorithm");
 }

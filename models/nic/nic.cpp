@@ -25,7 +25,10 @@ Nic::Nic(sim::Simulator& sim, PacketPool& pool, EndpointId id, const NicParams& 
   if (params_.retry_count > 7) throw std::invalid_argument("nic.retry_count must be 0..7");
   port_.set_notify_idle(true);
   const CcParams cc = params_.cc;
-  cc_factory_ = [cc](std::uint64_t line_rate) { return make_congestion_control(cc, line_rate); };
+  // The QP's MTU is the port's, known once the NIC is attached (cc_of runs after that).
+  cc_factory_ = [cc, this](std::uint64_t line_rate) {
+    return make_congestion_control(cc, line_rate, port_.mtu_bytes());
+  };
 }
 
 std::int64_t Nic::find_qp(EndpointId dst, std::uint32_t channel) const {
@@ -209,6 +212,7 @@ void Nic::send_one(std::uint32_t qi) {
   p->ecn = Ecn::kEct;
   p->entropy = qp.entropy;
   p->cookie = m.cookie;
+  p->sent_at = t;
   p->flags = static_cast<std::uint8_t>((psn == m.first_psn ? kFlagFirst : 0) |
                                        (psn + 1 == m.end_psn ? kFlagLast : 0));
   if (++qp.snd_nxt == m.end_psn) ++qp.send_msg;
@@ -235,10 +239,14 @@ void Nic::arm_rto(std::uint32_t qi, sim::Time at) {
 void Nic::send_control(PacketKind kind, QueuePair& qp, std::uint32_t psn) {
   Packet* p = pool_->alloc();
   p->kind = kind;
-  if (qp.ce_unechoed && kind != PacketKind::kCnp) {
-    qp.ce_unechoed = false;
-    ++counters_.cnps_sent;
-    p->flags = kFlagCnp;
+  if (kind != PacketKind::kCnp) {
+    p->sent_at = qp.echo_sent_at;  // the delay sample of the data it acknowledges
+    p->hops = qp.echo_hops;
+    if (qp.ce_unechoed) {
+      qp.ce_unechoed = false;
+      ++counters_.cnps_sent;
+      p->flags = kFlagCnp;
+    }
   }
   p->src = id_;
   p->dst = qp.peer;
@@ -293,6 +301,8 @@ void Nic::on_data(const Packet& packet) {
       send_control(PacketKind::kCnp, qp, 0);
     }
   }
+  qp.echo_sent_at = packet.sent_at;
+  qp.echo_hops = packet.hops;
   if (packet.psn == qp.rcv_nxt) {
     ++qp.rcv_nxt;
     qp.nack_sent = false;
@@ -372,7 +382,7 @@ void Nic::on_ack(const Packet& packet, bool nack) {
         qp.snd_nxt = ack;
         locate_send_message(qp);
       }
-      cc_of(qi).on_ack(t, acked);
+      cc_of(qi).on_ack(t, acked, t - packet.sent_at, packet.hops);
     }
     if (nack && ack < qp.snd_nxt) go_back(qi, ack);
   }

@@ -29,6 +29,7 @@ struct QueuePair {
   sim::Time last_send;                    // start of the last data transmission (pacing)
   sim::Time rto_deadline;
   sim::Time last_cnp = sim::Time::ps(-(1LL << 62));  // long ago: the first CE gets a CNP
+  sim::Time echo_sent_at;           // receiver: sent_at of the last data packet, for the next ACK
   std::uint64_t rcv_msg_bytes = 0;  // bytes of the message being received, in order so far
   EndpointId peer = 0;
   std::uint32_t remote_qp = 0;
@@ -43,10 +44,11 @@ struct QueuePair {
   std::uint32_t last_wire = 0;   // wire bytes of the last data transmission
   std::uint16_t unacked_rx = 0;  // in-order packets received since the last ACK
   std::uint16_t entropy = 0;
-  std::uint8_t retries = 0;  // timeouts in a row without progress (retry_cnt counts them)
-  bool error = false;        // the error state: retries exhausted, every WR flushed
-  bool nack_sent = false;    // a NACK for rcv_nxt is outstanding
-  bool ce_unechoed = false;  // nic.ce_echo ack: a CE mark the next ACK/NACK must carry
+  std::uint8_t echo_hops = 0;  // receiver: hops of the last data packet, for the next ACK
+  std::uint8_t retries = 0;    // timeouts in a row without progress (retry_cnt counts them)
+  bool error = false;          // the error state: retries exhausted, every WR flushed
+  bool nack_sent = false;      // a NACK for rcv_nxt is outstanding
+  bool ce_unechoed = false;    // nic.ce_echo ack: a CE mark the next ACK/NACK must carry
   bool rto_armed = false;
   bool queued = false;  // in the NIC's QpScheduler (ring or paced heap), or the QP in service
 

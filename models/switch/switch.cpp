@@ -232,6 +232,7 @@ void Switch::on_dequeue(Packet& packet, std::uint16_t port) {
   // The queue the packet leaves behind (the port no longer counts it), as ns-3 HPCC's
   // SwitchNotifyDequeue decides (htsim's ECN queues count the departing packet too).
   if (mark_at_dequeue_) mark_ecn(packet, ports_[port].queue_bytes(packet.priority));
+  if (packet.kind == PacketKind::kData) ++packet.hops;  // Swift's topology scaling (ACKs echo it)
   const std::uint32_t size = packet.wire_bytes;
   IngressQueue& iq = ingress_[slot(packet.in_port, packet.priority)];
   const std::uint32_t from_headroom = std::min(iq.headroom, size);

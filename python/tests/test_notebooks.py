@@ -11,7 +11,8 @@ import pytest
 from nbclient import NotebookClient
 
 NOTEBOOKS = pathlib.Path(__file__).resolve().parents[1] / "notebooks"
-NAMES = ["01_collective_algorithms.ipynb", "02_dcqcn_incast.ipynb", "03_topology_alltoall.ipynb"]
+NAMES = ["01_collective_algorithms.ipynb", "02_dcqcn_incast.ipynb", "03_topology_alltoall.ipynb",
+         "04_congestion_control.ipynb"]
 
 
 def execute(path, workdir):
@@ -27,7 +28,7 @@ def images(nb):
                for out in cell.get("outputs", []) if "image/png" in out.get("data", {}))
 
 
-def test_the_three_notebooks_are_there_with_their_plots():
+def test_the_notebooks_are_there_with_their_plots():
     assert sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")) == NAMES
     for name in NAMES:
         nb = nbformat.read(NOTEBOOKS / name, as_version=4)

@@ -73,8 +73,8 @@ scenario::Results check_same_for_threads(scenario::Scenario s, bool completes = 
     options.threads = threads;
     options.out_dir = (base / std::to_string(threads)).string();
     CHECK(scenario::to_json(scenario::run_scenario(s, options), false) == expected);
-    for (const char* csv :
-         {"timeseries.csv", "timeseries_ports.csv", "timeseries_qps.csv", "trace.json"}) {
+    for (const char* csv : {"timeseries.csv", "timeseries_ports.csv", "timeseries_qps.csv",
+                            "trace.json", "flows.csv"}) {
       CAPTURE(csv);
       CHECK(std::filesystem::exists(base / "1" / csv) ==
             std::filesystem::exists(base / std::to_string(threads) / csv));
@@ -92,6 +92,18 @@ TEST_CASE("perm_1024_dcqcn: identical results for 1 to 4 threads", "[parallel]")
   // 512 KB flows instead of 2 MB keep it short; the fabric and the traffic are the scenario's.
   check_same_for_threads(
       scenario::load_scenario(scenario_path("perm_1024_dcqcn.json"), {"workload.flow_size=512KB"}));
+}
+
+TEST_CASE(
+    "Swift (send times and hop counts echoed across partitions): identical results for 1 "
+    "to 4 threads",
+    "[parallel]") {
+  const auto r = check_same_for_threads(
+      scenario::load_scenario(scenario_path("incast_16to1_dcqcn.json"),
+                              {"workload.flow_size=256KB", "workload.receiver=100",
+                               "models.nic.cc.algorithm=swift", "outputs.flows=true"}));
+  CHECK(r.flows.completed == 16);
+  CHECK(r.flow_rows.size() == 16);
 }
 
 TEST_CASE(

@@ -64,7 +64,7 @@ TEST_CASE("cc none: the rate is the line rate and never changes", "[cc]") {
   cc.on_cnp(Time::us(1));
   cc.on_cnp(Time::us(1));
   cc.on_send(Time::us(2), 4096);
-  cc.on_ack(Time::us(3), 4096);
+  cc.on_ack(Time::us(3), 4096, Time::us(2), 1);
   cc.on_timeout(Time::ms(1));
   CHECK(cc.rate_bps(Time::ms(2)) == kLine);
   CHECK(cc.next_change(Time::ms(2)) == Time::max());
@@ -178,6 +178,19 @@ TEST_CASE("cc params: every knob is declared once with a doc line", "[cc]") {
                                           "ib.ccti_limit",
                                           "ib.ccti_min",
                                           "ib.ccti_timer",
-                                          "ib.cct_step"};
+                                          "ib.cct_step",
+                                          "swift",
+                                          "swift.base_target",
+                                          "swift.hop_scale",
+                                          "swift.ai",
+                                          "swift.beta",
+                                          "swift.max_mdf",
+                                          "swift.fs_min_cwnd",
+                                          "swift.fs_max_cwnd",
+                                          "swift.fs_range",
+                                          "swift.min_cwnd",
+                                          "swift.max_cwnd",
+                                          "swift.initial_window",
+                                          "swift.retx_reset_threshold"};
   CHECK(v.names == expected);
 }

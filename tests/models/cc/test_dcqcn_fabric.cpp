@@ -1,5 +1,6 @@
-// DCQCN end to end on a star (N senders -> one receiver through one switch, 100 Gb/s, the
-// default ECN and PFC settings, every DCQCN preset with the notification point it pairs with):
+// Congestion control end to end on a star (N senders -> one receiver through one switch,
+// 100 Gb/s, the default ECN and PFC settings; every DCQCN preset with the notification point it
+// pairs with, and Swift):
 // flows started one after another converge to fair shares (Jain's index over the second half of the
 // run), the bottleneck queue is held near the ECN thresholds, and PFC pauses far less than with
 // line-rate senders.
@@ -99,8 +100,12 @@ IncastResult run_incast(std::uint32_t senders, CcAlgorithm cc, Time duration,
   std::printf(
       "incast %u:1 cc=%s over %.1f ms: Jain %.4f, total %.2f Gb/s, per flow %.2f..%.2f Gb/s, "
       "queue mean %.0f B max %llu B (2nd half), PFC pauses %llu, CNPs %llu, drops %llu\n",
-      senders, cc == CcAlgorithm::kDcqcn ? "dcqcn" : "none", duration.seconds() * 1e3, r.jain,
-      r.total_gbps, *std::min_element(r.second_half_gbps.begin(), r.second_half_gbps.end()),
+      senders,
+      cc == CcAlgorithm::kDcqcn   ? "dcqcn"
+      : cc == CcAlgorithm::kSwift ? "swift"
+                                  : "none",
+      duration.seconds() * 1e3, r.jain, r.total_gbps,
+      *std::min_element(r.second_half_gbps.begin(), r.second_half_gbps.end()),
       *std::max_element(r.second_half_gbps.begin(), r.second_half_gbps.end()),
       r.queue_mean_second_half, static_cast<unsigned long long>(r.queue_max_second_half),
       static_cast<unsigned long long>(r.pauses), static_cast<unsigned long long>(r.cnps),
@@ -206,4 +211,21 @@ TEST_CASE("dcqcn e2e: the ns3 preset with CE echoed on ACKs converges and pauses
   check_converges(4, Time::ms(60), Time::ms(1), ns3_pairing());
   check_converges(16, Time::ms(80), Time::us(250), ns3_pairing());
   check_fewer_pauses(ns3_pairing());
+}
+
+// Swift on the same star: the delay target (20 us + 3 us for the one switch, plus flow scaling)
+// holds the queue near (target - base RTT) x line rate, with no ECN or PFC involved.
+TEST_CASE("swift e2e: 16 flows converge with the queue held by the delay target", "[swift][e2e]") {
+  const IncastResult r =
+      run_incast(16, CcAlgorithm::kSwift, Time::ms(40), NicParams{}, Time::us(250));
+  CHECK(r.jain >= 0.95);
+  CHECK(r.total_gbps >= 90.0);
+  CHECK(r.queue_max_second_half <= 1'000'000);
+  CHECK(r.queue_mean_second_half <= 600'000.0);
+  CHECK(r.pauses == 0);
+  CHECK(r.drops == 0);
+  const IncastResult two =
+      run_incast(2, CcAlgorithm::kSwift, Time::ms(20), NicParams{}, Time::ms(2));
+  CHECK(two.jain >= 0.95);
+  CHECK(two.total_gbps >= 90.0);
 }
