@@ -4,7 +4,7 @@
 // through topologies/. Plus hand-wired 2-tier leaf-spines (64 and 1,024 hosts).
 // Reports packet-hops/s (items_per_second, the figure of merit), events/s, and the memory of a
 // port and of a queue pair. BM_CcPerPacket times one congestion-control object's work per data
-// packet (send, rate check, ACK) for DCQCN and Swift.
+// packet (send, rate check, ACK) for DCQCN, Swift and HPCC (cc 1, 2, 3; 0 = none).
 #include <benchmark/benchmark.h>
 
 #include <numeric>
@@ -15,6 +15,7 @@
 
 #include "models/cc/dcqcn.hpp"
 #include "models/cc/factory.hpp"
+#include "models/cc/hpcc.hpp"
 #include "models/cc/swift.hpp"
 #include "models/fabric.hpp"
 #include "sim/rng.hpp"
@@ -59,6 +60,8 @@ Result run_leaf_spine(std::uint32_t leaves, std::uint32_t spines, std::uint32_t 
   sp.routing = routing;
   NicParams np;
   np.cc.algorithm = cc;
+  // HPCC's T for 4 links of 1 us and a 4 KiB packet each (the builder's auto rule).
+  np.cc.hpcc.base_rtt = (sim::Time::us(2) + sim::serialization_time(4158, link.rate_bps)) * 4;
   if (traffic.dcqcn_min_rate_bps != 0) np.cc.dcqcn.min_rate_bps = traffic.dcqcn_min_rate_bps;
   std::vector<std::uint32_t> leaf_ids, spine_ids;
   for (std::uint32_t l = 0; l < leaves; ++l) {
@@ -89,6 +92,7 @@ Result run_leaf_spine(std::uint32_t leaves, std::uint32_t spines, std::uint32_t 
   }
   for (const std::uint32_t s : spine_ids)
     f.set_routes(s, to_leaf, down);
+  if (cc == CcAlgorithm::kHpcc) f.enable_utilization_telemetry(np.cc.hpcc.base_rtt);
 
   // A random permutation, then swaps until every partner sits on another leaf.
   const std::uint32_t hosts = leaves * hosts_per_leaf;
@@ -133,7 +137,8 @@ void report(benchmark::State& state, std::uint32_t leaves, std::uint32_t spines,
             std::uint32_t hosts_per_leaf, const Traffic& traffic = Traffic{}) {
   const auto cc = state.range(0) == 0   ? CcAlgorithm::kNone
                   : state.range(0) == 1 ? CcAlgorithm::kDcqcn
-                                        : CcAlgorithm::kSwift;
+                  : state.range(0) == 2 ? CcAlgorithm::kSwift
+                                        : CcAlgorithm::kHpcc;
   const auto routing = static_cast<Routing>(state.range(1));
   const std::uint64_t flow_bytes = traffic.bytes_per_sender;
   std::uint64_t hops = 0, events = 0, runs = 0;
@@ -168,6 +173,7 @@ void report(benchmark::State& state, std::uint32_t leaves, std::uint32_t spines,
       static_cast<double>(sizeof(QueuePair) +
                           (cc == CcAlgorithm::kDcqcn   ? sizeof(Dcqcn)
                            : cc == CcAlgorithm::kSwift ? sizeof(Swift)
+                           : cc == CcAlgorithm::kHpcc  ? sizeof(Hpcc)
                                                        : sizeof(void*)) +
                           2 * sizeof(std::uint64_t) /* hash-map entry */ + sizeof(QpMessage) +
                           QpScheduler::bytes_per_qp());
@@ -248,7 +254,10 @@ BENCHMARK(BM_FatTreeK16Permutation)->Unit(benchmark::kMillisecond)->Iterations(3
 // packet, with a CNP every 64th packet for DCQCN and a delay above Swift's target every 8th.
 void BM_CcPerPacket(benchmark::State& state) {
   CcParams params;
-  params.algorithm = state.range(0) == 1 ? CcAlgorithm::kDcqcn : CcAlgorithm::kSwift;
+  params.algorithm = state.range(0) == 1   ? CcAlgorithm::kDcqcn
+                     : state.range(0) == 2 ? CcAlgorithm::kSwift
+                                           : CcAlgorithm::kHpcc;
+  params.hpcc.base_rtt = sim::Time::us(14);
   auto cc = make_congestion_control(params, 100'000'000'000ULL, 4096);
   sim::Time t = sim::Time::zero();
   std::uint64_t k = 0;
@@ -257,18 +266,19 @@ void BM_CcPerPacket(benchmark::State& state) {
     cc->on_send(t, 4158);
     benchmark::DoNotOptimize(cc->rate_bps(t));
     const sim::Time rtt = (k % 8 == 0) ? sim::Time::us(60) : sim::Time::us(12);
-    cc->on_ack(t, 4096, rtt, 3);
+    cc->on_ack(t, 4096, {rtt, 3, 0.9});
     if (k % 64 == 0) cc->on_cnp(t);
     ++k;
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_CcPerPacket)->ArgNames({"cc"})->Arg(1)->Arg(2);
+BENCHMARK(BM_CcPerPacket)->ArgNames({"cc"})->Arg(1)->Arg(2)->Arg(3);
 
 BENCHMARK(BM_LeafSpine1024)
     ->ArgNames({"cc", "routing"})
     ->Args({1, static_cast<int>(Routing::kEcmp)})
     ->Args({2, static_cast<int>(Routing::kEcmp)})
+    ->Args({3, static_cast<int>(Routing::kEcmp)})
     ->Unit(benchmark::kMillisecond)
     ->Iterations(1);
 BENCHMARK(BM_LeafSpine64IncastQps)
@@ -282,6 +292,7 @@ BENCHMARK(BM_LeafSpine64)
     ->Args({0, static_cast<int>(Routing::kEcmp)})
     ->Args({1, static_cast<int>(Routing::kEcmp)})
     ->Args({2, static_cast<int>(Routing::kEcmp)})
+    ->Args({3, static_cast<int>(Routing::kEcmp)})
     ->Args({1, static_cast<int>(Routing::kSpray)})
     ->Unit(benchmark::kMillisecond);
 

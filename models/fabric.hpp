@@ -100,6 +100,12 @@ class Fabric {
   // Builder API (used by topologies/): switches are numbered 0.. in creation order, endpoints
   // (NICs) 0..N-1 in creation order.
   std::uint32_t add_switch(std::uint16_t ports, const SwitchParams& params, std::uint8_t tier);
+  // Every switch keeps HPCC's per-port utilization and stamps it on data packets
+  // (Switch::enable_utilization_telemetry); the fabric builder calls it for nic.cc hpcc.
+  void enable_utilization_telemetry(sim::Time base_rtt) {
+    for (auto& s : switches_)
+      s->enable_utilization_telemetry(base_rtt);
+  }
   EndpointId add_nic(const NicParams& params);
   // GPU e is served by NIC e. With gpu.pcie_rate > 0, NIC `nic` reaches the network through a
   // PCIe stage (models/gpu/pcie_stage.hpp): call after add_nic and before the NIC is connected;

@@ -45,6 +45,8 @@ struct alignas(64) Packet {
   Ecn ecn;
   std::uint8_t flags;  // data: kFlagFirst / kFlagLast; ACK/NACK: kFlagCnp
   std::uint8_t hops;   // data: switches it has left; ACK/NACK: those of the data it echoes
+  float utilization;   // data: the largest egress utilization on its path (HPCC telemetry,
+                       // Switch::enable_utilization_telemetry); ACK/NACK: echoed
   sim::Time sent_at;   // data: when its NIC sent it; ACK/NACK: that of the data it echoes
 };
 static_assert(std::is_trivially_copyable_v<Packet>);

@@ -35,6 +35,22 @@ namespace {
 void build_into(models::Fabric& fabric, const NetworkGraph& g, const Routes& routes);
 }  // namespace
 
+sim::Time longest_base_rtt(const NetworkGraph& g, const Routes& routes) {
+  std::uint32_t switch_hops = 0;
+  for (const std::uint32_t s : routes.edge_switches) {
+    for (std::uint32_t e = 0; e < routes.edge_count(); ++e) {
+      const std::uint8_t h = routes.hops(s, e);
+      if (h != Routes::kUnreachable) switch_hops = std::max<std::uint32_t>(switch_hops, h);
+    }
+  }
+  if (g.endpoint_count == 0) return sim::Time::zero();
+  const models::LinkParams& host = g.link_of_port(g.port_begin[g.endpoint_node(0)]);
+  const auto links = static_cast<std::int64_t>(switch_hops + 2);  // NIC - edge ... edge - NIC
+  const sim::Time packet = sim::serialization_time(
+      std::uint64_t{host.mtu_bytes} + g.nic_params.header_bytes, host.rate_bps);
+  return (host.delay * 2 + packet) * links;
+}
+
 std::unique_ptr<models::Fabric> build_fabric(const NetworkGraph& g, const Routes& routes,
                                              sim::Simulator& sim) {
   auto fabric = std::make_unique<models::Fabric>(sim);
@@ -69,8 +85,17 @@ void build_into(models::Fabric& fab, const NetworkGraph& g, const Routes& routes
   for (std::uint32_t s = 0; s < g.switch_count; ++s) {
     fabric->add_switch(static_cast<std::uint16_t>(g.degree(s)), g.switch_params, g.switch_tier[s]);
   }
+  models::NicParams nic = g.nic_params;
+  if (nic.cc.algorithm == models::CcAlgorithm::kHpcc) {
+    if (nic.cc.hpcc.base_rtt == sim::Time::zero()) {
+      nic.cc.hpcc.base_rtt = longest_base_rtt(g, routes);
+    }
+    if (nic.cc.hpcc.base_rtt > sim::Time::zero()) {
+      fabric->enable_utilization_telemetry(nic.cc.hpcc.base_rtt);
+    }
+  }
   for (std::uint32_t e = 0; e < g.endpoint_count; ++e) {
-    fabric->add_nic(g.nic_params);
+    fabric->add_nic(nic);
     fabric->add_pcie(e, g.gpu_params);  // GPU e -> NIC e over PCIe (no-op if pcie_rate is 0)
   }
   for (std::uint32_t p = 0; p < g.port_count(); ++p) {

@@ -20,6 +20,11 @@ namespace fabricsim::topologies {
 // host's GPUs form a simulated NVLink domain (nvlink_params); GPUs reach their NICs over PCIe
 // stages when g.gpu_params.pcie_rate is set.
 models::NvlinkParams nvlink_params(const NvlinkDomain& nvlink);
+// The longest NIC-to-NIC base round trip of g as ns-3 HPCC computes its base RTT: twice the
+// propagation plus one MTU packet's serialization per link, over the most links of a shortest
+// path (every link taken as a host link). HPCC's auto base_rtt.
+sim::Time longest_base_rtt(const NetworkGraph& g, const Routes& routes);
+
 std::unique_ptr<models::Fabric> build_fabric(const NetworkGraph& g, const Routes& routes,
                                              sim::Simulator& sim);
 // The same fabric split over the partitions of `engine` (parts.parts == engine.size()), with

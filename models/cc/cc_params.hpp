@@ -31,7 +31,7 @@
 
 namespace fabricsim::models {
 
-enum class CcAlgorithm { kNone, kDcqcn, kIb, kSwift };
+enum class CcAlgorithm { kNone, kDcqcn, kIb, kSwift, kHpcc };
 
 enum class DcqcnPreset { kFirmware, kPaper, kNs3 };
 // on_cnp: alpha <- (1-g) alpha + g when a CNP arrives, and decays by (1-g) per alpha_timer
@@ -230,8 +230,39 @@ struct SwiftParams {
   }
 };
 
+// HPCC (Li et al., SIGCOMM'19) with the utilization telemetry of HPCC-PINT (the switches keep
+// HPCC's per-port estimate, packets carry the largest; cc/hpcc.hpp). Defaults: the paper's
+// target utilization 0.95 and maxStage 5; the ns-3 HPCC simulator's run.py additive step
+// (RATE_AI 10 Mb/s per 25 Gb/s of line rate, as a window: x base_rtt) and MIN_RATE 1000 Mb/s.
+// run.py sets MI_THRESH 0, which makes every update multiplicative; set max_stage 0 for that.
+struct HpccParams {
+  double eta = 0.95;
+  std::uint32_t max_stage = 5;
+  std::uint64_t rate_ai_bps = 0;  // 0 = auto: line rate / 2500
+  std::uint64_t min_rate_bps = 1'000'000'000ULL;
+  sim::Time base_rtt = sim::Time::zero();  // 0 = auto: the fabric's longest base RTT
+  bool fast_react = true;
+
+  template <class V>
+  void visit_params(V& v) {
+    v("eta", eta, sim::ParamUnit::kReal, "target link utilization (0 < eta <= 1)");
+    v("max_stage", max_stage, sim::ParamUnit::kCount,
+      "additive-increase RTTs before a multiplicative update (0: always multiplicative)");
+    v("rate_ai", rate_ai_bps, sim::ParamUnit::kRate,
+      "additive increase as a rate, the window step being rate_ai x base_rtt (0 = auto: line "
+      "/ 2500)");
+    v("min_rate", min_rate_bps, sim::ParamUnit::kRate, "the rate never goes below this");
+    v("base_rtt", base_rtt, sim::ParamUnit::kTime,
+      "T: the window of a line-rate flow is line rate x T (0 = auto: the longest NIC-to-NIC "
+      "round trip of the topology, propagation and one MTU per hop)");
+    v("fast_react", fast_react, sim::ParamUnit::kFlag,
+      "update the window on every ACK from the per-RTT reference (off: once per RTT)");
+  }
+};
+
 struct CcParams {
   CcAlgorithm algorithm = CcAlgorithm::kDcqcn;
+  HpccParams hpcc;
   DcqcnParams dcqcn;
   IbCcParams ib;
   SwiftParams swift;
@@ -242,12 +273,14 @@ struct CcParams {
       sim::Choices<CcAlgorithm>{{"none", CcAlgorithm::kNone},
                                 {"dcqcn", CcAlgorithm::kDcqcn},
                                 {"ib", CcAlgorithm::kIb},
-                                {"swift", CcAlgorithm::kSwift}},
-      "congestion control of each queue pair: none (line rate), dcqcn, ib (FECN/BECN, CCT) or "
-      "swift (delay-based window)");
+                                {"swift", CcAlgorithm::kSwift},
+                                {"hpcc", CcAlgorithm::kHpcc}},
+      "congestion control of each queue pair: none (line rate), dcqcn, ib (FECN/BECN, CCT), "
+      "swift (delay-based window) or hpcc (utilization telemetry from the switches)");
     v.nested("dcqcn", dcqcn, "DCQCN reaction point (Zhu et al., SIGCOMM'15)");
     v.nested("ib", ib, "InfiniBand congestion control at the source (CCTI, CCT)");
     v.nested("swift", swift, "Swift delay-based congestion control (Kumar et al., SIGCOMM'20)");
+    v.nested("hpcc", hpcc, "HPCC with PINT-style telemetry (Li et al., SIGCOMM'19)");
   }
 };
 

@@ -10,6 +10,13 @@
 
 namespace fabricsim::models {
 
+// What an ACK tells the sender about the data packet it acknowledges.
+struct AckFeedback {
+  sim::Time rtt;             // from that packet's send time to now (the receiver echoes it)
+  std::uint32_t hops = 0;    // switches that packet crossed
+  double utilization = 0.0;  // the largest egress utilization on its path (HPCC telemetry)
+};
+
 class CongestionControl {
  public:
   virtual ~CongestionControl() = default;
@@ -26,11 +33,10 @@ class CongestionControl {
 
   // A data packet of `bytes` (wire size) was put on the wire.
   virtual void on_send(sim::Time /*now*/, std::uint32_t /*bytes*/) {}
-  // An ACK covered `acked_bytes` more of the message stream. `rtt` is the time since the data
-  // packet it acknowledges was sent (echoed by the receiver), `hops` the switches that packet
-  // crossed.
-  virtual void on_ack(sim::Time /*now*/, std::uint64_t /*acked_bytes*/, sim::Time /*rtt*/,
-                      std::uint32_t /*hops*/) {}
+  // An ACK covered `acked_bytes` more of the message stream; `feedback` is what it echoes of
+  // the data packet it acknowledges.
+  virtual void on_ack(sim::Time /*now*/, std::uint64_t /*acked_bytes*/,
+                      const AckFeedback& /*feedback*/) {}
   // A Congestion Notification Packet arrived for this QP.
   virtual void on_cnp(sim::Time /*now*/) {}
   // The retransmission timer expired.

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "models/cc/dcqcn.hpp"
+#include "models/cc/hpcc.hpp"
 #include "models/cc/ib_cc.hpp"
 #include "models/cc/none.hpp"
 #include "models/cc/swift.hpp"
@@ -22,6 +23,8 @@ std::unique_ptr<CongestionControl> make_congestion_control(const CcParams& param
       return std::make_unique<IbCc>(params.ib, line_rate_bps);
     case CcAlgorithm::kSwift:
       return std::make_unique<Swift>(params.swift, line_rate_bps, mss_bytes);
+    case CcAlgorithm::kHpcc:
+      return std::make_unique<Hpcc>(params.hpcc, line_rate_bps, mss_bytes);
   }
   throw std::invalid_argument("unknown congestion-control algorithm");
 }

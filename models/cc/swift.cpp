@@ -60,7 +60,9 @@ std::uint64_t Swift::window_bytes() const {
   return static_cast<std::uint64_t>(std::max(cwnd_, mss_));
 }
 
-void Swift::on_ack(sim::Time now, std::uint64_t acked_bytes, sim::Time rtt, std::uint32_t hops) {
+void Swift::on_ack(sim::Time now, std::uint64_t acked_bytes, const AckFeedback& feedback) {
+  const sim::Time rtt = feedback.rtt;
+  const std::uint32_t hops = feedback.hops;
   timeouts_in_row_ = 0;
   if (rtt <= sim::Time::zero()) return;  // no sample (a control-only ACK)
   rtt_ = rtt;

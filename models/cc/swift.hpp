@@ -35,7 +35,7 @@ class Swift final : public CongestionControl {
 
   std::uint64_t rate_bps(sim::Time now) override;
   std::uint64_t window_bytes() const override;
-  void on_ack(sim::Time now, std::uint64_t acked_bytes, sim::Time rtt, std::uint32_t hops) override;
+  void on_ack(sim::Time now, std::uint64_t acked_bytes, const AckFeedback& feedback) override;
   void on_timeout(sim::Time now) override;
 
   // Introspection for tests and statistics.

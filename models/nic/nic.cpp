@@ -242,6 +242,7 @@ void Nic::send_control(PacketKind kind, QueuePair& qp, std::uint32_t psn) {
   if (kind != PacketKind::kCnp) {
     p->sent_at = qp.echo_sent_at;  // the delay sample of the data it acknowledges
     p->hops = qp.echo_hops;
+    p->utilization = qp.echo_utilization;
     if (qp.ce_unechoed) {
       qp.ce_unechoed = false;
       ++counters_.cnps_sent;
@@ -303,6 +304,7 @@ void Nic::on_data(const Packet& packet) {
   }
   qp.echo_sent_at = packet.sent_at;
   qp.echo_hops = packet.hops;
+  qp.echo_utilization = packet.utilization;
   if (packet.psn == qp.rcv_nxt) {
     ++qp.rcv_nxt;
     qp.nack_sent = false;
@@ -382,7 +384,9 @@ void Nic::on_ack(const Packet& packet, bool nack) {
         qp.snd_nxt = ack;
         locate_send_message(qp);
       }
-      cc_of(qi).on_ack(t, acked, t - packet.sent_at, packet.hops);
+      cc_of(qi).on_ack(
+          t, acked,
+          AckFeedback{t - packet.sent_at, packet.hops, static_cast<double>(packet.utilization)});
     }
     if (nack && ack < qp.snd_nxt) go_back(qi, ack);
   }

@@ -29,8 +29,10 @@ struct QueuePair {
   sim::Time last_send;                    // start of the last data transmission (pacing)
   sim::Time rto_deadline;
   sim::Time last_cnp = sim::Time::ps(-(1LL << 62));  // long ago: the first CE gets a CNP
-  sim::Time echo_sent_at;           // receiver: sent_at of the last data packet, for the next ACK
-  std::uint64_t rcv_msg_bytes = 0;  // bytes of the message being received, in order so far
+  sim::Time echo_sent_at;  // receiver: sent_at of the last data packet, for the next ACK
+  std::uint64_t rcv_msg_bytes = 0;
+  float echo_utilization = 0.0F;  // receiver: utilization of the last data packet, for the ACK  //
+                                  // bytes of the message being received, in order so far
   EndpointId peer = 0;
   std::uint32_t remote_qp = 0;
   std::uint32_t channel = 0;

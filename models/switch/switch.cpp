@@ -228,11 +228,45 @@ DropReason Switch::admit(const Packet& packet, std::uint16_t in_port, std::uint1
   return DropReason::kCount;
 }
 
+void Switch::enable_utilization_telemetry(sim::Time base_rtt) {
+  if (base_rtt <= sim::Time::zero()) {
+    throw std::invalid_argument("switch telemetry: base_rtt must be > 0");
+  }
+  telemetry_rtt_ = base_rtt;
+  telemetry_.assign(ports_.size(), PortTelemetry{});
+}
+
+// HPCC's per-hop estimate (Li et al., SIGCOMM'19, Algorithm 1; ns-3 rdma-hw.cc UpdateRateHp),
+// kept here per port as HPCC-PINT does: u = qlen / (B T) + txRate / B over the time since the
+// port's previous data packet, tau = min(that time, T), U <- (1 - tau/T) U + (tau/T) u. qlen is
+// the queue the packet leaves behind and txRate the bytes sent since (both as ns-3 stamps them).
+void Switch::stamp_utilization(Packet& packet, std::uint16_t port) {
+  PortTelemetry& t = telemetry_[port];
+  const Port& p = ports_[port];
+  const sim::Time now_t = now();
+  const sim::Time dt = now_t - t.last;
+  if (dt > sim::Time::zero()) {
+    const double b = static_cast<double>(p.rate_bps());
+    const double rtt = telemetry_rtt_.seconds();
+    const double tx_rate = static_cast<double>(p.tx_bytes() - t.tx_bytes) * 8.0 / dt.seconds();
+    const double u = static_cast<double>(p.queue_bytes()) * 8.0 / (b * rtt) + tx_rate / b;
+    const double tau = std::min(dt.seconds(), rtt);
+    t.u = (1.0 - tau / rtt) * t.u + tau / rtt * u;
+    t.last = now_t;
+    t.tx_bytes = p.tx_bytes();
+  }
+  packet.utilization = std::max(packet.utilization, static_cast<float>(t.u));
+}
+
 void Switch::on_dequeue(Packet& packet, std::uint16_t port) {
   // The queue the packet leaves behind (the port no longer counts it), as ns-3 HPCC's
   // SwitchNotifyDequeue decides (htsim's ECN queues count the departing packet too).
   if (mark_at_dequeue_) mark_ecn(packet, ports_[port].queue_bytes(packet.priority));
-  if (packet.kind == PacketKind::kData) ++packet.hops;  // Swift's topology scaling (ACKs echo it)
+  if (packet.kind == PacketKind::kData) {
+    ++packet.hops;  // Swift's topology scaling (ACKs echo it)
+    if (!telemetry_.empty()) [[unlikely]]
+      stamp_utilization(packet, port);
+  }
   const std::uint32_t size = packet.wire_bytes;
   IngressQueue& iq = ingress_[slot(packet.in_port, packet.priority)];
   const std::uint32_t from_headroom = std::min(iq.headroom, size);

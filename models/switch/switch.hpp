@@ -95,7 +95,23 @@ class Switch final : public sim::Component, public Node {
   static constexpr std::uint16_t kNoPort = 0xFFFF;
   std::uint16_t route(const Packet& packet);
 
+  // HPCC telemetry in the PINT style (Ben Basat et al., SIGCOMM'20): each egress port keeps
+  // HPCC's utilization estimate U = EWMA over base_rtt of qlen / (B base_rtt) + txRate / B,
+  // updated as each data packet leaves, and a data packet carries the largest U of its path.
+  // Off (no cost beyond one branch per dequeue) until enabled.
+  void enable_utilization_telemetry(sim::Time base_rtt);
+  double utilization(std::uint16_t port) const {
+    return telemetry_.empty() ? 0.0 : telemetry_[port].u;
+  }
+
  private:
+  struct PortTelemetry {
+    sim::Time last = sim::Time::zero();
+    std::uint64_t tx_bytes = 0;
+    double u = 0.0;
+  };
+  void stamp_utilization(Packet& packet, std::uint16_t port);
+
   struct IngressQueue {
     std::uint32_t bytes = 0;     // bytes in the buffer that arrived on this (port, priority)
     std::uint32_t headroom = 0;  // of which in the PFC headroom
@@ -115,6 +131,8 @@ class Switch final : public sim::Component, public Node {
 
   std::vector<Port> ports_;
   std::vector<IngressQueue> ingress_;
+  std::vector<PortTelemetry> telemetry_;  // per port, empty while telemetry is off
+  sim::Time telemetry_rtt_;
   std::vector<std::uint32_t> headroom_;  // per port
   const std::vector<Attachment>* attachments_;
   RouteTable routes_;

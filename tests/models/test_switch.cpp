@@ -412,3 +412,45 @@ TEST_CASE("adaptive routing picks the least-loaded port of the group") {
   CHECK((second == ls.uplink(0) || second == ls.uplink(1)));
   loaded.pause_until(1, sim.now());
 }
+
+TEST_CASE("HPCC telemetry: a data packet carries its egress port's utilization estimate") {
+  OneSwitch t(SwitchParams{});
+  // Off by default: nothing is stamped.
+  t.inject(0, 4158);
+  t.sim.run();
+  REQUIRE(t.down.log.size() == 1);
+  CHECK(t.down.log[0].second.utilization == 0.0F);
+  CHECK(t.down.log[0].second.hops == 1);
+
+  // On, with T = 10 us: a packet every 4158 B at 100 Gb/s (333 ns apart) keeps the egress busy
+  // all the time with an empty queue, so U rises toward 1 (tau/T per packet): after 30 T,
+  // within a percent of 1.
+  t.sw.enable_utilization_telemetry(Time::us(10));
+  const Time gap = sim::serialization_time(4158, 100'000'000'000ULL);
+  for (std::uint32_t k = 0; k < 900; ++k) {
+    t.sim.run_until(t.sim.now() + gap);
+    t.inject(k + 1, 4158);
+  }
+  t.sim.run();
+  const float last = t.down.log.back().second.utilization;
+  CHECK(last == Approx(1.0).epsilon(0.01));
+  CHECK(t.sw.utilization(1) == Approx(1.0).epsilon(0.01));
+
+  // A burst of 40 packets at once: the queue term qlen / (B T) adds to the estimate.
+  for (std::uint32_t k = 0; k < 40; ++k)
+    t.inject(1000 + k, 4158);
+  t.sim.run_until(t.sim.now() + Time::us(5));
+  CHECK(t.sw.utilization(1) > 1.2);
+  CHECK(t.down.log.back().second.utilization > last);
+  t.sim.run();
+  // A packet's value is the maximum over its hops: a larger one already on it stays.
+  Packet* p = t.pool.alloc();
+  p->kind = PacketKind::kData;
+  p->dst = 0;
+  p->wire_bytes = 1000;
+  p->priority = 1;
+  p->utilization = 7.5F;
+  t.sw.receive(p, 0);
+  t.sim.run();
+  CHECK(t.down.log.back().second.utilization == 7.5F);
+}

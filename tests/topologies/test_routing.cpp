@@ -5,6 +5,7 @@
 #include <set>
 
 #include "helpers.hpp"
+#include "topologies/fabric_builder.hpp"
 #include "topologies/routing.hpp"
 
 using namespace fabricsim::topologies;
@@ -209,4 +210,18 @@ TEST_CASE("route tables export in models::RouteTable form", "[routing]") {
   REQUIRE(groups.size() == 1);
   CHECK(groups[goe[1]] == std::vector<std::uint16_t>{2, 3});  // ports after the two hosts
   CHECK(r.memory_bytes() > 0);
+}
+
+TEST_CASE("HPCC's auto base RTT: twice the propagation plus an MTU per link, longest path",
+          "[routing]") {
+  // fat_tree_128: 2 tiers, the longest NIC-to-NIC path crosses 4 links (NIC-leaf-spine-leaf-NIC).
+  const auto g = build_graph(load_topology(config_path("fat_tree_128.json")));
+  const auto r = compute_routes(g);
+  const auto& host = g.link_of_port(g.port_begin[g.endpoint_node(0)]);
+  const fabricsim::sim::Time packet = fabricsim::sim::serialization_time(
+      std::uint64_t{host.mtu_bytes} + g.nic_params.header_bytes, host.rate_bps);
+  CHECK(longest_base_rtt(g, r) == (host.delay * 2 + packet) * 4);
+  // k=16, three tiers: 6 links.
+  const auto k16 = build_graph(load_topology(config_path("fat_tree_k16.json")));
+  CHECK(longest_base_rtt(k16, compute_routes(k16)) == (fabricsim::sim::Time::us(2) + packet) * 6);
 }

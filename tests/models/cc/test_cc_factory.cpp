@@ -64,7 +64,7 @@ TEST_CASE("cc none: the rate is the line rate and never changes", "[cc]") {
   cc.on_cnp(Time::us(1));
   cc.on_cnp(Time::us(1));
   cc.on_send(Time::us(2), 4096);
-  cc.on_ack(Time::us(3), 4096, Time::us(2), 1);
+  cc.on_ack(Time::us(3), 4096, {Time::us(2), 1});
   cc.on_timeout(Time::ms(1));
   CHECK(cc.rate_bps(Time::ms(2)) == kLine);
   CHECK(cc.next_change(Time::ms(2)) == Time::max());
@@ -191,6 +191,13 @@ TEST_CASE("cc params: every knob is declared once with a doc line", "[cc]") {
                                           "swift.min_cwnd",
                                           "swift.max_cwnd",
                                           "swift.initial_window",
-                                          "swift.retx_reset_threshold"};
+                                          "swift.retx_reset_threshold",
+                                          "hpcc",
+                                          "hpcc.eta",
+                                          "hpcc.max_stage",
+                                          "hpcc.rate_ai",
+                                          "hpcc.min_rate",
+                                          "hpcc.base_rtt",
+                                          "hpcc.fast_react"};
   CHECK(v.names == expected);
 }

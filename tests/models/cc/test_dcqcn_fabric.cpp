@@ -1,6 +1,6 @@
 // Congestion control end to end on a star (N senders -> one receiver through one switch,
 // 100 Gb/s, the default ECN and PFC settings; every DCQCN preset with the notification point it
-// pairs with, and Swift):
+// pairs with, Swift and HPCC):
 // flows started one after another converge to fair shares (Jain's index over the second half of the
 // run), the bottleneck queue is held near the ECN thresholds, and PFC pauses far less than with
 // line-rate senders.
@@ -56,7 +56,10 @@ IncastResult run_incast(std::uint32_t senders, CcAlgorithm cc, Time duration,
   const SwitchParams sw;  // ECN 100 KB / 400 KB / 0.2, PFC on
   NicParams nic = base;
   nic.cc.algorithm = cc;
+  // HPCC's T: two links of 1 us each way plus one 4 KiB packet per link (as the builder's auto).
+  if (cc == CcAlgorithm::kHpcc) nic.cc.hpcc.base_rtt = Time::ps(4'667'000);
   const std::uint32_t s = fabricsim::test::make_star(fabric, senders + 1, link, sw, nic);
+  if (cc == CcAlgorithm::kHpcc) fabric.enable_utilization_telemetry(nic.cc.hpcc.base_rtt);
   const std::uint32_t receiver = senders;
   std::uint32_t started = 0;
   const fabricsim::models::Port& bottleneck =
@@ -103,6 +106,7 @@ IncastResult run_incast(std::uint32_t senders, CcAlgorithm cc, Time duration,
       senders,
       cc == CcAlgorithm::kDcqcn   ? "dcqcn"
       : cc == CcAlgorithm::kSwift ? "swift"
+      : cc == CcAlgorithm::kHpcc  ? "hpcc"
                                   : "none",
       duration.seconds() * 1e3, r.jain, r.total_gbps,
       *std::min_element(r.second_half_gbps.begin(), r.second_half_gbps.end()),
@@ -228,4 +232,20 @@ TEST_CASE("swift e2e: 16 flows converge with the queue held by the delay target"
       run_incast(2, CcAlgorithm::kSwift, Time::ms(20), NicParams{}, Time::ms(2));
   CHECK(two.jain >= 0.95);
   CHECK(two.total_gbps >= 90.0);
+}
+
+// HPCC on the same star: the switch's utilization telemetry keeps the bottleneck near eta,
+// so the queue stays within a few packets and PFC never pauses.
+TEST_CASE("hpcc e2e: 16 flows converge with a near-empty queue", "[hpcc][e2e]") {
+  const IncastResult r =
+      run_incast(16, CcAlgorithm::kHpcc, Time::ms(40), NicParams{}, Time::us(250));
+  CHECK(r.jain >= 0.95);
+  CHECK(r.total_gbps >= 85.0);  // eta = 0.95 of the line rate
+  CHECK(r.queue_max_second_half <= 100'000);
+  CHECK(r.pauses == 0);
+  CHECK(r.drops == 0);
+  const IncastResult two =
+      run_incast(2, CcAlgorithm::kHpcc, Time::ms(20), NicParams{}, Time::ms(2));
+  CHECK(two.jain >= 0.95);
+  CHECK(two.total_gbps >= 85.0);
 }

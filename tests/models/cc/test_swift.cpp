@@ -73,12 +73,12 @@ TEST_CASE("swift: the target grows by hop_scale per hop and for small windows", 
 TEST_CASE("swift: below the target the window grows by ai MSS per window of ACKs", "[swift]") {
   Swift cc(plain(), kLine, kMss);
   const double w0 = cc.cwnd_bytes();
-  cc.on_ack(Time::us(10), kMss, Time::us(15), 0);
+  cc.on_ack(Time::us(10), kMss, {Time::us(15), 0});
   CHECK(cc.cwnd_bytes() == Approx(w0 + 1.0 * kMss * kMss / w0));
   // A whole window of ACKs adds about one MSS.
   double acked = 0.0;
   while (acked < w0) {
-    cc.on_ack(Time::us(11), kMss, Time::us(15), 0);
+    cc.on_ack(Time::us(11), kMss, {Time::us(15), 0});
     acked += kMss;
   }
   CHECK(cc.cwnd_bytes() == Approx(w0 + kMss).epsilon(0.02));
@@ -90,14 +90,14 @@ TEST_CASE("swift: above the target one decrease per RTT, by beta x excess, at mo
   Swift cc(plain(), kLine, kMss);
   const double w0 = cc.cwnd_bytes();
   // delay 25 us, target 20 us: cut by 0.8 x 5/25 = 16 %.
-  cc.on_ack(Time::us(100), kMss, Time::us(25), 0);
+  cc.on_ack(Time::us(100), kMss, {Time::us(25), 0});
   CHECK(cc.cwnd_bytes() == Approx(w0 * 0.84));
   CHECK(cc.decreases() == 1);
   // Within one RTT (the 25 us sample) no second decrease.
-  cc.on_ack(Time::us(120), kMss, Time::us(25), 0);
+  cc.on_ack(Time::us(120), kMss, {Time::us(25), 0});
   CHECK(cc.cwnd_bytes() == Approx(w0 * 0.84));
   // A huge delay cuts by max_mdf, not more, once an RTT (that sample's) has passed.
-  cc.on_ack(Time::us(1100), kMss, Time::us(1000), 0);
+  cc.on_ack(Time::us(1100), kMss, {Time::us(1000), 0});
   CHECK(cc.cwnd_bytes() == Approx(w0 * 0.84 * 0.5));
   CHECK(cc.decreases() == 2);
 }
@@ -114,7 +114,7 @@ TEST_CASE("swift: timeouts halve the window, the fifth in a row resets it", "[sw
   cc.on_timeout(Time::ms(5));
   CHECK(cc.cwnd_bytes() == Approx(0.001 * kMss));
   // An ACK resets the count: the next timeout halves again.
-  cc.on_ack(Time::ms(6), kMss, Time::us(10), 0);
+  cc.on_ack(Time::ms(6), kMss, {Time::us(10), 0});
   const double w = cc.cwnd_bytes();
   cc.on_timeout(Time::ms(7));
   CHECK(cc.cwnd_bytes() == Approx(std::max(w / 2, 0.001 * kMss)));
@@ -127,7 +127,7 @@ TEST_CASE("swift: below one MSS one packet may be out, paced at cwnd / RTT", "[s
   CHECK(cc.window_bytes() == kMss);
   // The last RTT sample is base_target before any ACK: a quarter MSS per 20 us.
   CHECK(static_cast<double>(cc.rate_bps(Time::zero())) == Approx(1024.0 * 8.0 / 20e-6));
-  cc.on_ack(Time::us(5), 100, Time::us(10), 0);  // below target: cwnd += ai x acked
+  cc.on_ack(Time::us(5), 100, {Time::us(10), 0});  // below target: cwnd += ai x acked
   CHECK(cc.cwnd_bytes() == Approx(1024.0 + 100.0));
   CHECK(static_cast<double>(cc.rate_bps(Time::us(5))) == Approx(1124.0 * 8.0 / 10e-6));
   // The window never leaves [min_cwnd, max_cwnd].
