@@ -2,14 +2,17 @@
 // cross-field checks (radix large enough, counts positive) with the JSON path of each problem.
 #include "topologies/spec.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
+#include "models/cc/factory.hpp"
 #include "topologies/config_error.hpp"
 #include "topologies/hardware_preset.hpp"
 #include "topologies/json_file.hpp"
@@ -423,6 +426,22 @@ void check_models(const TopologySpec& spec, const JsonLocation& root) {
   if (spec.nic.retry_count > 7) {
     throw_config_error(root.child("nic").child("retry_count"), Json(spec.nic.retry_count),
                        "expected 0..7 retries (the 3-bit retry_cnt of a QP)");
+  }
+  // The congestion control's own checks (cc/*.hpp constructors), here rather than when the
+  // first QP sends, so that the message names the file and the block.
+  models::CcParams cc = spec.nic.cc;
+  if (cc.hpcc.base_rtt == sim::Time::zero()) cc.hpcc.base_rtt = sim::Time::us(1);  // auto
+  const std::uint64_t rate = spec.link.rate_bps != 0 ? spec.link.rate_bps : 1;
+  try {
+    (void)models::make_congestion_control(cc, rate,
+                                          std::max<std::uint32_t>(spec.link.mtu_bytes, 1));
+  } catch (const std::invalid_argument& e) {
+    const char* block = cc.algorithm == models::CcAlgorithm::kSwift  ? "swift"
+                        : cc.algorithm == models::CcAlgorithm::kHpcc ? "hpcc"
+                        : cc.algorithm == models::CcAlgorithm::kIb   ? "ib"
+                                                                     : "dcqcn";
+    throw_config_error(root.child("nic").child("cc").child(block),
+                       fmt::format("expected valid parameters ({})", e.what()));
   }
 }
 
