@@ -2,8 +2,20 @@
 `fabricsim schedule` prints it (workloads/README.md describes the IR); the model parameters
 with their units, defaults and docs."""
 import json
+import numbers
 
 from . import _fabricsim
+
+
+def _count(value, what):
+    """A non-negative whole number: an int (numpy's too), never a float, bool or string, which
+    int() would truncate or parse silently."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{what}={value!r}: expected a whole number (int), "
+                        f"got {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{what}={value!r}: expected a non-negative count")
+    return int(value)
 
 
 def _bytes(value, what):
@@ -21,10 +33,13 @@ def schedule(op="allreduce", algorithm="ring", ranks=8, bytes="1MiB", *, dtype="
              channels=1, slice=0, ranks_per_node=1, root=0, rank=None):
     """The Schedule of one collective (dict: "op", "algorithm", "ranks": [programs], ...).
     `bytes` is nccl-tests' size (int or "1MiB"); `slice` the largest message before
-    pipelining (0: none); `rank` keeps only that rank's program. Bad arguments: ValueError."""
+    pipelining (0: none); `rank` keeps only that rank's program. Bad values: ValueError; a count
+    that is not a whole number (4.7, "4", True): TypeError."""
     return json.loads(_fabricsim.schedule(
-        op, algorithm, int(ranks), _bytes(bytes, "bytes"), dtype, int(channels),
-        _bytes(slice, "slice"), int(ranks_per_node), int(root), -1 if rank is None else int(rank)))
+        op, algorithm, _count(ranks, "ranks"), _bytes(bytes, "bytes"), dtype,
+        _count(channels, "channels"), _bytes(slice, "slice"),
+        _count(ranks_per_node, "ranks_per_node"), _count(root, "root"),
+        -1 if rank is None else _count(rank, "rank")))
 
 
 def algorithms(op=None):

@@ -33,6 +33,21 @@ def test_bad_schedule_arguments_raise_value_error():
         fabricsim.schedule("allreduce", "ring", 4, "12 apples")
 
 
+def test_counts_that_are_not_whole_numbers_are_a_type_error_not_truncated():
+    for bad in (4.7, 4.0, "4", True):
+        with pytest.raises(TypeError, match="ranks=.*expected a whole number"):
+            fabricsim.schedule("allreduce", "ring", bad, 1024)
+    with pytest.raises(TypeError, match="channels=1.5"):
+        fabricsim.schedule("allreduce", "ring", 4, 1024, channels=1.5)
+    with pytest.raises(TypeError, match="rank=0.5"):
+        fabricsim.schedule("allreduce", "ring", 4, 1024, rank=0.5)
+    with pytest.raises(ValueError, match="ranks=-4: expected a non-negative count"):
+        fabricsim.schedule("allreduce", "ring", -4, 1024)
+    np = pytest.importorskip("numpy")
+    assert fabricsim.schedule("allreduce", "ring", np.int64(4), 1024) == \
+        fabricsim.schedule("allreduce", "ring", 4, 1024)
+
+
 def test_algorithms_list_what_the_cli_lists(cli):
     table = fabricsim.algorithms()
     listing = cli("schedule", "--list").stdout
