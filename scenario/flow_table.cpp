@@ -14,13 +14,6 @@
 #include "models/port.hpp"
 
 namespace fabricsim::scenario {
-namespace {
-
-// Header bytes a cut-through node needs before it forwards (models::kCutThroughBytes).
-constexpr std::uint32_t kCutThroughLead = models::kCutThroughBytes;
-
-}  // namespace
-
 IdealFct::IdealFct(const topologies::NetworkGraph& graph, const topologies::Routes& routes)
     : graph_(graph), routes_(routes) {}
 
@@ -70,9 +63,10 @@ sim::Time IdealFct::of(models::EndpointId src, models::EndpointId dst, std::uint
       const sim::Time begin = std::max(at, free[i]);
       const sim::Time ser = models::Port::serialization(h.ps_per_byte_fp, wire);
       free[i] = begin + ser;
-      const sim::Time lead = h.cut_through ? models::Port::serialization(
-                                                 h.ps_per_byte_fp, std::min(wire, kCutThroughLead))
-                                           : ser;
+      const sim::Time lead = h.cut_through
+                                 ? models::Port::serialization(
+                                       h.ps_per_byte_fp, std::min(wire, models::kCutThroughBytes))
+                                 : ser;
       at = begin + lead + h.delay;
     }
     return at;

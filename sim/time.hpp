@@ -52,6 +52,13 @@ constexpr Time serialization_time(std::uint64_t bytes, std::uint64_t rate_bps) {
   return Time::ps(static_cast<std::int64_t>((bits + rate_bps - 1) / rate_bps));
 }
 
+// Bytes a wire of `rate_bps` carries in `t` (t >= 0), rounded down: the bandwidth-delay product.
+constexpr std::uint64_t bytes_in(Time t, std::uint64_t rate_bps) {
+  __extension__ using Wide = unsigned __int128;
+  return static_cast<std::uint64_t>(static_cast<Wide>(rate_bps) *
+                                    static_cast<Wide>(t.picoseconds()) / 8'000'000'000'000ULL);
+}
+
 namespace literals {
 constexpr Time operator""_ps(unsigned long long v) {
   return Time::ps(static_cast<std::int64_t>(v));

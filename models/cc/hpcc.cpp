@@ -32,12 +32,8 @@ Hpcc::Hpcc(const HpccParams& params, std::uint64_t line_rate_bps, std::uint32_t 
   const std::uint64_t ai = params.rate_ai_bps != 0
                                ? params.rate_ai_bps
                                : std::max<std::uint64_t>(1, line_rate_bps / kAutoAiDivisor);
-  // rate x T in bytes, exactly (no rounding of T's picoseconds through seconds).
   auto bytes_in_t = [&](std::uint64_t rate_bps) {
-    __extension__ using Wide = unsigned __int128;
-    return static_cast<double>(static_cast<std::uint64_t>(
-        static_cast<Wide>(rate_bps) * static_cast<Wide>(params.base_rtt.picoseconds()) /
-        8'000'000'000'000ULL));
+    return static_cast<double>(sim::bytes_in(params.base_rtt, rate_bps));
   };
   w_init_ = bytes_in_t(line_rate_bps);
   w_ai_ = bytes_in_t(ai);

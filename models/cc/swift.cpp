@@ -35,10 +35,7 @@ Swift::Swift(const SwiftParams& params, std::uint64_t line_rate_bps, std::uint32
   fs_a_ = params.fs_range.seconds() /
           (1.0 / std::sqrt(params.fs_min_cwnd) - 1.0 / std::sqrt(params.fs_max_cwnd));
   fs_b_ = -fs_a_ / std::sqrt(params.fs_max_cwnd);
-  __extension__ using Wide = unsigned __int128;
-  const auto bdp = static_cast<std::uint64_t>(
-      static_cast<Wide>(line_rate_bps) * static_cast<Wide>(params.base_target.picoseconds()) /
-      8'000'000'000'000ULL);  // line rate x base_target, in bytes
+  const std::uint64_t bdp = sim::bytes_in(params.base_target, line_rate_bps);
   cwnd_ = static_cast<double>(params.initial_window_bytes != 0 ? params.initial_window_bytes : bdp);
   clamp();
 }
