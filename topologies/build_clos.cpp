@@ -3,59 +3,29 @@
 // the leaf -> spine -> core wiring below; only the leaf attachment of NICs differs.
 #include <cstdint>
 
+#include "topologies/clos_shape.hpp"
 #include "topologies/network_graph.hpp"
 
 namespace fabricsim::topologies {
 
 namespace {
 
-// Smallest divisor of `up` that is >= need (so each lower switch spreads its `up` uplinks as
-// up/divisor parallel links over `divisor` upper switches).
-std::uint32_t spread(std::uint64_t need, std::uint32_t up) {
-  for (std::uint32_t n = static_cast<std::uint32_t>(need < 1 ? 1 : need); n < up; ++n) {
-    if (up % n == 0) return n;
-  }
-  return up;
-}
-
-std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) {
-  return (a + b - 1) / b;
-}
-
-// Switch counts of one plane of a Clos over `leaves` leaves.
-struct PlaneShape {
-  std::uint32_t leaves = 0;
-  std::uint32_t pods = 1;
-  std::uint32_t spines_per_pod = 0;
-  std::uint32_t leaves_per_pod = 0;
-  std::uint32_t core_groups = 0;  // = spines_per_pod when 3 tiers
-  std::uint32_t cores_per_group = 0;
-  std::uint32_t switches() const {
-    return leaves + pods * spines_per_pod + core_groups * cores_per_group;
-  }
-};
-
-PlaneShape shape_of(const ClosSpec& c, std::uint32_t leaves) {
-  PlaneShape s;
-  s.leaves = leaves;
-  if (c.tiers == 2) {
-    s.leaves_per_pod = leaves;
-    s.spines_per_pod = spread(ceil_div(std::uint64_t{leaves} * c.leaf_up, c.radix), c.leaf_up);
-  } else {
-    s.leaves_per_pod = c.spine_down;
-    s.pods = static_cast<std::uint32_t>(ceil_div(leaves, c.spine_down));
-    s.spines_per_pod = c.leaf_up;
-    s.core_groups = c.leaf_up;
-    s.cores_per_group = spread(ceil_div(std::uint64_t{s.pods} * c.spine_up, c.radix), c.spine_up);
-  }
-  return s;
-}
-
 // Adds the switch tiers above the leaves of one plane; leaf l of the plane is switch
 // leaf_base + l, upper switches are numbered from *next.
-void wire_plane(const ClosSpec& c, const PlaneShape& s, std::uint32_t leaf_base,
-                std::uint32_t& next, GraphBuilder& b, NetworkGraph& g, std::uint16_t up1,
-                std::uint16_t up2) {
+// The shape in the graph's 32-bit indexes (estimate_build has refused larger fabrics).
+struct Shape32 {
+  std::uint32_t leaves, pods, spines_per_pod, leaves_per_pod, core_groups, cores_per_group;
+  explicit Shape32(const PlaneShape& p)
+      : leaves(static_cast<std::uint32_t>(p.leaves)),
+        pods(static_cast<std::uint32_t>(p.pods)),
+        spines_per_pod(static_cast<std::uint32_t>(p.spines_per_pod)),
+        leaves_per_pod(static_cast<std::uint32_t>(p.leaves_per_pod)),
+        core_groups(static_cast<std::uint32_t>(p.core_groups)),
+        cores_per_group(static_cast<std::uint32_t>(p.cores_per_group)) {}
+};
+
+void wire_plane(const ClosSpec& c, const Shape32& s, std::uint32_t leaf_base, std::uint32_t& next,
+                GraphBuilder& b, NetworkGraph& g, std::uint16_t up1, std::uint16_t up2) {
   const std::uint32_t spine_base = next;
   for (std::uint32_t p = 0; p < s.pods; ++p) {
     for (std::uint32_t j = 0; j < s.spines_per_pod; ++j) {
@@ -108,8 +78,10 @@ NetworkGraph build_clos(const TopologySpec& spec) {
   } else {
     leaves = static_cast<std::uint32_t>(ceil_div(nics, c.leaf_down));
   }
-  const PlaneShape shape = shape_of(c, leaves);
-  const std::uint32_t switches = planes * shape.switches();
+  const PlaneShape plane = shape_of(c, leaves);
+  const Shape32 shape(plane);
+  const auto plane_switches = static_cast<std::uint32_t>(plane.switches());
+  const std::uint32_t switches = planes * plane_switches;
 
   NetworkGraph g;
   g.switch_tier.assign(switches, 0);
@@ -121,7 +93,7 @@ NetworkGraph build_clos(const TopologySpec& spec) {
   const std::uint16_t up1 = b.link_class(c.level_link[1]);
   const std::uint16_t up2 = b.link_class(c.level_link[2]);
 
-  // Leaves of plane q are switches [q * shape.switches(), + leaves); plane order then
+  // Leaves of plane q are switches [q * plane_switches, + leaves); plane order then
   // rail-major (rail r of group k is leaf r * groups + k) so a pod holds leaves of one rail.
   for (std::uint32_t e = 0; e < nics; ++e) {
     const std::uint32_t node = e / gpn;
@@ -130,7 +102,7 @@ NetworkGraph build_clos(const TopologySpec& spec) {
     g.endpoint_rail[e] = static_cast<std::uint16_t>(r);
     const std::uint32_t leaf = rail ? r * groups + node / nodes_per_group : e / c.leaf_down;
     for (std::uint32_t q = 0; q < planes; ++q) {
-      b.add_link(b.endpoint_node(e), q * shape.switches() + leaf, host_class);
+      b.add_link(b.endpoint_node(e), q * plane_switches + leaf, host_class);
     }
   }
   std::uint32_t next = 0;

@@ -3,7 +3,9 @@
 
 #include <fmt/format.h>
 
+#include "sim/memory_limit.hpp"
 #include "topologies/config_error.hpp"
+#include "topologies/estimate.hpp"
 
 namespace fabricsim::topologies {
 
@@ -79,6 +81,7 @@ void GraphBuilder::finish(NetworkGraph& g) {
 }
 
 NetworkGraph build_graph(const TopologySpec& spec) {
+  check_build_fits(spec, estimate_build(spec), sim::memory_limit_bytes());
   NetworkGraph g;
   switch (spec.kind) {
     case TopologyKind::kFatTree:

@@ -107,7 +107,8 @@ class GraphBuilder {
 };
 
 // The builders, one per kind (topologies/build_*.cpp). Throws ConfigError only for limits
-// the spec parser could not see (e.g. more than 65,535 ports on a switch).
+// the spec parser could not see (e.g. more than 65,535 ports on a switch), and first refuses
+// what estimate_build says would not fit the graph's indexes or sim::memory_limit_bytes().
 NetworkGraph build_graph(const TopologySpec& spec);
 NetworkGraph build_clos(const TopologySpec& spec);  // fat_tree and rail_optimized
 NetworkGraph build_dragonfly(const TopologySpec& spec);

@@ -5,13 +5,18 @@
 
 #include <iostream>
 
+#include "sim/memory_limit.hpp"
+#include "sim/units.hpp"
+
 namespace fabricsim::cli {
 
 bool parse_command_line(const std::string& command, const std::string& synopsis,
                         const std::vector<std::string>& args, po::options_description& options,
                         const po::positional_options_description& positional,
                         po::variables_map& vm) {
-  options.add_options()("help,h", "show this help");
+  options.add_options()("max-memory", po::value<std::string>()->value_name("SIZE"),
+                        "refuse inputs whose estimated memory exceeds SIZE (e.g. 16GiB; default "
+                        "3/4 of this machine's RAM)")("help,h", "show this help");
   try {
     po::store(po::command_line_parser(args).options(options).positional(positional).run(), vm);
     if (vm.count("help") != 0U) {
@@ -21,6 +26,9 @@ bool parse_command_line(const std::string& command, const std::string& synopsis,
     po::notify(vm);
   } catch (const po::error& e) {
     throw UsageError(e.what());
+  }
+  if (vm.count("max-memory") != 0U) {
+    sim::set_memory_limit_bytes(parse_max_memory(vm["max-memory"].as<std::string>()));
   }
   return true;
 }
@@ -36,6 +44,20 @@ void check_assignments(const std::vector<std::string>& assignments, const char* 
           option, a));
     }
   }
+}
+
+std::uint64_t parse_max_memory(const std::string& text) {
+  std::uint64_t bytes = 0;
+  try {
+    bytes = sim::parse_bytes(text);
+  } catch (const std::exception&) {
+    bytes = 0;
+  }
+  if (bytes < (1ULL << 20)) {
+    throw UsageError(fmt::format(
+        "--max-memory \"{}\": expected a size of at least 1MiB, such as 16GiB or 512MiB", text));
+  }
+  return bytes;
 }
 
 std::uint64_t parse_seed(const std::string& text) {

@@ -23,7 +23,8 @@ class UsageError : public std::runtime_error {
 namespace po = boost::program_options;
 
 // Parses `args` (the words after the subcommand) against `options` and positionals; turns
-// Boost's exceptions into UsageError. Returns false (after printing help) for --help.
+// Boost's exceptions into UsageError. Returns false (after printing help) for --help. Adds
+// --max-memory SIZE to every subcommand and applies it (sim::set_memory_limit_bytes).
 bool parse_command_line(const std::string& command, const std::string& synopsis,
                         const std::vector<std::string>& args, po::options_description& options,
                         const po::positional_options_description& positional,
@@ -36,6 +37,8 @@ void check_assignments(const std::vector<std::string>& assignments, const char* 
 // The value of --threads: 1 to kMaxThreads, decimal digits only; else UsageError.
 inline constexpr unsigned kMaxThreads = 1024;
 unsigned parse_threads(const std::string& text);
+// The value of --max-memory: a size of at least 1 MiB; else UsageError.
+std::uint64_t parse_max_memory(const std::string& text);
 // The value of --seed: decimal digits only (Boost would wrap "-1" to 2^64-1); else UsageError.
 std::uint64_t parse_seed(const std::string& text);
 

@@ -1,11 +1,13 @@
 // `fabricsim topo FILE.json [--json] [--dot FILE]`: a topology's counts, bisection bandwidth,
-// diameter and oversubscription.
+// diameter, oversubscription and the memory estimate of its build.
 #include <fmt/format.h>
 
 #include <fstream>
 #include <iostream>
 
 #include "apps/fabricsim/cli.hpp"
+#include "sim/memory_limit.hpp"
+#include "topologies/estimate.hpp"
 #include "topologies/network_graph.hpp"
 #include "topologies/routing.hpp"
 #include "topologies/spec.hpp"
@@ -26,7 +28,8 @@ int topo_command(const std::vector<std::string>& args) {
     return kExitOk;
   }
   const auto spec = topologies::load_topology(vm["file"].as<std::string>());
-  const auto graph = topologies::build_graph(spec);
+  const auto estimate = topologies::estimate_build(spec);
+  const auto graph = topologies::build_graph(spec);  // refuses what the estimate says won't fit
   const auto routes = topologies::compute_routes(graph);
   const auto stats = topologies::compute_stats(spec, graph, routes);
   if (vm.count("dot") != 0U) {
@@ -36,9 +39,12 @@ int topo_command(const std::vector<std::string>& args) {
     out << topologies::to_dot(graph);
   }
   if (vm.count("json") != 0U) {
-    std::cout << topologies::stats_to_json(stats).dump(2) << "\n";
+    auto doc = topologies::stats_to_json(stats);
+    doc["estimate"] = topologies::estimate_to_json(estimate);
+    doc["estimate"]["memory_limit_bytes"] = sim::memory_limit_bytes();
+    std::cout << doc.dump(2) << "\n";
   } else {
-    std::cout << topologies::stats_to_text(stats);
+    std::cout << topologies::stats_to_text(stats) << topologies::estimate_to_text(estimate);
   }
   return kExitOk;
 }

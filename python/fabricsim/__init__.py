@@ -12,6 +12,7 @@ mirrors the command line and its JSON documents.
     fabricsim.seed_spread(fabricsim.sweep(path, seeds=8))   # ECMP hash luck: p5/p50/p95
     fabricsim.schedule("allreduce", "ring", ranks=4, bytes="1KiB")
 """
+from . import _fabricsim
 from ._fabricsim import ConfigError
 ConfigError.__module__ = "fabricsim"  # shown as fabricsim.ConfigError in tracebacks
 from . import topologies
@@ -20,7 +21,27 @@ from ._scenario import Scenario, seed_spread, sweep
 from ._schedule import algorithms, parameters, schedule
 from .topologies import Topology, load_topology
 
+
+def set_max_memory(size):
+    """Refuse topologies, schedules and outputs whose estimated memory exceeds `size` (bytes or
+    "16GiB"), as the command line's --max-memory; None restores the default (3/4 of the RAM)."""
+    if size is None:
+        _fabricsim.set_max_memory(0)
+        return
+    if isinstance(size, bool) or not isinstance(size, (int, str)):
+        raise TypeError(f"set_max_memory: expected a byte count or a size such as \"16GiB\", "
+                        f"got {size!r}")
+    value = _fabricsim.parse_bytes(size) if isinstance(size, str) else size
+    if value < (1 << 20):
+        raise ValueError(f"set_max_memory: {size!r}: expected at least 1MiB")
+    _fabricsim.set_max_memory(value)
+
+
+def max_memory():
+    """The memory limit in bytes."""
+    return _fabricsim.max_memory()
+
 __all__ = [
-    "ConfigError", "Results", "Scenario", "Topology", "algorithms", "load_topology", "parameters",
-    "schedule", "seed_spread", "sweep", "topologies",
+    "ConfigError", "Results", "Scenario", "Topology", "algorithms", "load_topology", "max_memory",
+    "parameters", "schedule", "seed_spread", "set_max_memory", "sweep", "topologies",
 ]

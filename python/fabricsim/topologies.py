@@ -38,6 +38,12 @@ class Topology:
             self._stats = json.loads(self._engine.stats())
         return self._stats
 
+    @property
+    def estimate(self):
+        """The build's counts and memory, from the parameters alone (nothing is built), and the
+        memory limit a build is checked against (fabricsim.set_max_memory)."""
+        return json.loads(self._engine.estimate())
+
     def to_dict(self):
         return self.spec
 

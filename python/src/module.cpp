@@ -13,8 +13,10 @@
 #include "scenario/results.hpp"
 #include "scenario/runner.hpp"
 #include "scenario/scenario.hpp"
+#include "sim/memory_limit.hpp"
 #include "sim/units.hpp"
 #include "topologies/config_error.hpp"
+#include "topologies/estimate.hpp"
 #include "topologies/network_graph.hpp"
 #include "topologies/params_json.hpp"
 #include "topologies/routing.hpp"
@@ -41,6 +43,12 @@ struct Topology {
   }
   std::string dot(std::uint32_t max_nodes) const {
     return topologies::to_dot(topologies::build_graph(spec), max_nodes);
+  }
+  // The build's resource estimate, computed without building (as in `fabricsim topo`).
+  std::string estimate() const {
+    auto doc = topologies::estimate_to_json(topologies::estimate_build(spec));
+    doc["memory_limit_bytes"] = sim::memory_limit_bytes();
+    return doc.dump();
   }
 };
 
@@ -139,6 +147,7 @@ PYBIND11_MODULE(_fabricsim, m) {
                   })
       .def("resolved", &Topology::resolved)
       .def("stats", &Topology::stats)
+      .def("estimate", &Topology::estimate)
       .def("dot", &Topology::dot, py::arg("max_nodes") = 4096);
 
   py::class_<Scenario>(m, "Scenario")
@@ -198,5 +207,7 @@ PYBIND11_MODULE(_fabricsim, m) {
     return out;
   });
   m.def("parse_bytes", [](const std::string& text) { return sim::parse_bytes(text); });
+  m.def("set_max_memory", [](std::uint64_t bytes) { sim::set_memory_limit_bytes(bytes); });
+  m.def("max_memory", [] { return sim::memory_limit_bytes(); });
   m.def("known_metrics", [] { return scenario::known_metrics(); });
 }

@@ -10,8 +10,30 @@ def test_stats_equal_the_cli(root, cli):
     path = root / "configs/topologies/rail_optimized_1024.json"
     topo = fabricsim.load_topology(path)
     assert topo.kind == "rail_optimized" and topo.name == "rail_optimized_1024"
-    assert topo.stats == json.loads(cli("topo", path, "--json").stdout)
+    figures = json.loads(cli("topo", path, "--json").stdout)
+    assert topo.estimate == figures.pop("estimate")
+    assert topo.stats == figures
     assert topo.stats["gpus"] == 1024
+
+
+def test_the_estimate_and_the_memory_limit(root):
+    topo = fabricsim.load_topology(root / "configs/topologies/rail_optimized_131072.json")
+    estimate = topo.estimate  # computed without building 131,072 GPUs
+    assert estimate["gpus"] == 131072 and estimate["switches"] == 5120
+    assert 400 << 20 < estimate["total_bytes"] < 600 << 20
+    default = fabricsim.max_memory()
+    try:
+        fabricsim.set_max_memory("100MiB")
+        assert topo.estimate["memory_limit_bytes"] == 100 << 20
+        with pytest.raises(fabricsim.ConfigError, match=r"/nodes: 16384: building this topology"):
+            topo.stats
+    finally:
+        fabricsim.set_max_memory(None)
+    assert fabricsim.max_memory() == default
+    with pytest.raises(TypeError):
+        fabricsim.set_max_memory(4.5)
+    with pytest.raises(ValueError):
+        fabricsim.set_max_memory(1000)
 
 
 def test_a_dict_gives_the_same_topology_as_its_file(root):
