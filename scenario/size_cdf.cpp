@@ -9,13 +9,20 @@
 #include <fstream>
 #include <sstream>
 
+#include "topologies/json_file.hpp"
+
 namespace fabricsim::scenario {
 
 SizeCdf read_size_cdf(const std::string& path, const topologies::JsonLocation& at) {
+  if (const std::string problem = topologies::input_file_problem(path); !problem.empty()) {
+    topologies::throw_config_error(at, nlohmann::json(path),
+                                   fmt::format("a readable CDF file (it {})", problem));
+  }
   std::ifstream in(path);
-  if (!in || std::filesystem::is_directory(path))
+  if (!in) {
     topologies::throw_config_error(at, nlohmann::json(path),
                                    "a readable CDF file (cannot open it)");
+  }
   SizeCdf cdf;
   cdf.source = path;
   auto fail = [&path](int line, const std::string& what) {

@@ -3,6 +3,7 @@
 // walk of the document (validation, merge, dump) can exhaust the stack.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -18,8 +19,17 @@ nlohmann::json parse_json_text(std::string_view text, const std::string& source)
 // True when `path` names a regular file (or a link to one) that can be opened for reading.
 bool readable_file(const std::string& path);
 
-// Reads and parses a file: "PATH: cannot open file", "PATH: is a directory, not a JSON file",
-// or the parse errors of parse_json_text.
+// The largest config file (JSON, CDF) read: 64 MiB, a hundred times the largest shipped
+// config; parsing it takes about 1 GiB, the most a refusal may cost.
+inline constexpr std::uint64_t kMaxConfigFileBytes = 64ULL << 20;
+
+// Why `path` cannot be read as a config file (missing, a directory, a device or pipe such as
+// /dev/zero, larger than max_bytes), or "" when it can.
+std::string input_file_problem(const std::string& path,
+                               std::uint64_t max_bytes = kMaxConfigFileBytes);
+
+// Reads and parses a file: "PATH: " + input_file_problem(), "PATH: cannot open file", or the
+// parse errors of parse_json_text (which also refuses a key given twice in one object).
 nlohmann::json read_json_file(const std::string& path);
 
 // A short form of a value for messages: compact JSON cut to about 80 characters, containers

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "helpers.hpp"
+#include "topologies/json_file.hpp"
 
 using namespace fabricsim::topologies;
 
@@ -165,4 +166,29 @@ TEST_CASE("unreadable and malformed files name the file", "[bad_inputs]") {
   const std::string path = std::string(FABRICSIM_BINARY_DIR) + "/bad_topology.json";
   std::ofstream(path) << "{\"kind\": ";
   CHECK_THROWS_WITH(load_topology(path), Catch::Contains(path + ": not valid JSON"));
+}
+
+TEST_CASE("a key given twice is refused at its JSON pointer", "[bad_inputs]") {
+  CHECK_THROWS_WITH(parse_json_text(R"({"kind": "fat_tree", "radix": 4, "radix": 8})", "t.json"),
+                    Catch::Contains("t.json: /radix: key \"radix\" given twice"));
+  // Inside arrays and nested objects, with RFC 6901 escapes.
+  CHECK_THROWS_WITH(parse_json_text(R"({"a": [{"b": 1}, {"c/d": {"e": 1, "e": 2}}]})", "t.json"),
+                    Catch::Contains("t.json: /a/1/c~1d/e: key \"e\" given twice"));
+  // The same key in two different objects is fine.
+  CHECK_NOTHROW(
+      parse_json_text(R"({"a": {"x": 1}, "b": {"x": 1}, "c": [{"x": 1}, {"x": 2}]})", "t.json"));
+}
+
+TEST_CASE("devices, pipes and oversized files are not read", "[bad_inputs]") {
+  CHECK_THROWS_WITH(load_topology("/dev/zero"),
+                    Catch::Contains("/dev/zero: is not a regular file"));
+  CHECK_THROWS_WITH(load_topology(FABRICSIM_SOURCE_DIR),
+                    Catch::Contains(": is a directory, not a file"));
+  const std::string path = std::string(FABRICSIM_BINARY_DIR) + "/big_topology.json";
+  {
+    std::ofstream out(path);
+    out << std::string(1000, ' ') << "{}";
+  }
+  CHECK(input_file_problem(path, 1001).find("is 1002 bytes, larger than") == 0);
+  CHECK(input_file_problem(path, 1002).empty());
 }
