@@ -24,6 +24,9 @@ namespace {
 
 constexpr const char* kSchema = "fabricsim.topology/1";
 constexpr std::uint32_t kMaxCount = 1u << 24;
+// A packet's payload: 64 KiB covers every wire MTU (RoCE and IB 4 KiB, Ethernet jumbo 9 KiB)
+// and the larger transfer units of NVLink/PCIe models.
+constexpr std::uint32_t kMaxMtuBytes = 65536;
 
 // Reads the keys of one object, remembering which were consulted so unknown keys are rejected.
 class Fields {
@@ -111,6 +114,19 @@ std::pair<std::uint32_t, std::uint32_t> split_radix(std::uint32_t radix, Ratio r
   return {down, radix - down};
 }
 
+// What the link model needs of a link block (the default "link", a tier's, an explicit link's).
+void check_link(const models::LinkParams& l, const JsonLocation& at) {
+  if (l.rate_bps == 0) throw_config_error(at.child("rate"), Json(0), "expected a positive rate");
+  if (l.mtu_bytes < 64 || l.mtu_bytes > kMaxMtuBytes) {
+    throw_config_error(at.child("mtu"), Json(l.mtu_bytes),
+                       fmt::format("expected an MTU of 64 to {} bytes", kMaxMtuBytes));
+  }
+  if (l.loss_rate > 1.0) {
+    throw_config_error(at.child("loss_rate"), Json(l.loss_rate),
+                       "expected a probability in [0, 1]");
+  }
+}
+
 void read_level_links(Fields& f, const models::LinkParams& base,
                       const std::vector<std::string_view>& names,
                       models::LinkParams* out /* names.size() entries */) {
@@ -120,7 +136,10 @@ void read_level_links(Fields& f, const models::LinkParams& base,
   if (v == nullptr) return;
   Fields levels(*v, f.at("tier_links"));
   for (std::size_t i = 0; i < names.size(); ++i) {
-    if (const Json* lv = levels.get(names[i])) read_params(*lv, out[i], levels.at(names[i]));
+    if (const Json* lv = levels.get(names[i])) {
+      read_params(*lv, out[i], levels.at(names[i]));
+      check_link(out[i], levels.at(names[i]));
+    }
   }
   levels.finish();
 }
@@ -370,6 +389,7 @@ void parse_explicit(Fields& f, TopologySpec& spec) {
                          "expected at least one switch end (host-to-host links are not supported)");
     }
     read_params(overrides, link.params, at);
+    check_link(link.params, at);
     e.links.push_back(link);
   }
   std::vector<bool> attached(e.hosts.size(), false);
@@ -387,17 +407,6 @@ void parse_explicit(Fields& f, TopologySpec& spec) {
 
 // Semantic checks of the model defaults that the generic reader cannot know.
 void check_models(const TopologySpec& spec, const JsonLocation& root) {
-  const auto check_link = [](const models::LinkParams& l, const JsonLocation& at) {
-    if (l.rate_bps == 0) throw_config_error(at.child("rate"), Json(0), "expected a positive rate");
-    if (l.mtu_bytes < 64) {
-      throw_config_error(at.child("mtu"), Json(l.mtu_bytes),
-                         "expected an MTU of at least 64 bytes");
-    }
-    if (l.loss_rate > 1.0) {
-      throw_config_error(at.child("loss_rate"), Json(l.loss_rate),
-                         "expected a probability in [0, 1]");
-    }
-  };
   check_link(spec.link, root.child("link"));
   const auto& ecn = spec.switch_params.ecn;
   const JsonLocation ecn_at = root.child("switch").child("ecn");
