@@ -69,8 +69,10 @@ Results run_parallel(const Scenario& s, const RunOptions& options) {
   }
   const bool flow_workload = is_flow_workload(s.workload.kind);
 
-  FlowStarter::Flows flows = FlowStarter::sort_flows(
-      flow_workload ? workload_flows(s, graph, engine.simulator(0)) : std::vector<FlowSpec>{});
+  std::vector<FlowSpec> flow_list =
+      flow_workload ? workload_flows(s, graph, engine.simulator(0)) : std::vector<FlowSpec>{};
+  check_workload_connected(s, graph, flow_list);
+  FlowStarter::Flows flows = FlowStarter::sort_flows(std::move(flow_list));
   r.flows.count = flows->size();
   for (const auto& f : *flows)
     r.flows.bytes += f.bytes;

@@ -16,6 +16,7 @@
 #include "sim/stats.hpp"
 #include "sim/units.hpp"
 #include "topologies/config_error.hpp"
+#include "topologies/network_graph.hpp"
 
 namespace fabricsim::scenario {
 
@@ -55,6 +56,52 @@ void FlowStarter::on_event(std::uint64_t) {
 }
 
 // The flows of a traffic or flows workload (`sim` gives the seeded generator).
+namespace {
+
+std::string endpoint_name(const Scenario& s, std::uint32_t nic) {
+  const auto& hosts = s.topology.explicit_spec.hosts;
+  if (s.topology.kind == topologies::TopologyKind::kExplicit && nic < hosts.size()) {
+    return fmt::format("host \"{}\" (GPU {})", hosts[nic], nic);
+  }
+  return fmt::format("GPU {}", nic);
+}
+
+}  // namespace
+
+void check_workload_connected(const Scenario& s, const topologies::NetworkGraph& graph,
+                              const std::vector<FlowSpec>& flows) {
+  const auto part = topologies::endpoint_components(graph);
+  if (std::all_of(part.begin(), part.end(), [](std::uint32_t p) { return p == 0; })) return;
+  const std::uint32_t parts = *std::max_element(part.begin(), part.end()) + 1;
+  const auto refuse = [&](const std::string& what, const std::string& path, std::uint32_t a,
+                          std::uint32_t b) {
+    throw topologies::ConfigError(fmt::format(
+        "{}: {}: {} {} and {}, but the topology {} has no path between them (its hosts form {} "
+        "disconnected parts): expected endpoints connected by links",
+        s.source, path, what, endpoint_name(s, a), endpoint_name(s, b), s.topology.source, parts));
+  };
+  if (is_flow_workload(s.workload.kind)) {
+    for (std::size_t i = 0; i < flows.size(); ++i) {
+      if (part[flows[i].src] != part[flows[i].dst]) {
+        const std::string path = s.workload.kind == WorkloadKind::kFlows
+                                     ? fmt::format("/workload/flows/{}", i)
+                                     : std::string("/workload");
+        refuse(fmt::format("flow {} goes between", i), path, flows[i].src, flows[i].dst);
+      }
+    }
+    return;
+  }
+  std::vector<std::uint32_t> ranks = s.workload.collective.ranks;
+  if (ranks.empty() || s.workload.kind != WorkloadKind::kCollective) {
+    ranks.resize(graph.endpoint_count);
+    for (std::uint32_t g = 0; g < graph.endpoint_count; ++g)
+      ranks[g] = g;
+  }
+  for (const std::uint32_t r : ranks) {
+    if (part[r] != part[ranks.front()]) refuse("the ranks include", "/workload", ranks.front(), r);
+  }
+}
+
 std::vector<FlowSpec> workload_flows(const Scenario& s, const topologies::NetworkGraph& graph,
                                      const sim::Simulator& sim) {
   if (s.workload.kind == WorkloadKind::kTraffic) {

@@ -76,6 +76,13 @@ inline bool is_flow_workload(WorkloadKind kind) {
 std::vector<FlowSpec> workload_flows(const Scenario& s, const topologies::NetworkGraph& graph,
                                      const sim::Simulator& sim);
 
+// Refuses, before the run, a workload whose endpoints have no path between them (a disconnected
+// explicit topology): a flow's source and destination, or the ranks of a collective or training
+// step (every pair may talk). ConfigError naming the scenario, the pair and the topology.
+// One pass over the graph when it is connected.
+void check_workload_connected(const Scenario& s, const topologies::NetworkGraph& graph,
+                              const std::vector<FlowSpec>& flows);
+
 // A collective or training-step workload on a fabric: the sim transport and the run, made
 // (schedules generated, queue pairs connected) but not started. Bad settings throw
 // ConfigError naming the scenario file and the JSON path.

@@ -45,9 +45,9 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
   std::vector<FlowSpec> flows;
   GpuWorkload gpu_workload;
   StopWhenDone stop_when_done(sim);
-  if (is_flow_workload(s.workload.kind)) {
-    flows = workload_flows(s, graph, sim);
-  } else {
+  if (is_flow_workload(s.workload.kind)) flows = workload_flows(s, graph, sim);
+  check_workload_connected(s, graph, flows);
+  if (!is_flow_workload(s.workload.kind)) {
     gpu_workload = make_gpu_workload(s, graph, *fabric);
     if (gpu_workload.training) {
       gpu_workload.training->set_observer(&stop_when_done);

@@ -106,4 +106,30 @@ NetworkGraph build_graph(const TopologySpec& spec) {
   return g;
 }
 
+std::vector<std::uint32_t> endpoint_components(const NetworkGraph& g) {
+  constexpr std::uint32_t kUnseen = std::numeric_limits<std::uint32_t>::max();
+  std::vector<std::uint32_t> part(g.node_count(), kUnseen);
+  std::vector<std::uint32_t> stack;
+  std::uint32_t parts = 0;
+  for (std::uint32_t nic = 0; nic < g.endpoint_count; ++nic) {
+    const std::uint32_t start = g.endpoint_node(nic);
+    if (part[start] != kUnseen) continue;
+    part[start] = parts;
+    stack.push_back(start);
+    while (!stack.empty()) {
+      const std::uint32_t node = stack.back();
+      stack.pop_back();
+      for (std::uint32_t p = 0; p < g.degree(node); ++p) {
+        const std::uint32_t next = g.neighbor(node, p);
+        if (part[next] == kUnseen) {
+          part[next] = parts;
+          stack.push_back(next);
+        }
+      }
+    }
+    ++parts;
+  }
+  return {part.begin() + g.switch_count, part.end()};
+}
+
 }  // namespace fabricsim::topologies

@@ -110,6 +110,10 @@ class GraphBuilder {
 // the spec parser could not see (e.g. more than 65,535 ports on a switch), and first refuses
 // what estimate_build says would not fit the graph's indexes or sim::memory_limit_bytes().
 NetworkGraph build_graph(const TopologySpec& spec);
+
+// The connected part of the network each NIC belongs to (parts numbered from 0 in the order
+// of their lowest NIC): NICs in different parts have no path between them.
+std::vector<std::uint32_t> endpoint_components(const NetworkGraph& g);
 NetworkGraph build_clos(const TopologySpec& spec);  // fat_tree and rail_optimized
 NetworkGraph build_dragonfly(const TopologySpec& spec);
 NetworkGraph build_torus(const TopologySpec& spec);

@@ -1,5 +1,6 @@
 // Tests of topologies/fabric_builder: the Fabric mirrors the graph (nodes, links, attachments,
 // edge indexes) and packets actually cross the built fat-tree in the analytical time.
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "helpers.hpp"
@@ -58,4 +59,18 @@ TEST_CASE("two-plane fabrics are refused by build_fabric with a clear message",
   const auto g = build_graph(load_topology(config_path("rail_optimized_2plane.json")));
   sim::Simulator sim;
   CHECK_THROWS_WITH(build_fabric(g, compute_routes(g), sim), Catch::Contains("NIC 0 has 2 ports"));
+}
+
+TEST_CASE("endpoint_components tells the disconnected parts of a network", "[graph]") {
+  const auto two = fabricsim::topologies::testing::parse_text(R"({"kind": "explicit",
+      "switches": [{"name": "s0"}, {"name": "s1"}, {"name": "s2"}],
+      "hosts": [{"name": "h0"}, {"name": "h1"}, {"name": "h2"}, {"name": "h3"}],
+      "links": [{"a": "h0", "b": "s1"}, {"a": "h1", "b": "s0"}, {"a": "h2", "b": "s2"},
+                {"a": "s0", "b": "s2"}, {"a": "h3", "b": "s1"}]})");
+  const auto parts = fabricsim::topologies::endpoint_components(build_graph(two));
+  CHECK(parts == std::vector<std::uint32_t>{0, 1, 1, 0});
+  const auto one =
+      build_graph(load_topology(fabricsim::topologies::testing::config_path("fat_tree_128.json")));
+  const auto all = fabricsim::topologies::endpoint_components(one);
+  CHECK(std::all_of(all.begin(), all.end(), [](std::uint32_t p) { return p == 0; }));
 }
