@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "models/port.hpp"
+#include "sim/output_file.hpp"
 
 namespace fabricsim::scenario {
 IdealFct::IdealFct(const topologies::NetworkGraph& graph, const topologies::Routes& routes)
@@ -139,11 +140,8 @@ std::vector<SlowdownBin> slowdown_by_size(const std::vector<FlowRow>& rows) {
 }
 
 void write_flows_csv(const std::filesystem::path& path, const std::vector<FlowRow>& rows) {
-  std::ofstream out(path);
-  if (!out) {
-    throw std::runtime_error(
-        fmt::format("{}: cannot write: {}", path.string(), std::strerror(errno)));
-  }
+  sim::OutputFile file(path);
+  std::ostream& out = file.stream();
   out << "id,src,dst,size_bytes,start_ps,finish_ps,fct_ps,ideal_fct_ps,slowdown,"
          "retransmitted_bytes\n";
   for (const FlowRow& r : rows) {
@@ -156,6 +154,7 @@ void write_flows_csv(const std::filesystem::path& path, const std::vector<FlowRo
     throw std::runtime_error(
         fmt::format("{}: write failed: {}", path.string(), std::strerror(errno)));
   }
+  file.close();
 }
 
 }  // namespace fabricsim::scenario

@@ -16,6 +16,7 @@
 #include "scenario/collective_workload.hpp"
 #include "scenario/runner.hpp"
 #include "scenario/scenario.hpp"
+#include "sim/output_file.hpp"
 #include "topologies/config_error.hpp"
 #include "topologies/json_file.hpp"
 #include "topologies/params_json.hpp"
@@ -207,9 +208,7 @@ void write_baseline(const std::string& path, const RegressReport& report) {
   }
   const Json doc = {
       {"schema", "fabricsim.regress-baseline/1"}, {"suite", report.suite_name}, {"points", points}};
-  std::ofstream out(path);
-  if (!out) throw std::runtime_error(fmt::format("{}: cannot write the baseline", path));
-  out << doc.dump(2) << "\n";
+  sim::write_file(path, doc.dump(2) + "\n");
 }
 
 std::string xml_escape(const std::string& text) {

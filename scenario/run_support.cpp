@@ -13,6 +13,7 @@
 #include "scenario/collective_workload.hpp"
 #include "scenario/gpu_model.hpp"
 #include "scenario/traffic.hpp"
+#include "sim/output_file.hpp"
 #include "sim/stats.hpp"
 #include "sim/units.hpp"
 #include "topologies/config_error.hpp"
@@ -222,9 +223,7 @@ void flow_and_fabric_results(Results& r, const models::Fabric& fabric, bool flow
 
 namespace {
 void write_text(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path);
-  if (!out) throw std::runtime_error(fmt::format("cannot write \"{}\"", path.string()));
-  out << text;
+  sim::write_file(path, text);
 }
 }  // namespace
 

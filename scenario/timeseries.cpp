@@ -8,6 +8,7 @@
 #include <memory>
 #include <ostream>
 
+#include "sim/output_file.hpp"
 #include "sim/units.hpp"
 #include "topologies/config_error.hpp"
 
@@ -19,12 +20,6 @@ bool any_paused(const models::Port& p) {
     if (p.paused(prio)) return true;
   }
   return false;
-}
-
-std::ofstream open_for_writing(const std::filesystem::path& path) {
-  std::ofstream out(path);
-  if (!out) throw std::runtime_error(fmt::format("cannot write \"{}\"", path.string()));
-  return out;
 }
 
 }  // namespace
@@ -360,16 +355,19 @@ void TimeSeriesRecorder::write_qps_csv(std::ostream& out) const {
 
 void TimeSeriesRecorder::write(const std::filesystem::path& dir) const {
   {
-    auto out = open_for_writing(dir / "timeseries.csv");
-    write_csv(out);
+    sim::OutputFile out(dir / "timeseries.csv");
+    write_csv(out.stream());
+    out.close();
   }
   if (!ports_.empty()) {
-    auto out = open_for_writing(dir / "timeseries_ports.csv");
-    write_ports_csv(out);
+    sim::OutputFile out(dir / "timeseries_ports.csv");
+    write_ports_csv(out.stream());
+    out.close();
   }
   if (record_qps_) {
-    auto out = open_for_writing(dir / "timeseries_qps.csv");
-    write_qps_csv(out);
+    sim::OutputFile out(dir / "timeseries_qps.csv");
+    write_qps_csv(out.stream());
+    out.close();
   }
 }
 

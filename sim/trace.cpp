@@ -3,8 +3,13 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <nlohmann/json.hpp>
+
 #include <stdexcept>
+#include "sim/output_file.hpp"
 
 namespace fabricsim::sim {
 namespace {
@@ -16,13 +21,16 @@ std::string micros(Time t) {
 }
 }  // namespace
 
-TraceWriter::TraceWriter(const std::string& path) : out_(path) {
+TraceWriter::TraceWriter(const std::string& path) : path_(path), out_(path) {
   if (!out_) throw std::runtime_error(fmt::format("cannot open trace file \"{}\"", path));
   out_ << "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
 }
 
 TraceWriter::~TraceWriter() {
-  close();
+  if (closed_) return;
+  closed_ = true;  // finished but not checked here: close() is the call that reports errors
+  out_ << "\n]}\n";
+  out_.close();
 }
 
 void TraceWriter::begin_event() {
@@ -65,7 +73,15 @@ void TraceWriter::close() {
   if (closed_) return;
   closed_ = true;
   out_ << "\n]}\n";
+  errno = 0;
   out_.close();
+  if (!out_) {
+    const int error = errno;
+    std::error_code ignored;
+    std::filesystem::remove(path_, ignored);
+    throw OutputError(fmt::format("{}: cannot write: {}", path_,
+                                  error != 0 ? std::strerror(error) : "write failed"));
+  }
 }
 
 }  // namespace fabricsim::sim

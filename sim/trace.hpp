@@ -30,12 +30,14 @@ class TraceWriter {
   // Names shown for a process or thread row.
   void process_name(std::uint32_t pid, std::string_view name);
   void thread_name(std::uint32_t pid, std::uint32_t tid, std::string_view name);
-  // Finishes the JSON document; called by the destructor if not called before.
+  // Finishes the JSON document; OutputError (and the file removed) if a write failed. The
+  // destructor finishes it too, without the check.
   void close();
   std::uint64_t events_written() const { return count_; }
 
  private:
   void begin_event();
+  std::string path_;
   std::ofstream out_;
   std::uint64_t count_ = 0;
   bool closed_ = false;

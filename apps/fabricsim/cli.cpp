@@ -3,6 +3,11 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 
 #include "sim/memory_limit.hpp"
@@ -43,6 +48,26 @@ void check_assignments(const std::vector<std::string>& assignments, const char* 
           "{} \"{}\": expected PATH=VALUE with PATH as dotted keys, e.g. models.link.rate=400Gbps",
           option, a));
     }
+  }
+}
+
+void prepare_out_dir(const char* option, const std::string& dir) {
+  if (dir.empty() || dir.find_first_not_of(" \t") == std::string::npos) {
+    throw UsageError(
+        fmt::format("{} \"{}\": expected a directory to write the outputs in", option, dir));
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    throw std::runtime_error(
+        fmt::format("{} \"{}\": cannot create the directory: {}", option, dir, ec.message()));
+  }
+  if (!std::filesystem::is_directory(dir, ec)) {
+    throw std::runtime_error(fmt::format("{} \"{}\": not a directory", option, dir));
+  }
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    throw std::runtime_error(fmt::format("{} \"{}\": cannot write in the directory: {}", option,
+                                         dir, std::strerror(errno)));
   }
 }
 

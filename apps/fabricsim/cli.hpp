@@ -37,6 +37,11 @@ void check_assignments(const std::vector<std::string>& assignments, const char* 
 // The value of --threads: 1 to kMaxThreads, decimal digits only; else UsageError.
 inline constexpr unsigned kMaxThreads = 1024;
 unsigned parse_threads(const std::string& text);
+// An output directory named by `option` (--out): UsageError when empty; created (with its
+// parents) and checked to be writable before the run, else std::runtime_error naming the path
+// and the OS reason (exit 1), so that no run ends unable to write its results.
+void prepare_out_dir(const char* option, const std::string& dir);
+
 // The value of --max-memory: a size of at least 1 MiB; else UsageError.
 std::uint64_t parse_max_memory(const std::string& text);
 // The value of --seed: decimal digits only (Boost would wrap "-1" to 2^64-1); else UsageError.

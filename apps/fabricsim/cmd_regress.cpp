@@ -9,6 +9,7 @@
 
 #include "apps/fabricsim/cli.hpp"
 #include "scenario/regress.hpp"
+#include "sim/output_file.hpp"
 
 namespace fabricsim::cli {
 
@@ -48,9 +49,7 @@ int regress_command(const std::vector<std::string>& args) {
   }
   if (vm.count("junit") != 0U) {
     const auto path = vm["junit"].as<std::string>();
-    std::ofstream out(path);
-    if (!out) throw std::runtime_error(fmt::format("{}: cannot write the JUnit report", path));
-    out << scenario::junit_xml(report);
+    sim::write_file(path, scenario::junit_xml(report));
   }
   return report.exit_code();
 }

@@ -43,6 +43,7 @@ int run_command(const std::vector<std::string>& args) {
   const bool quiet = vm.count("quiet") != 0U;
   scenario::RunOptions run_options;
   run_options.out_dir = vm["out"].as<std::string>();
+  prepare_out_dir("--out", run_options.out_dir);
   if (vm.count("threads") != 0U) {
     run_options.threads = parse_threads(vm["threads"].as<std::string>());
   }

@@ -10,10 +10,13 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
 
 #include "apps/fabricsim/cli.hpp"
 #include "scenario/runner.hpp"
 #include "scenario/scenario.hpp"
+#include "sim/output_file.hpp"
 
 namespace fabricsim::cli {
 namespace {
@@ -138,19 +141,21 @@ int sweep_command(const std::vector<std::string>& args) {
   check_assignments(fixed, "--set");
   const auto path = vm["scenario"].as<std::string>();
   const auto out = std::filesystem::path(vm["out"].as<std::string>());
-  std::filesystem::create_directories(out);
+  prepare_out_dir("--out", out.string());
 
   nlohmann::json rows = nlohmann::json::array();
-  std::ofstream csv(out / "sweep.csv");
+  sim::OutputFile csv_file(out / "sweep.csv");
+  std::ostream& csv = csv_file.stream();
   for (const auto& a : axes)
     csv << a.path << ',';
   if (seeds != 0) csv << "seed,";
   csv << "sim_time_ps,completed,fct_p50_ps,fct_p99_ps,fct_max_ps,collective_bytes,"
          "collective_time_ps,algbw_GBps,busbw_GBps,packet_hops,drops,"
          "ecn_marks,pfc_pause_frames,max_queue_bytes,retransmissions\n";
-  std::ofstream spread_csv;
+  std::optional<sim::OutputFile> spread_file;
+  if (seeds != 0) spread_file.emplace(out / "sweep_seeds.csv");
+  std::ostringstream spread_csv;
   if (seeds != 0) {
-    spread_csv.open(out / "sweep_seeds.csv");
     for (const auto& a : axes)
       spread_csv << a.path << ',';
     spread_csv << "seeds";
@@ -260,7 +265,12 @@ int sweep_command(const std::vector<std::string>& args) {
     }
     if (wrapped_all) break;
   }
-  std::ofstream(out / "sweep.json") << rows.dump(2) << "\n";
+  csv_file.close();
+  if (spread_file) {
+    spread_file->stream() << spread_csv.str();
+    spread_file->close();
+  }
+  sim::write_file(out / "sweep.json", rows.dump(2) + "\n");
   if (!quiet) {
     std::cout << "rows       " << (out / "sweep.csv").string() << "\n";
     if (seeds != 0) std::cout << "spread     " << (out / "sweep_seeds.csv").string() << "\n";

@@ -7,6 +7,7 @@
 
 #include "apps/fabricsim/cli.hpp"
 #include "sim/memory_limit.hpp"
+#include "sim/output_file.hpp"
 #include "topologies/estimate.hpp"
 #include "topologies/network_graph.hpp"
 #include "topologies/routing.hpp"
@@ -34,9 +35,7 @@ int topo_command(const std::vector<std::string>& args) {
   const auto stats = topologies::compute_stats(spec, graph, routes);
   if (vm.count("dot") != 0U) {
     const auto path = vm["dot"].as<std::string>();
-    std::ofstream out(path);
-    if (!out) throw std::runtime_error(fmt::format("cannot write \"{}\"", path));
-    out << topologies::to_dot(graph);
+    sim::write_file(path, topologies::to_dot(graph));
   }
   if (vm.count("json") != 0U) {
     auto doc = topologies::stats_to_json(stats);

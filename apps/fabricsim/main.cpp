@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,17 @@ int main(int argc, char** argv) {
   }
   const std::string command = words.front();
   const std::vector<std::string> args(words.begin() + 1, words.end());
+  // Standard output is checked once the command is done (a full disk, a closed pipe): what was
+  // printed there may be all the user gets.
+  const auto with_stdout_checked = [](int code) {
+    std::fflush(stdout);
+    std::cout.flush();
+    if (std::ferror(stdout) != 0 || !std::cout) {
+      fmt::print(stderr, "fabricsim: error: cannot write to standard output\n");
+      return code == cli::kExitOk ? cli::kExitBadInput : code;
+    }
+    return code;
+  };
   try {
     if (command == "--help" || command == "-h" || command == "help") {
       std::fputs(kUsage, stdout);
@@ -47,12 +59,12 @@ int main(int argc, char** argv) {
       fmt::print("fabricsim {}\n", scenario::kVersion);
       return cli::kExitOk;
     }
-    if (command == "run") return cli::run_command(args);
-    if (command == "topo") return cli::topo_command(args);
-    if (command == "check") return cli::check_command(args);
-    if (command == "sweep") return cli::sweep_command(args);
-    if (command == "schedule") return cli::schedule_command(args);
-    if (command == "regress") return cli::regress_command(args);
+    if (command == "run") return with_stdout_checked(cli::run_command(args));
+    if (command == "topo") return with_stdout_checked(cli::topo_command(args));
+    if (command == "check") return with_stdout_checked(cli::check_command(args));
+    if (command == "sweep") return with_stdout_checked(cli::sweep_command(args));
+    if (command == "schedule") return with_stdout_checked(cli::schedule_command(args));
+    if (command == "regress") return with_stdout_checked(cli::regress_command(args));
     throw cli::UsageError(fmt::format("unknown command \"{}\"", command));
   } catch (const cli::UsageError& e) {
     fmt::print(stderr, "fabricsim: {}\n(see fabricsim {}--help)\n", e.what(),
