@@ -8,6 +8,7 @@
 
 #include <iostream>
 #include <iterator>
+#include <string_view>
 
 #include "sim/units.hpp"
 #include "workloads/transports/hw/socket.hpp"
@@ -304,6 +305,11 @@ std::optional<HwOptions> parse_options(const std::vector<std::string>& words) {
     const auto eq = a.find('=');
     if (eq == std::string::npos || eq == 0) {
       throw UsageError(fmt::format("--predict-set \"{}\": expected PATH=VALUE", a));
+    }
+    const std::string_view path = std::string_view(a).substr(0, eq);
+    if (path.front() == '.' || path.back() == '.' || path.find("..") != std::string_view::npos) {
+      throw UsageError(fmt::format(
+          "--predict-set \"{}\": an empty key in the path; expected e.g. a.b=VALUE", a));
     }
   }
   return o;

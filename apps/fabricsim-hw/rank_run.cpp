@@ -65,8 +65,16 @@ struct BufferNeeds {
   std::uint64_t output = 0;
   std::uint64_t scratch = 0;
   std::uint64_t check = 0;  // the expected values of one block, with --check
-  std::uint64_t total() const { return input + output + scratch + check; }
+  std::uint64_t total() const;
 };
+
+std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) {
+  return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+std::uint64_t BufferNeeds::total() const {
+  return saturating_add(saturating_add(input, output), saturating_add(scratch, check));
+}
 
 BufferNeeds buffer_needs(const std::vector<workloads::Schedule>& schedules, std::int32_t rank,
                          bool check) {
@@ -82,10 +90,6 @@ BufferNeeds buffer_needs(const std::vector<workloads::Schedule>& schedules, std:
     }
   }
   return needs;
-}
-
-std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) {
-  return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
 // The schedules of every size for this rank: the same request path as `fabricsim schedule`
