@@ -64,7 +64,8 @@ struct BufferNeeds {
   std::uint64_t input = 0;
   std::uint64_t output = 0;
   std::uint64_t scratch = 0;
-  std::uint64_t check = 0;  // the expected values of one block, with --check
+  std::uint64_t check = 0;      // the expected values of one block, with --check
+  std::uint64_t schedules = 0;  // an estimate (check_memory); not allocated by run_rank
   std::uint64_t total() const;
 };
 
@@ -73,7 +74,8 @@ std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) {
 }
 
 std::uint64_t BufferNeeds::total() const {
-  return saturating_add(saturating_add(input, output), saturating_add(scratch, check));
+  return saturating_add(
+      saturating_add(saturating_add(input, output), saturating_add(scratch, check)), schedules);
 }
 
 BufferNeeds buffer_needs(const std::vector<workloads::Schedule>& schedules, std::int32_t rank,
@@ -94,11 +96,21 @@ BufferNeeds buffer_needs(const std::vector<workloads::Schedule>& schedules, std:
 
 // The schedules of every size for this rank: the same request path as `fabricsim schedule`
 // and the scenario layer (size -> element count by workloads::size_unit_bytes).
-std::vector<workloads::Schedule> make_schedules(const HwOptions& o, std::int32_t rank,
-                                                std::int32_t nranks) {
-  std::vector<workloads::Schedule> schedules;
+// Schedules are held for every size at once, each instance (channel x slice) with O(nranks)
+// operations per rank: `--channels 64 --slice 1B` on 32 ranks took 3.4 GB and 44 s to build.
+// Their sum over the sizes, times the ranks, is bounded (about 0.5 GB and 1 s to build), and
+// counted at kScheduleBytesPerInstanceRank (measured: ~400 B) in the memory estimate.
+constexpr std::uint64_t kMaxInstanceRanks = 1 << 20;
+constexpr std::uint64_t kScheduleBytesPerInstanceRank = 512;
+
+// The requests of every size (the same request path as `fabricsim schedule` and the scenario
+// layer: size -> element count by workloads::size_unit_bytes) and their instances x ranks.
+std::vector<workloads::CollectiveRequest> make_requests(const HwOptions& o, std::int32_t nranks,
+                                                        std::uint64_t& instance_ranks) {
+  std::vector<workloads::CollectiveRequest> requests;
   const std::uint64_t unit = workloads::size_unit_bytes(o.op, o.dtype, nranks);
   std::uint64_t last = 0;
+  std::uint64_t instances = 0;
   for (const std::uint64_t size : o.sizes) {
     if (o.sizes_exact && size % unit != 0) {
       throw UsageError(
@@ -118,6 +130,29 @@ std::vector<workloads::Schedule> make_schedules(const HwOptions& o, std::int32_t
     request.slice_bytes = o.slice_bytes;
     request.ranks_per_node = o.ranks_per_node;
     request.root = o.root;
+    instances += workloads::count_instances(request);
+    requests.push_back(request);
+  }
+  if (requests.empty()) {
+    throw UsageError(fmt::format("--sizes: every size is below one unit ({} bytes)", unit));
+  }
+  instance_ranks = instances * static_cast<std::uint64_t>(nranks);
+  if (instance_ranks > kMaxInstanceRanks) {
+    throw UsageError(fmt::format(
+        "--sizes {} --channels {} --slice {} B: {} pieces (channel x slice, over all sizes) on {} "
+        "ranks, more than the {} pieces x ranks fabricsim-hw builds; use fewer channels or "
+        "sizes, or a larger --slice",
+        o.sizes_text, o.channels, o.slice_bytes, instances, nranks, kMaxInstanceRanks));
+  }
+  return requests;
+}
+
+// The schedules of every size for this rank.
+std::vector<workloads::Schedule> make_schedules(const HwOptions& o, std::int32_t rank,
+                                                std::int32_t nranks) {
+  std::uint64_t instance_ranks = 0;
+  std::vector<workloads::Schedule> schedules;
+  for (const workloads::CollectiveRequest& request : make_requests(o, nranks, instance_ranks)) {
     try {
       schedules.push_back(workloads::generate_rank(request, rank));
     } catch (const std::invalid_argument& e) {
@@ -129,9 +164,6 @@ std::vector<workloads::Schedule> make_schedules(const HwOptions& o, std::int32_t
           "domain); the {} transport has none",
           o.algorithm, o.transport));
     }
-  }
-  if (schedules.empty()) {
-    throw UsageError(fmt::format("--sizes: every size is below one unit ({} bytes)", unit));
   }
   return schedules;
 }
@@ -187,6 +219,11 @@ void check_memory(const HwOptions& options, std::int32_t nranks,
     if (needs.total() > largest.total()) largest = needs;
     measured_total = saturating_add(measured_total, needs.total());
   }
+  // The schedules, estimated: every rank of the job builds its own.
+  std::uint64_t instance_ranks = 0;
+  make_requests(options, nranks, instance_ranks);
+  largest.schedules = instance_ranks * kScheduleBytesPerInstanceRank;
+  measured_total = saturating_add(measured_total, largest.schedules * measured.size());
   std::uint64_t total = measured_total;
   if (measured.size() < local_ranks.size()) {
     total = largest.total() > UINT64_MAX / local_ranks.size()
@@ -195,9 +232,10 @@ void check_memory(const HwOptions& options, std::int32_t nranks,
   }
   if (total <= options.max_memory_bytes) return;
   const std::string parts =
-      fmt::format("input {}, output {}, scratch {}{}", format_bytes_1(largest.input),
+      fmt::format("input {}, output {}, scratch {}{}, schedules {}", format_bytes_1(largest.input),
                   format_bytes_1(largest.output), format_bytes_1(largest.scratch),
-                  options.check ? ", check " + format_bytes_1(largest.check) : std::string());
+                  options.check ? ", check " + format_bytes_1(largest.check) : std::string(),
+                  format_bytes_1(largest.schedules));
   std::string who;
   if (local_ranks.size() == 1) {
     who = fmt::format("rank {}: {}", local_ranks.front(), parts);
@@ -206,7 +244,7 @@ void check_memory(const HwOptions& options, std::int32_t nranks,
                       format_bytes_1(largest.total()), parts);
   }
   throw ResourceError(fmt::format(
-      "--sizes {}: needs {} of buffers on this host ({}), more than --max-memory {}",
+      "--sizes {}: needs {} of memory on this host ({}), more than --max-memory {}",
       options.sizes_text, format_bytes_1(total), who, format_bytes_1(options.max_memory_bytes)));
 }
 
