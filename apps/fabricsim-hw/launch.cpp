@@ -57,7 +57,7 @@ bool failed(const Ending& e) {
 // first to exit with a failure. -1 when none failed.
 std::int32_t first_failure(const std::vector<Ending>& endings) {
   std::int32_t best = -1;
-  const auto rank_of = [](const Ending& e) {
+  const auto priority = [](const Ending& e) {
     if (!e.killed_by_us && WIFSIGNALED(e.status)) return 0;
     if (e.killed_by_us) return 1;
     return 2;
@@ -70,7 +70,7 @@ std::int32_t first_failure(const std::vector<Ending>& endings) {
       continue;
     }
     const Ending& b = endings[static_cast<std::size_t>(best)];
-    if (rank_of(e) < rank_of(b) || (rank_of(e) == rank_of(b) && e.order < b.order)) {
+    if (priority(e) < priority(b) || (priority(e) == priority(b) && e.order < b.order)) {
       best = static_cast<std::int32_t>(r);
     }
   }

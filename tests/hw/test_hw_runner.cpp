@@ -150,7 +150,7 @@ TEST_CASE("fabricsim-hw: a rank killed mid-run makes every other rank fail withi
   CHECK(contains(o.err, "4 of 4 ranks failed; the first to fail: rank 2 (was killed by signal 9"));
 }
 
-TEST_CASE("fabricsim-hw: a stopped rank does not hang the launcher; it is killed and blamed",
+TEST_CASE("fabricsim-hw: a stopped rank does not hang the launcher, which kills and blames it",
           "[hw][runner]") {
   for (const int stopped : {1, 0}) {  // 0: the coordinator of the bootstrap too
     const std::string args = fmt::format(
@@ -184,18 +184,18 @@ TEST_CASE("fabricsim-hw: buffers beyond --max-memory are refused before anything
   CHECK(huge.exit_code == 1);
   CHECK(huge.took < 5s);
   CHECK(contains(huge.err,
-                 "fabricsim-hw: --sizes 1TiB: needs 5.0 TiB of buffers on this host (2 "
+                 "fabricsim-hw: --sizes 1TiB: needs 5.0 TiB of memory on this host (2 "
                  "ranks x 2.5 TiB: input 1.0 TiB, output 1.0 TiB, scratch 512.0 GiB, "
-                 "check 4.0 MiB), more than --max-memory "));
+                 "check 4.0 MiB, schedules 4.0 MiB), more than --max-memory "));
   // One rank of a multi-host job counts its own buffers, before it connects anywhere.
   const Outcome rank = run_hw(
       "--rank 1 --nranks 2 --coordinator 127.0.0.1:1 --op allgather --sizes 64MiB "
       "--max-memory 48MiB");
   CHECK(rank.exit_code == 1);
   CHECK(contains(rank.err,
-                 "fabricsim-hw: rank 1: --sizes 64MiB: needs 96.0 MiB of buffers on "
-                 "this host (rank 1: input 32.0 MiB, output 64.0 MiB, scratch 0 B), "
-                 "more than --max-memory 48.0 MiB"));
+                 "fabricsim-hw: rank 1: --sizes 64MiB: needs 96.0 MiB of memory on "
+                 "this host (rank 1: input 32.0 MiB, output 64.0 MiB, scratch 0 B, "
+                 "schedules 32.0 KiB), more than --max-memory 48.0 MiB"));
   // The same job under a limit that fits runs.
   const Outcome fits =
       run_hw("--launch-local 2 --op allgather --sizes 64KiB --max-memory 1MiB --iters 1 --check");
@@ -204,7 +204,12 @@ TEST_CASE("fabricsim-hw: buffers beyond --max-memory are refused before anything
   const Outcome tight =
       run_hw("--launch-local 2 --op allgather --sizes 64KiB --max-memory 150KiB --iters 1");
   CHECK(tight.exit_code == 1);
-  CHECK(contains(tight.err, "needs 192.0 KiB of buffers on this host (2 ranks x 96.0 KiB"));
+  CHECK(contains(tight.err, "needs 194.0 KiB of memory on this host (2 ranks x 97.0 KiB"));
+  // Schedules too fine to build (64 channels of 1-byte slices) are refused before building.
+  const Outcome fine = run_hw("--launch-local 8 --channels 64 --slice 1B --sizes 64MiB");
+  CHECK(fine.exit_code == 2);
+  CHECK(fine.took < 5s);
+  CHECK(contains(fine.err, "262144 pieces (channel x slice, over all sizes) on 8 ranks"));
 }
 
 TEST_CASE("fabricsim-hw: a bad prediction setting or --json path fails before the measurement",
