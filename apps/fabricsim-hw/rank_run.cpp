@@ -13,6 +13,7 @@
 
 #include "apps/fabricsim-hw/predict.hpp"
 #include "apps/fabricsim-hw/report.hpp"
+#include "scenario/scenario.hpp"
 #include "topologies/config_error.hpp"
 #include "workloads/algorithms/registry.hpp"
 #include "workloads/executor.hpp"
@@ -37,28 +38,79 @@ class WallClock final : public workloads::Clock {
   }
 };
 
-// Kills this process at a set time (the hidden --test-die-* options), to test that the other
-// ranks notice a dead peer.
-class DeathTimer {
+// Kills (SIGKILL) or stops (SIGSTOP) this process at a set time (the hidden --test-die-* and
+// --test-stop-* options), to test that the other ranks and the launcher notice a dead or hung
+// peer.
+class FaultTimer {
  public:
-  DeathTimer(const HwOptions& options, std::int32_t rank)
-      : armed_(options.die_rank == rank), at_(Steady::now() + options.die_after) {}
-  void poll() const {
-    if (armed_ && Steady::now() >= at_) std::raise(SIGKILL);
+  FaultTimer(bool armed, std::chrono::milliseconds after, int signal)
+      : armed_(armed), at_(Steady::now() + after), signal_(signal) {}
+  void poll() {
+    if (!armed_ || Steady::now() < at_) return;
+    armed_ = false;  // a stopped rank that is continued goes on
+    std::raise(signal_);
   }
 
  private:
   bool armed_;
   Steady::time_point at_;
+  int signal_;
 };
+
+constexpr std::uint64_t kCheckBlockElements = 1 << 20;
+
+// The buffers run_rank allocates for `schedules` (one allocation each, for the largest size).
+struct BufferNeeds {
+  std::uint64_t input = 0;
+  std::uint64_t output = 0;
+  std::uint64_t scratch = 0;
+  std::uint64_t check = 0;      // the expected values of one block, with --check
+  std::uint64_t schedules = 0;  // an estimate (check_memory); not allocated by run_rank
+  std::uint64_t total() const;
+};
+
+std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) {
+  return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+std::uint64_t BufferNeeds::total() const {
+  return saturating_add(
+      saturating_add(saturating_add(input, output), saturating_add(scratch, check)), schedules);
+}
+
+BufferNeeds buffer_needs(const std::vector<workloads::Schedule>& schedules, std::int32_t rank,
+                         bool check) {
+  BufferNeeds needs;
+  for (const auto& s : schedules) {
+    const auto& program = s.ranks[static_cast<std::size_t>(rank)];
+    needs.input = std::max(needs.input, program.input_count * s.element_size());
+    needs.output = std::max(needs.output, program.output_count * s.element_size());
+    needs.scratch = std::max(needs.scratch, program.scratch_count * s.element_size());
+    if (check) {
+      needs.check = std::max(
+          needs.check, std::min(kCheckBlockElements, program.output_count) * s.element_size());
+    }
+  }
+  return needs;
+}
 
 // The schedules of every size for this rank: the same request path as `fabricsim schedule`
 // and the scenario layer (size -> element count by workloads::size_unit_bytes).
-std::vector<workloads::Schedule> make_schedules(const HwOptions& o, std::int32_t rank,
-                                                std::int32_t nranks) {
-  std::vector<workloads::Schedule> schedules;
+// Schedules are held for every size at once, each instance (channel x slice) with O(nranks)
+// operations per rank: `--channels 64 --slice 1B` on 32 ranks took 3.4 GB and 44 s to build.
+// Their sum over the sizes, times the ranks, is bounded (about 0.5 GB and 1 s to build), and
+// counted at kScheduleBytesPerInstanceRank (measured: ~400 B) in the memory estimate.
+constexpr std::uint64_t kMaxInstanceRanks = 1 << 20;
+constexpr std::uint64_t kScheduleBytesPerInstanceRank = 512;
+
+// The requests of every size (the same request path as `fabricsim schedule` and the scenario
+// layer: size -> element count by workloads::size_unit_bytes) and their instances x ranks.
+std::vector<workloads::CollectiveRequest> make_requests(const HwOptions& o, std::int32_t nranks,
+                                                        std::uint64_t& instance_ranks) {
+  std::vector<workloads::CollectiveRequest> requests;
   const std::uint64_t unit = workloads::size_unit_bytes(o.op, o.dtype, nranks);
   std::uint64_t last = 0;
+  std::uint64_t instances = 0;
   for (const std::uint64_t size : o.sizes) {
     if (o.sizes_exact && size % unit != 0) {
       throw UsageError(
@@ -78,6 +130,29 @@ std::vector<workloads::Schedule> make_schedules(const HwOptions& o, std::int32_t
     request.slice_bytes = o.slice_bytes;
     request.ranks_per_node = o.ranks_per_node;
     request.root = o.root;
+    instances += workloads::count_instances(request);
+    requests.push_back(request);
+  }
+  if (requests.empty()) {
+    throw UsageError(fmt::format("--sizes: every size is below one unit ({} bytes)", unit));
+  }
+  instance_ranks = instances * static_cast<std::uint64_t>(nranks);
+  if (instance_ranks > kMaxInstanceRanks) {
+    throw UsageError(fmt::format(
+        "--sizes {} --channels {} --slice {} B: {} pieces (channel x slice, over all sizes) on {} "
+        "ranks, more than the {} pieces x ranks fabricsim-hw builds; use fewer channels or "
+        "sizes, or a larger --slice",
+        o.sizes_text, o.channels, o.slice_bytes, instances, nranks, kMaxInstanceRanks));
+  }
+  return requests;
+}
+
+// The schedules of every size for this rank.
+std::vector<workloads::Schedule> make_schedules(const HwOptions& o, std::int32_t rank,
+                                                std::int32_t nranks) {
+  std::uint64_t instance_ranks = 0;
+  std::vector<workloads::Schedule> schedules;
+  for (const workloads::CollectiveRequest& request : make_requests(o, nranks, instance_ranks)) {
     try {
       schedules.push_back(workloads::generate_rank(request, rank));
     } catch (const std::invalid_argument& e) {
@@ -89,9 +164,6 @@ std::vector<workloads::Schedule> make_schedules(const HwOptions& o, std::int32_t
           "domain); the {} transport has none",
           o.algorithm, o.transport));
     }
-  }
-  if (schedules.empty()) {
-    throw UsageError(fmt::format("--sizes: every size is below one unit ({} bytes)", unit));
   }
   return schedules;
 }
@@ -105,7 +177,7 @@ struct RankResult {
 // expected values need little memory at any size.
 std::uint64_t count_wrong(const workloads::Schedule& schedule, std::int32_t rank,
                           const std::byte* output, std::vector<std::byte>& expected) {
-  constexpr std::uint64_t kBlockElements = 1 << 20;
+  constexpr std::uint64_t kBlockElements = kCheckBlockElements;
   const std::uint64_t esize = schedule.element_size();
   const std::uint64_t elements = schedule.ranks[static_cast<std::size_t>(rank)].output_count;
   std::uint64_t wrong = 0;
@@ -127,10 +199,72 @@ void check_collective(const HwOptions& options, std::int32_t nranks) {
   make_schedules(options, 0, nranks);
 }
 
+void check_memory(const HwOptions& options, std::int32_t nranks,
+                  const std::vector<std::int32_t>& local_ranks) {
+  // Every local rank when there are few, else a sample (the first, the root, the middle, the
+  // last: where the algorithms differ), the largest of it counted for each local rank.
+  std::vector<std::int32_t> measured = local_ranks;
+  if (measured.size() > 16) {
+    measured = {local_ranks.front(), local_ranks[local_ranks.size() / 2], local_ranks.back()};
+    if (std::find(local_ranks.begin(), local_ranks.end(), options.root) != local_ranks.end()) {
+      measured.push_back(options.root);
+    }
+  }
+  std::uint64_t measured_total = 0;
+  BufferNeeds largest;
+  bool differ = false;
+  for (const std::int32_t r : measured) {
+    const BufferNeeds needs = buffer_needs(make_schedules(options, r, nranks), r, options.check);
+    if (r != measured.front() && needs.total() != largest.total()) differ = true;
+    if (needs.total() > largest.total()) largest = needs;
+    measured_total = saturating_add(measured_total, needs.total());
+  }
+  // The schedules, estimated: every rank of the job builds its own.
+  std::uint64_t instance_ranks = 0;
+  make_requests(options, nranks, instance_ranks);
+  largest.schedules = instance_ranks * kScheduleBytesPerInstanceRank;
+  measured_total = saturating_add(measured_total, largest.schedules * measured.size());
+  std::uint64_t total = measured_total;
+  if (measured.size() < local_ranks.size()) {
+    total = largest.total() > UINT64_MAX / local_ranks.size()
+                ? UINT64_MAX
+                : largest.total() * local_ranks.size();
+  }
+  if (total <= options.max_memory_bytes) return;
+  const std::string parts =
+      fmt::format("input {}, output {}, scratch {}{}, schedules {}", format_bytes_1(largest.input),
+                  format_bytes_1(largest.output), format_bytes_1(largest.scratch),
+                  options.check ? ", check " + format_bytes_1(largest.check) : std::string(),
+                  format_bytes_1(largest.schedules));
+  std::string who;
+  if (local_ranks.size() == 1) {
+    who = fmt::format("rank {}: {}", local_ranks.front(), parts);
+  } else {
+    who = fmt::format("{} ranks x {}{}: {}", local_ranks.size(), differ ? "up to " : "",
+                      format_bytes_1(largest.total()), parts);
+  }
+  throw ResourceError(fmt::format(
+      "--sizes {}: needs {} of memory on this host ({}), more than --max-memory {}",
+      options.sizes_text, format_bytes_1(total), who, format_bytes_1(options.max_memory_bytes)));
+}
+
+void check_prediction(const HwOptions& options, std::int32_t nranks) {
+  if (options.predict_rate.empty()) return;
+  const std::uint64_t largest = *std::max_element(options.sizes.begin(), options.sizes.end());
+  try {
+    scenario::parse_scenario(prediction_scenario(options, nranks, largest),
+                             "fabricsim-hw --predict-rate", ".");
+  } catch (const topologies::ConfigError& e) {
+    throw ResourceError(fmt::format("error in the prediction: {}", e.what()));
+  }
+}
+
 int run_rank(const HwOptions& o) {
   const std::int32_t rank = o.rank;
   const std::int32_t nranks = o.nranks;
   const std::vector<workloads::Schedule> schedules = make_schedules(o, rank, nranks);
+  check_memory(o, nranks, {rank});
+  if (rank == 0) check_prediction(o, nranks);
 
   hw::TcpBootstrapOptions bootstrap_options;
   bootstrap_options.rank = rank;
@@ -150,25 +284,19 @@ int run_rank(const HwOptions& o) {
 
   // One allocation for every size, registered once (verbs keeps registrations until the
   // transport is destroyed).
-  std::uint64_t input_bytes = 0;
-  std::uint64_t output_bytes = 0;
-  std::uint64_t scratch_bytes = 0;
-  for (const auto& s : schedules) {
-    const auto& program = s.ranks[static_cast<std::size_t>(rank)];
-    input_bytes = std::max(input_bytes, program.input_count * s.element_size());
-    output_bytes = std::max(output_bytes, program.output_count * s.element_size());
-    scratch_bytes = std::max(scratch_bytes, program.scratch_count * s.element_size());
-  }
-  std::vector<std::byte> input(std::max<std::uint64_t>(input_bytes, 1));
-  std::vector<std::byte> output(std::max<std::uint64_t>(output_bytes, 1));
-  std::vector<std::byte> scratch(std::max<std::uint64_t>(scratch_bytes, 1));
+  // (check_memory() above counted these.)
+  const BufferNeeds needs = buffer_needs(schedules, rank, false);
+  std::vector<std::byte> input(std::max<std::uint64_t>(needs.input, 1));
+  std::vector<std::byte> output(std::max<std::uint64_t>(needs.output, 1));
+  std::vector<std::byte> scratch(std::max<std::uint64_t>(needs.scratch, 1));
   transport->register_memory(input.data(), input.size());
   transport->register_memory(output.data(), output.size());
   transport->register_memory(scratch.data(), scratch.size());
   const workloads::Buffers buffers{input.data(), output.data(), scratch.data()};
 
   const WallClock clock;
-  const DeathTimer death(o, rank);
+  FaultTimer death(o.die_rank == rank, o.die_after, SIGKILL);
+  FaultTimer stop(o.stop_rank == rank, o.stop_after, SIGSTOP);
   std::vector<std::byte> expected;
   std::vector<Row> rows;
   const bool predicting = !o.predict_rate.empty();
@@ -189,6 +317,7 @@ int run_rank(const HwOptions& o) {
       while (!executor.done()) {
         transport->progress();
         death.poll();
+        stop.poll();
       }
     };
     for (std::uint32_t i = 0; i < o.warmup; ++i)
@@ -258,6 +387,8 @@ int run_rank_reporting(const HwOptions& options) {
   } catch (const UsageError& e) {
     fmt::print(stderr, "{}: {}\n", who, e.what());
     return kExitUsage;
+  } catch (const ResourceError& e) {
+    fmt::print(stderr, "{}: {}\n", who, e.what());
   } catch (const workloads::hw::TransportError& e) {
     fmt::print(stderr, "{}: error: {}\n", who, e.what());
   } catch (const topologies::ConfigError& e) {

@@ -2,6 +2,9 @@
 // simulator would run, executed over the real transport and timed; rank 0 prints the table.
 #pragma once
 
+#include <cstdint>
+#include <vector>
+
 #include "apps/fabricsim-hw/options.hpp"
 
 namespace fabricsim::hw_app {
@@ -14,6 +17,15 @@ int run_rank(const HwOptions& options);
 // Throws UsageError when the collective cannot be built for `nranks` ranks (unknown algorithm,
 // a size not a multiple of its unit, a bad root): what the launcher checks before it forks.
 void check_collective(const HwOptions& options, std::int32_t nranks);
+
+// Throws ResourceError when the buffers of `local_ranks` (of a job of `nranks`), which share
+// this host, need more than options.max_memory_bytes: checked before anything is allocated.
+void check_memory(const HwOptions& options, std::int32_t nranks,
+                  const std::vector<std::int32_t>& local_ranks);
+
+// Throws ResourceError when the prediction's scenario (--predict-*) is not valid: checked before
+// the measurement rather than after it.
+void check_prediction(const HwOptions& options, std::int32_t nranks);
 
 // run_rank() with every error printed on stderr as "fabricsim-hw: rank R: ..." and turned into
 // an exit code (2 bad usage, 1 anything else).

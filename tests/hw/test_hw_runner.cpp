@@ -1,6 +1,6 @@
 // fabricsim-hw on loopback as real processes (--launch-local): every algorithm of the library
 // on the tcp backend with 2..8 ranks and non-divisible counts, checked element by element;
-// a rank killed mid-run, a missing peer, and bad usage.
+// a rank killed or stopped mid-run, a missing peer, bad usage and oversized buffers.
 #include <fmt/format.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "workloads/algorithms/registry.hpp"
 #include "workloads/schedule.hpp"
@@ -146,7 +147,106 @@ TEST_CASE("fabricsim-hw: a rank killed mid-run makes every other rank fail withi
                    fmt::format("fabricsim-hw: rank {}: error: rank 2 closed the connection", r)));
     CHECK(contains(o.err, fmt::format("fabricsim-hw: rank {} exited with status 1", r)));
   }
-  CHECK(contains(o.err, "4 of 4 ranks failed"));
+  CHECK(contains(o.err, "4 of 4 ranks failed; the first to fail: rank 2 (was killed by signal 9"));
+}
+
+TEST_CASE("fabricsim-hw: a stopped rank does not hang the launcher, which kills and blames it",
+          "[hw][runner]") {
+  for (const int stopped : {1, 0}) {  // 0: the coordinator of the bootstrap too
+    const std::string args = fmt::format(
+        "--launch-local 4 --op allreduce --algorithm ring --sizes 256KiB --iters 1000000 "
+        "--warmup 0 --timeout 1s --test-stop-rank {} --test-stop-after 300ms",
+        stopped);
+    INFO("fabricsim-hw " << args);
+    const Outcome o = run_hw(args);
+    INFO(o.out << o.err);
+    CHECK(o.exit_code == 1);
+    CHECK(o.took < 8s);
+    CHECK(contains(o.err, fmt::format("fabricsim-hw: rank {} did not exit within 1 s of the "
+                                      "others and was killed",
+                                      stopped)));
+    CHECK(contains(o.err, fmt::format("4 of 4 ranks failed; the first to fail: rank {} (did not "
+                                      "exit within 1 s",
+                                      stopped)));
+    // The survivors say whom they waited for, without claiming it is the one that stopped.
+    CHECK(contains(o.err, "which stopped or waits in turn for a rank that did"));
+    for (int r = 0; r < 4; ++r) {
+      if (r != stopped) {
+        CHECK(contains(o.err, fmt::format("fabricsim-hw: rank {} exited with status 1", r)));
+      }
+    }
+  }
+}
+
+TEST_CASE("fabricsim-hw: buffers beyond --max-memory are refused before anything is allocated",
+          "[hw][runner]") {
+  const Outcome huge = run_hw("--launch-local 2 --sizes 1TiB --check");
+  CHECK(huge.exit_code == 1);
+  CHECK(huge.took < 5s);
+  CHECK(contains(huge.err,
+                 "fabricsim-hw: --sizes 1TiB: needs 5.0 TiB of memory on this host (2 "
+                 "ranks x 2.5 TiB: input 1.0 TiB, output 1.0 TiB, scratch 512.0 GiB, "
+                 "check 4.0 MiB, schedules 4.0 MiB), more than --max-memory "));
+  // One rank of a multi-host job counts its own buffers, before it connects anywhere.
+  const Outcome rank = run_hw(
+      "--rank 1 --nranks 2 --coordinator 127.0.0.1:1 --op allgather --sizes 64MiB "
+      "--max-memory 48MiB");
+  CHECK(rank.exit_code == 1);
+  CHECK(contains(rank.err,
+                 "fabricsim-hw: rank 1: --sizes 64MiB: needs 96.0 MiB of memory on "
+                 "this host (rank 1: input 32.0 MiB, output 64.0 MiB, scratch 0 B, "
+                 "schedules 32.0 KiB), more than --max-memory 48.0 MiB"));
+  // The same job under a limit that fits runs.
+  const Outcome fits =
+      run_hw("--launch-local 2 --op allgather --sizes 64KiB --max-memory 1MiB --iters 1 --check");
+  INFO(fits.out << fits.err);
+  CHECK(fits.exit_code == 0);
+  const Outcome tight =
+      run_hw("--launch-local 2 --op allgather --sizes 64KiB --max-memory 150KiB --iters 1");
+  CHECK(tight.exit_code == 1);
+  CHECK(contains(tight.err, "needs 194.0 KiB of memory on this host (2 ranks x 97.0 KiB"));
+  // Schedules too fine to build (64 channels of 1-byte slices) are refused before building.
+  const Outcome fine = run_hw("--launch-local 8 --channels 64 --slice 1B --sizes 64MiB");
+  CHECK(fine.exit_code == 2);
+  CHECK(fine.took < 5s);
+  CHECK(contains(fine.err, "262144 pieces (channel x slice, over all sizes) on 8 ranks"));
+}
+
+TEST_CASE("fabricsim-hw: a bad prediction setting or --json path fails before the measurement",
+          "[hw][runner]") {
+  const Outcome set = run_hw(
+      "--launch-local 2 --sizes 1KiB --iters 1000000 --predict-rate 10Gbps "
+      "--predict-set models.nic.cc.algorithm=dance");
+  CHECK(set.exit_code == 1);
+  CHECK(set.took < 5s);
+  CHECK(contains(set.err, "fabricsim-hw: error in the prediction: "));
+  CHECK(contains(set.err, "\"dance\""));
+  const Outcome json = run_hw("--launch-local 2 --sizes 1KiB --json /nonexistent/x.json");
+  CHECK(json.exit_code == 1);
+  CHECK(contains(json.err, "--json \"/nonexistent/x.json\": the directory"));
+}
+
+TEST_CASE("fabricsim-hw: negative, fractional, empty or huge counts are usage errors",
+          "[hw][runner]") {
+  const std::pair<const char*, const char*> cases[] = {
+      {"--iters -1", "--iters \"-1\": expected a whole number from 1 to 1000000"},
+      {"--iters=-1", "--iters \"-1\": expected a whole number from 1 to 1000000"},
+      {"--warmup 2.5", "--warmup \"2.5\": expected a whole number from 0 to 1000000"},
+      {"--channels ''", "--channels \"\": expected a whole number from 1 to 64"},
+      {"--channels 4294967297", "--channels \"4294967297\": expected a whole number from 1 to 64"},
+      {"--iters 1000001", "--iters \"1000001\": expected a whole number from 1 to 1000000"},
+      {"--root -1", "--root \"-1\": expected a whole number from 0 to 1"},
+      {"--ib-port 0", "--ib-port \"0\": expected a whole number from 1 to 255"},
+  };
+  for (const auto& [args, message] : cases) {
+    INFO("fabricsim-hw --launch-local 2 " << args);
+    const Outcome o = run_hw(std::string("--launch-local 2 ") + args);
+    CHECK(o.exit_code == 2);
+    CHECK(contains(o.err, std::string("fabricsim-hw: ") + message));
+  }
+  const Outcome many = run_hw("--launch-local 257");
+  CHECK(many.exit_code == 2);
+  CHECK(contains(many.err, "--launch-local \"257\": expected a whole number from 1 to 256"));
 }
 
 TEST_CASE("fabricsim-hw: a coordinator that never comes up is an error within the timeout",

@@ -139,6 +139,13 @@ std::uint32_t slices_per_channel(const CollectiveRequest& req, MessageSize messa
 
 }  // namespace
 
+std::uint64_t count_instances(const CollectiveRequest& request) {
+  const Variant* v = find_variant(request.op, request.algorithm);
+  const AlgorithmEntry* e = find(request.op, v != nullptr ? v->base : request.algorithm);
+  if (e == nullptr || request.nranks < 1 || request.channels < 1) return 0;
+  return static_cast<std::uint64_t>(request.channels) * slices_per_channel(request, e->message);
+}
+
 std::vector<std::string> list_algorithms(CollectiveOp op) {
   std::vector<std::string> names;
   for (const AlgorithmEntry& e : kAlgorithms) {

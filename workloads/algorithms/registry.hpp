@@ -37,6 +37,11 @@ Schedule generate(const CollectiveRequest& request);
 // generate(request).
 Schedule generate_rank(const CollectiveRequest& request, std::int32_t rank);
 
+// The instances (channels x slices per channel) a Schedule of `request` is built from, at no
+// cost: each holds O(nranks) operations of each rank, so callers can bound what they would
+// generate. 0 for an unknown op/algorithm pair.
+std::uint64_t count_instances(const CollectiveRequest& request);
+
 std::vector<std::string> list_algorithms(CollectiveOp op);
 
 // A variant: an existing algorithm's Schedule, rewritten by `transform` (which must keep it

@@ -520,8 +520,11 @@ void TcpTransport::check_stall() {
     waiting += (waiting.empty() ? "" : ", ") + peer_text(q) + " (" + std::to_string(receives) +
                " receive(s), " + std::to_string(sends) + " send(s))";
   }
+  // The ranks waited for need not be the ones that stopped: they may wait themselves for one
+  // that has (and this rank may notice the stall before they do), so the text says so.
   throw TransportError("rank " + std::to_string(rank_) + ": nothing moved for " +
-                       duration_text(options_.timeout) + "; waiting for " + waiting);
+                       duration_text(options_.timeout) + "; waiting for " + waiting +
+                       ", which stopped or waits in turn for a rank that did");
 }
 
 }  // namespace fabricsim::workloads::hw
