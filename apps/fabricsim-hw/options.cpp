@@ -10,6 +10,7 @@
 #include <iterator>
 #include <string_view>
 
+#include "apps/common/program_options_message.hpp"
 #include "sim/units.hpp"
 #include "workloads/transports/hw/socket.hpp"
 
@@ -78,35 +79,6 @@ std::chrono::milliseconds parse_duration(const std::string& option, const std::s
     throw UsageError(fmt::format("--{} \"{}\": expected at most 24 h", option, text));
   }
   return std::chrono::milliseconds(ms);
-}
-
-// The message of the program_options error `words` raise. Boost 1.74 fills its placeholders
-// ("%canonical_option%", ...) in a loop that never ends when a word contains one (fuzzer find:
-// `--x%canonical_option%` hung), so the words are parsed again with a \x01 after every '%' (no
-// placeholder survives in them; the parse fails the same way) and the marks are taken out of the
-// message.
-std::string program_options_message(const std::vector<std::string>& words,
-                                    const po::options_description& options) {
-  std::vector<std::string> marked;
-  marked.reserve(words.size());
-  for (const std::string& word : words) {
-    std::string m;
-    for (const char c : word) {
-      m += c;
-      if (c == '%') m += '\x01';
-    }
-    marked.push_back(std::move(m));
-  }
-  std::string message = "bad command line";
-  try {
-    po::variables_map vm;
-    po::store(po::command_line_parser(marked).options(options).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    message = e.what();
-  }
-  std::erase(message, '\x01');
-  return message;
 }
 
 }  // namespace
@@ -236,7 +208,7 @@ std::optional<HwOptions> parse_options(const std::vector<std::string>& words) {
     }
     po::notify(vm);
   } catch (const po::error&) {
-    throw UsageError(program_options_message(words, all));
+    throw UsageError(apps::program_options_message(words, all));
   }
 
   std::int32_t ranks_here = 0;  // the job's size where known here

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "apps/common/program_options_message.hpp"
 #include "sim/memory_limit.hpp"
 #include "sim/units.hpp"
 
@@ -29,8 +30,8 @@ bool parse_command_line(const std::string& command, const std::string& synopsis,
       return false;
     }
     po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(e.what());
+  } catch (const po::error&) {
+    throw UsageError(apps::program_options_message(args, options, &positional));
   }
   if (vm.count("max-memory") != 0U) {
     sim::set_memory_limit_bytes(parse_max_memory(vm["max-memory"].as<std::string>()));
