@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "sim/memory_limit.hpp"
 #include "topologies/config_error.hpp"
 #include "workloads/metrics.hpp"
 
@@ -84,6 +85,7 @@ workloads::Schedule collective_schedule(const CollectiveSpec& spec, std::int32_t
   request.count = spec.bytes / unit;
   request.channels = std::max<std::uint32_t>(1, spec.channels);
   request.rail_rings = protocol != workloads::nccl::Protocol::kIdeal;
+  request.memory_limit_bytes = sim::memory_limit_bytes();
   request.slice_bytes = spec.slice_bytes;
   request.ranks_per_node = ranks_per_node(topology, spec, nranks);
   try {

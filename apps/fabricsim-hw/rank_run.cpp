@@ -14,6 +14,7 @@
 #include "apps/fabricsim-hw/predict.hpp"
 #include "apps/fabricsim-hw/report.hpp"
 #include "scenario/scenario.hpp"
+#include "sim/memory_limit.hpp"
 #include "topologies/config_error.hpp"
 #include "workloads/algorithms/registry.hpp"
 #include "workloads/executor.hpp"
@@ -121,6 +122,7 @@ std::vector<workloads::CollectiveRequest> make_requests(const HwOptions& o, std:
     if (count == 0 || count * unit == last) continue;  // below one unit, or a repeat
     last = count * unit;
     workloads::CollectiveRequest request;
+    request.memory_limit_bytes = sim::memory_limit_bytes();
     request.op = o.op;
     request.algorithm = o.algorithm;
     request.nranks = nranks;

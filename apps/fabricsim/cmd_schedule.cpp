@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "apps/fabricsim/cli.hpp"
+#include "sim/memory_limit.hpp"
 #include "sim/units.hpp"
 #include "workloads/algorithms/registry.hpp"
 #include "workloads/schedule.hpp"
@@ -64,9 +65,12 @@ int schedule_command(const std::vector<std::string>& args) {
     return kExitOk;
   }
   workloads::CollectiveRequest request;
+  request.memory_limit_bytes = sim::memory_limit_bytes();
   try {
     request.op = workloads::parse_collective_op(vm["op"].as<std::string>());
     request.dtype = workloads::parse_dtype(vm["dtype"].as<std::string>());
+  } catch (const workloads::ScheduleTooLarge& e) {
+    throw std::runtime_error(e.what());  // well formed, but more than this machine: exit 1
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }
@@ -99,6 +103,8 @@ int schedule_command(const std::vector<std::string>& args) {
       return kExitOk;
     }
     schedule = workloads::generate(request);
+  } catch (const workloads::ScheduleTooLarge& e) {
+    throw std::runtime_error(e.what());  // well formed, but more than this machine: exit 1
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }

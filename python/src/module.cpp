@@ -94,6 +94,7 @@ workloads::CollectiveRequest make_request(const std::string& op, const std::stri
                                           std::uint64_t slice_bytes, std::int32_t ranks_per_node,
                                           std::int32_t root) {
   workloads::CollectiveRequest request;
+  request.memory_limit_bytes = sim::memory_limit_bytes();
   request.op = workloads::parse_collective_op(op);
   request.dtype = workloads::parse_dtype(dtype);
   request.algorithm = algorithm;

@@ -3,7 +3,11 @@
 #include "workloads/algorithms/registry.hpp"
 
 #include <algorithm>
+#include <bit>
+#include <cstdio>
+#include <limits>
 #include <stdexcept>
+#include <string_view>
 
 #include "workloads/algorithms/common.hpp"
 
@@ -185,6 +189,83 @@ std::string describe_algorithm(CollectiveOp op, const std::string& algorithm) {
 
 namespace {
 
+// How the ops one rank emits in one instance grow with the ranks (estimate_schedule_bytes).
+enum class Growth { kConstant, kLog, kLinear, kLinearLog, kPerNodeAndNodes, kPerNodeAndLogNodes };
+
+Growth growth_of(CollectiveOp op, std::string_view name) {
+  if (name == "bruck") return Growth::kLinearLog;  // log2 n rounds, each packing n/2 blocks
+  if (name == "double_binary_tree" || name == "halving_doubling" || name == "binomial") {
+    return Growth::kLog;
+  }
+  if (name == "hierarchical_tree") return Growth::kPerNodeAndLogNodes;  // trees across nodes
+  if (name == "hierarchical" || name == "nvls_ring") {
+    return Growth::kPerNodeAndNodes;
+  }
+  if (name == "nvls" || op == CollectiveOp::kSendRecv ||
+      (name == "ring" && (op == CollectiveOp::kBroadcast || op == CollectiveOp::kReduce))) {
+    return Growth::kConstant;  // an in-switch reduction, a chain, one transfer
+  }
+  return Growth::kLinear;  // rings, direct and pairwise exchanges
+}
+
+}  // namespace
+
+std::uint64_t ops_per_rank_bound(const CollectiveRequest& req) {
+  const Variant* v = find_variant(req.op, req.algorithm);
+  const std::string_view name = v != nullptr ? std::string_view(v->base) : req.algorithm;
+  const auto n = static_cast<std::uint64_t>(std::max(req.nranks, 1));
+  std::uint64_t steps = 1;
+  switch (growth_of(req.op, name)) {
+    case Growth::kConstant:
+      steps = 1;
+      break;
+    case Growth::kLog:
+      steps = static_cast<std::uint64_t>(std::bit_width(n));  // ceil(log2 n) + 1 at most
+      break;
+    case Growth::kLinear:
+      steps = n;
+      break;
+    case Growth::kLinearLog:
+      steps = n * static_cast<std::uint64_t>(std::bit_width(n));
+      break;
+    case Growth::kPerNodeAndNodes: {
+      const auto local = static_cast<std::uint64_t>(std::max(req.ranks_per_node, 1));
+      steps = local + n / local;
+      break;
+    }
+    case Growth::kPerNodeAndLogNodes: {
+      const auto local = static_cast<std::uint64_t>(std::max(req.ranks_per_node, 1));
+      steps = local + static_cast<std::uint64_t>(std::bit_width(n / local));
+      break;
+    }
+  }
+  // Each step sends, receives and reduces or copies; a few ops of set-up per instance.
+  const std::uint64_t ops_per_step = req.op == CollectiveOp::kAllReduce && name == "direct" ? 5 : 3;
+  return ops_per_step * (steps + 2);
+}
+
+std::uint64_t estimate_schedule_bytes(const CollectiveRequest& req, bool one_rank) {
+  const std::uint64_t pieces = count_instances(req);
+  const auto n = static_cast<std::uint64_t>(std::max(req.nranks, 1));
+  const auto sat_mul = [](std::uint64_t a, std::uint64_t b) {
+    std::uint64_t r = 0;
+    return __builtin_mul_overflow(a, b, &r) ? std::numeric_limits<std::uint64_t>::max() : r;
+  };
+  const auto sat_add = [](std::uint64_t a, std::uint64_t b) {
+    std::uint64_t r = 0;
+    return __builtin_add_overflow(a, b, &r) ? std::numeric_limits<std::uint64_t>::max() : r;
+  };
+  // Every instance keeps a program per rank while it is built; the schedule a RankProgram and
+  // a scratch counter per rank; each op lives in its instance and again in the schedule.
+  const std::uint64_t fixed =
+      sat_add(sat_mul(sat_mul(pieces, n), kBytesPerInstanceRank), sat_mul(n, kBytesPerRank));
+  const std::uint64_t ranks_with_ops = one_rank ? 1 : n;
+  const std::uint64_t ops = sat_mul(sat_mul(pieces, ranks_with_ops), ops_per_rank_bound(req));
+  return sat_add(fixed, sat_mul(ops, kBytesPerOp));
+}
+
+namespace {
+
 Schedule generate_impl(const CollectiveRequest& req, std::int32_t only_rank) {
   const AlgorithmEntry* entry = find(req.op, req.algorithm);
   if (entry == nullptr) {
@@ -211,6 +292,20 @@ Schedule generate_impl(const CollectiveRequest& req, std::int32_t only_rank) {
     throw std::invalid_argument(req.algorithm + " needs ranks_per_node >= 1 dividing nranks " +
                                 std::to_string(req.nranks) + ", got " +
                                 std::to_string(req.ranks_per_node));
+  }
+  const std::uint64_t need = estimate_schedule_bytes(req, only_rank >= 0);
+  if (req.memory_limit_bytes != 0 && need > req.memory_limit_bytes) {
+    const auto gib = [](std::uint64_t bytes) {
+      char text[32];
+      std::snprintf(text, sizeof text, "%.3g GiB",
+                    static_cast<double>(bytes) / static_cast<double>(1ULL << 30));
+      return std::string(text);
+    };
+    throw ScheduleTooLarge(
+        "the " + std::string(to_string(req.op)) + " " + req.algorithm + " schedule of " +
+        std::to_string(req.nranks) + " ranks x " + std::to_string(count_instances(req)) +
+        " pieces needs about " + gib(need) + ", more than the memory limit of " +
+        gib(req.memory_limit_bytes) + " (--max-memory): expected fewer ranks, channels or slices");
   }
   Schedule schedule;
   schedule.op = req.op;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,10 @@ struct CollectiveRequest {
   // do: ring c enters and leaves every node on the same local rank (the same NIC), a
   // different one per channel (see ring.cpp). Off: rings in rank order.
   bool rail_rings = false;
+  // generate() and generate_rank() refuse (ScheduleTooLarge) a request whose
+  // estimate_schedule_bytes() exceeds this; 0: no limit. Callers pass the process's budget
+  // (sim::memory_limit_bytes()).
+  std::uint64_t memory_limit_bytes = 0;
 };
 
 // Throws std::invalid_argument for an unknown op/algorithm pair (listing the valid ones) or
@@ -41,6 +46,25 @@ Schedule generate_rank(const CollectiveRequest& request, std::int32_t rank);
 // cost: each holds O(nranks) operations of each rank, so callers can bound what they would
 // generate. 0 for an unknown op/algorithm pair.
 std::uint64_t count_instances(const CollectiveRequest& request);
+
+// An upper bound of the ops one rank emits in one instance, from how the algorithm grows with
+// the ranks (constant, log2, linear, n log n, per node and across nodes) times the ops of a
+// step (3; 5 for the direct all-reduce), checked against every algorithm's real schedules by
+// test_workloads (the largest ratio found per step: 4.8 direct all-reduce, 2.9 direct
+// reduce-scatter, at most 2.7 for the others). An upper bound, not a fit: the 131,072-rank
+// hierarchical_tree all-reduce is estimated at 3.2 GiB where it takes about 1 GiB.
+std::uint64_t ops_per_rank_bound(const CollectiveRequest& request);
+// The memory generate() (or generate_rank(), one_rank) would take, from the request alone:
+// instances x ranks x (a program each + ops_per_rank_bound ops). generate() and
+// generate_rank() refuse a request above its memory_limit_bytes with ScheduleTooLarge.
+class ScheduleTooLarge : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+inline constexpr std::uint64_t kBytesPerInstanceRank = 48;  // InstanceBuilder::Program
+inline constexpr std::uint64_t kBytesPerRank = 160;         // RankProgram, scratch, groups
+inline constexpr std::uint64_t kBytesPerOp = 72 + 8;  // Op + deps (instances freed as assembled)
+std::uint64_t estimate_schedule_bytes(const CollectiveRequest& request, bool one_rank = false);
 
 std::vector<std::string> list_algorithms(CollectiveOp op);
 
