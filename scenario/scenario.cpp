@@ -11,6 +11,8 @@
 #include <sstream>
 
 #include "models/params.hpp"
+#include "scenario/timeseries.hpp"
+#include "sim/units.hpp"
 #include "topologies/config_error.hpp"
 #include "topologies/hardware_preset.hpp"
 #include "topologies/json_file.hpp"
@@ -197,8 +199,10 @@ OutputSpec parse_timeseries(const Json& ts, const JsonLocation& ta, OutputSpec o
   if (interval == nullptr)
     throw_config_error(ta.child("interval"), "missing; expected a time (\"10us\")");
   out.timeseries_interval = topologies::read_time(*interval, ta.child("interval"));
-  if (out.timeseries_interval <= sim::Time::zero())
-    throw_config_error(ta.child("interval"), *interval, "a time above zero");
+  // 1 ns: finer than any packet event of interest (64 B serialise in 0.64 ns at 800G) and the
+  // floor that keeps a run's samples from outnumbering its packet events.
+  if (out.timeseries_interval < sim::Time::ns(1))
+    throw_config_error(ta.child("interval"), *interval, "a time of at least 1ns");
   const auto& known = known_metrics();
   std::string known_list;
   for (const auto& k : known)
@@ -405,7 +409,11 @@ void apply_override(Json& doc, const std::string& assignment, const std::string&
   try {
     value = topologies::parse_json_text(text, "--set " + path);
   } catch (const topologies::ConfigError&) {
-    value = text;  // not JSON: a string such as 400Gbps
+    // Not JSON: a string such as 400Gbps. A value that starts as an object or a list was meant
+    // as JSON: its parse error (a duplicate key, a missing brace) is the message.
+    const auto first = text.find_first_not_of(" \t");
+    if (first != std::string::npos && (text[first] == '{' || text[first] == '[')) throw;
+    value = text;
   }
   Json* node = &doc;
   std::string pointer;
@@ -534,8 +542,18 @@ Scenario parse_scenario(Json doc, const std::string& source, const std::string& 
             "expected false: flows.csv is written for traffic and flows workloads only");
       }
     }
-    if (const Json* ts = find(*o, "timeseries"))
+    if (const Json* ts = find(*o, "timeseries")) {
       s.outputs = parse_timeseries(*ts, oa.child("timeseries"), s.outputs);
+      const auto rows = static_cast<std::uint64_t>(s.stop_at.picoseconds() /
+                                                   s.outputs.timeseries_interval.picoseconds());
+      if (s.stop_at != sim::Time::max() && rows > TimeSeriesRecorder::kMaxRows) {
+        throw_config_error(
+            oa.child("timeseries").child("interval"), *find(*ts, "interval"),
+            fmt::format("with stop_at {} the time series would have {} rows, more than the {} "
+                        "kept: expected a longer interval",
+                        sim::format_time(s.stop_at), rows, TimeSeriesRecorder::kMaxRows));
+      }
+    }
   }
   s.document = std::move(doc);
   return s;

@@ -262,6 +262,13 @@ void TimeSeriesRecorder::take_snapshot(sim::Time t) {
 
 void TimeSeriesRecorder::sample() {
   const sim::Time t = now();
+  if (times_.size() >= kMaxRows) {  // bounded memory and events: the run goes on unsampled
+    running_ = false;
+    warnings_.push_back(
+        fmt::format("timeseries.csv stops at {} rows (at {}): choose a longer interval",
+                    times_.size(), sim::format_time(t)));
+    return;
+  }
   take_snapshot(t);
   times_.push_back(t);
   for (const auto& probe : probes_)

@@ -96,6 +96,18 @@ std::uint64_t parse_seed(const std::string& text) {
   return std::stoull(text);
 }
 
+std::uint64_t parse_count(const char* option, const std::string& text, std::uint64_t min,
+                          std::uint64_t max) {
+  const bool digits = !text.empty() && text.size() <= 19 &&
+                      text.find_first_not_of("0123456789") == std::string::npos;
+  const std::uint64_t n = digits ? std::stoull(text) : 0;
+  if (!digits || n < min || n > max) {
+    throw UsageError(
+        fmt::format("{} \"{}\": expected a whole number from {} to {}", option, text, min, max));
+  }
+  return n;
+}
+
 unsigned parse_threads(const std::string& text) {
   const bool digits = !text.empty() && text.size() <= 4 &&
                       text.find_first_not_of("0123456789") == std::string::npos;

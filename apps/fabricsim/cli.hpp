@@ -34,6 +34,11 @@ bool parse_command_line(const std::string& command, const std::string& synopsis,
 // non-empty PATH; throws UsageError otherwise.
 void check_assignments(const std::vector<std::string>& assignments, const char* option);
 
+// A count given with `option`: decimal digits only, from min to max; else UsageError naming
+// the option, the text and the range (Boost would wrap "-1" to 2^32-1 or accept "4.5" as 4).
+std::uint64_t parse_count(const char* option, const std::string& text, std::uint64_t min,
+                          std::uint64_t max);
+
 // The value of --threads: 1 to kMaxThreads, decimal digits only; else UsageError.
 inline constexpr unsigned kMaxThreads = 1024;
 unsigned parse_threads(const std::string& text);

@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "apps/fabricsim/cli.hpp"
@@ -22,8 +23,9 @@ int regress_command(const std::vector<std::string>& args) {
       "update", "rewrite the baseline from this run (never with wrong data)")(
       "junit", po::value<std::string>(), "also write JUnit XML to this file")(
       "jobs,j",
-      po::value<unsigned>()->default_value(std::max(1U, std::thread::hardware_concurrency())),
-      "cases run in parallel")("quiet,q", "print only failures");
+      po::value<std::string>()->default_value(
+          std::to_string(std::max(1U, std::thread::hardware_concurrency()))),
+      "cases run in parallel (1 to 1024)")("quiet,q", "print only failures");
   po::positional_options_description positional;
   positional.add("suite", 1);
   po::variables_map vm;
@@ -41,15 +43,17 @@ int regress_command(const std::vector<std::string>& args) {
     throw UsageError(fmt::format("--tolerance {}: expected a fraction in [0, 1)", opts.tolerance));
   }
   opts.update = vm.count("update") != 0U;
-  opts.jobs = vm["jobs"].as<unsigned>();
-  if (opts.jobs == 0) throw UsageError("--jobs: expected at least 1");
+  opts.jobs = static_cast<unsigned>(parse_count("--jobs", vm["jobs"].as<std::string>(), 1, 1024));
+  // The report's file is opened before the suite runs, so an unwritable path costs no run.
+  std::optional<sim::OutputFile> junit;
+  if (vm.count("junit") != 0U) junit.emplace(vm["junit"].as<std::string>());
   const auto report = scenario::run_regression(opts);
   if (vm.count("quiet") == 0U || report.exit_code() != 0) {
     std::cout << scenario::report_table(report);
   }
-  if (vm.count("junit") != 0U) {
-    const auto path = vm["junit"].as<std::string>();
-    sim::write_file(path, scenario::junit_xml(report));
+  if (junit) {
+    junit->stream() << scenario::junit_xml(report);
+    junit->close();
   }
   return report.exit_code();
 }

@@ -41,17 +41,17 @@ int schedule_command(const std::vector<std::string>& args) {
                         "allreduce | reduce_scatter | allgather | alltoall | broadcast | reduce | "
                         "sendrecv")("algorithm", po::value<std::string>()->default_value("ring"),
                                     "see --list")(
-      "ranks", po::value<std::int32_t>()->default_value(8), "number of ranks")(
+      "ranks", po::value<std::string>()->default_value("8"), "number of ranks")(
       "size", po::value<std::string>()->default_value("1MiB"),
       "collective size as nccl-tests counts it (the larger per-rank buffer)")(
       "dtype", po::value<std::string>()->default_value("float32"), "float32 | int32")(
-      "channels", po::value<std::uint32_t>()->default_value(1), "parallel channels")(
+      "channels", po::value<std::string>()->default_value("1"), "parallel channels")(
       "slice", po::value<std::string>()->default_value("0"),
       "largest message before pipelining in slices (0: none)")(
-      "ranks-per-node", po::value<std::int32_t>()->default_value(1),
+      "ranks-per-node", po::value<std::string>()->default_value("1"),
       "ranks sharing a node (hierarchical algorithms)")(
-      "root", po::value<std::int32_t>()->default_value(0), "root of broadcast / reduce")(
-      "rank", po::value<std::int32_t>(), "print only this rank's program")(
+      "root", po::value<std::string>()->default_value("0"), "root of broadcast / reduce")(
+      "rank", po::value<std::string>(), "print only this rank's program")(
       "list", "list the algorithms of every op and exit");
   po::positional_options_description positional;
   po::variables_map vm;
@@ -75,22 +75,27 @@ int schedule_command(const std::vector<std::string>& args) {
     throw UsageError(e.what());
   }
   request.algorithm = vm["algorithm"].as<std::string>();
-  request.nranks = vm["ranks"].as<std::int32_t>();
-  if (request.nranks < 1) throw UsageError("--ranks: expected at least 1");
+  const auto count = [&vm](const char* name, std::uint64_t min, std::uint64_t max) {
+    return parse_count((std::string("--") + name).c_str(), vm[name].as<std::string>(), min, max);
+  };
+  request.nranks = static_cast<std::int32_t>(count("ranks", 1, 1U << 30));
   const std::uint64_t bytes = parse_size("size", vm["size"].as<std::string>());
   const std::uint64_t unit = workloads::size_unit_bytes(request.op, request.dtype, request.nranks);
   if (bytes % unit != 0) {
     throw UsageError(fmt::format("--size {}: expected a multiple of {} bytes", bytes, unit));
   }
   request.count = bytes / unit;
-  request.channels = vm["channels"].as<std::uint32_t>();
+  request.channels = static_cast<std::uint32_t>(count("channels", 1, 4096));
   request.slice_bytes = parse_size("slice", vm["slice"].as<std::string>());
-  request.ranks_per_node = vm["ranks-per-node"].as<std::int32_t>();
-  request.root = vm["root"].as<std::int32_t>();
+  request.ranks_per_node = static_cast<std::int32_t>(
+      count("ranks-per-node", 1, static_cast<std::uint64_t>(request.nranks)));
+  request.root =
+      static_cast<std::int32_t>(count("root", 0, static_cast<std::uint64_t>(request.nranks) - 1));
   workloads::Schedule schedule;
   try {
     if (vm.count("rank") != 0U) {
-      const auto rank = vm["rank"].as<std::int32_t>();
+      const auto rank = static_cast<std::int32_t>(
+          count("rank", 0, static_cast<std::uint64_t>(request.nranks) - 1));
       if (rank < 0 || rank >= request.nranks) {
         throw UsageError(fmt::format("--rank {}: expected 0..{}", rank, request.nranks - 1));
       }

@@ -19,7 +19,10 @@
 #include "sim/output_file.hpp"
 
 namespace fabricsim::cli {
+
 namespace {
+
+constexpr std::uint64_t kMaxSweepRuns = 100000;  // runs of one sweep (points x seeds)
 
 struct Axis {
   std::string path;
@@ -130,6 +133,22 @@ int sweep_command(const std::vector<std::string>& args) {
   }
   if (axes.empty() && seeds == 0) {
     throw UsageError("sweep: give --vary a.b=V1,V2,... or --seeds N (or both)");
+  }
+  std::uint64_t points = std::max<std::uint64_t>(seeds, 1);
+  for (std::size_t i = 0; i < axes.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (axes[j].path == axes[i].path) {
+        throw UsageError(
+            fmt::format("--vary {}: given twice; list every value in one --vary", axes[i].path));
+      }
+    }
+    points *= axes[i].values.size();  // each list is bounded by the command line's length
+    if (points > kMaxSweepRuns) {
+      throw UsageError(fmt::format(
+          "sweep: {} runs or more (the product of the --vary lists{}), more than {}: split the "
+          "sweep",
+          points, seeds != 0 ? " and --seeds" : "", kMaxSweepRuns));
+    }
   }
   for (const auto& a : axes) {
     if (seeds != 0 && a.path == "seed") {
