@@ -497,9 +497,23 @@ Scenario parse_scenario(Json doc, const std::string& source, const std::string& 
   } else {
     throw_config_error(root.child("topology"), *topo, "a topology file path or an inline object");
   }
-  if (const Json* models = find(doc, "models"))
-    merge_models(*models, root.child("models"), topology_doc);
-  s.topology = topologies::parse_topology(topology_doc, topology_source);
+  const Json* models = find(doc, "models");
+  if (models != nullptr) merge_models(*models, root.child("models"), topology_doc);
+  try {
+    s.topology = topologies::parse_topology(topology_doc, topology_source);
+  } catch (const topologies::ConfigError& e) {
+    // A value the "models" block set is reported where it was written, not in the topology.
+    bool set_by_models = false;
+    if (models != nullptr && e.file() == topology_source && !e.path().empty()) {
+      try {
+        set_by_models = models->contains(Json::json_pointer(e.path()));
+      } catch (const nlohmann::json::exception&) {
+        set_by_models = false;  // a key with '~' or '/': not a pointer into "models"
+      }
+    }
+    if (set_by_models) throw topologies::ConfigError(source, "/models" + e.path(), e.detail());
+    throw;
+  }
 
   const Json* w = find(doc, "workload");
   if (w == nullptr)

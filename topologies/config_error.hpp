@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -14,6 +15,22 @@ namespace fabricsim::topologies {
 class ConfigError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+  // Thrown by throw_config_error: the message is "FILE: PATH: DETAIL" and the parts are kept,
+  // so that a caller that knows where a value was really written (a scenario's "models" block
+  // merged into a topology) can report it there.
+  ConfigError(std::string file, std::string path, std::string detail)
+      : std::runtime_error(file + ": " + (path.empty() ? "/" : path) + ": " + detail),
+        file_(std::move(file)),
+        path_(std::move(path)),
+        detail_(std::move(detail)) {}
+  const std::string& file() const { return file_; }      // empty when not located
+  const std::string& path() const { return path_; }      // JSON pointer
+  const std::string& detail() const { return detail_; }  // what follows "FILE: PATH: "
+
+ private:
+  std::string file_;
+  std::string path_;
+  std::string detail_;
 };
 
 // Where a value came from: a file (or a label such as "<inline>") and a JSON pointer inside it.

@@ -13,11 +13,11 @@
 namespace fabricsim::topologies {
 
 void throw_config_error(const JsonLocation& at, const Json& value, std::string_view expectation) {
-  throw ConfigError(fmt::format("{}: {}: {}", at.where(), preview(value), expectation));
+  throw ConfigError(at.file, at.path, fmt::format("{}: {}", preview(value), expectation));
 }
 
 void throw_config_error(const JsonLocation& at, std::string_view expectation) {
-  throw ConfigError(fmt::format("{}: {}", at.where(), expectation));
+  throw ConfigError(at.file, at.path, std::string(expectation));
 }
 
 namespace {

@@ -153,3 +153,20 @@ TEST_CASE("an endpoint outside the topology is a clear error", "[scenario]") {
   const auto s = scenario::parse_scenario(doc, "f.json", ".");
   CHECK_THROWS_WITH(scenario::run_scenario(s), Catch::Contains("/workload/flows/0"));
 }
+
+TEST_CASE("an invalid models value is reported at /models, a topology's own in the topology",
+          "[scenario]") {
+  json doc = small_scenario();
+  doc["models"]["switch"]["priorities"] = 0;
+  CHECK_THROWS_WITH(scenario::parse_scenario(doc, "t.json", "."),
+                    Catch::Contains("t.json: /models/switch/priorities: 0: expected 1 to 4"));
+  doc = small_scenario();
+  doc["models"]["nic"]["cc"]["dcqcn"]["g"] = 2;
+  CHECK_THROWS_WITH(scenario::parse_scenario(doc, "t.json", "."),
+                    Catch::StartsWith("t.json: /models/nic/cc/dcqcn: expected valid parameters"));
+  // Written in the topology itself: named there (here the inline topology).
+  doc = small_scenario();
+  doc["topology"]["switch"]["priorities"] = 0;
+  CHECK_THROWS_WITH(scenario::parse_scenario(doc, "t.json", "."),
+                    Catch::StartsWith("t.json (inline topology at /topology): /switch/priorities"));
+}
