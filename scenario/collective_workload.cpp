@@ -91,8 +91,9 @@ workloads::Schedule collective_schedule(const CollectiveSpec& spec, std::int32_t
   try {
     return workloads::generate(request);
   } catch (const std::invalid_argument& e) {
-    throw ConfigError(fmt::format("{}: {} {}: {}", at.where(), request.algorithm,
-                                  workloads::to_string(request.op), e.what()));
+    throw ConfigError(
+        at.file, at.path,
+        fmt::format("{} {}: {}", request.algorithm, workloads::to_string(request.op), e.what()));
   }
 }
 

@@ -16,7 +16,9 @@
 #include "scenario/collective_workload.hpp"
 #include "scenario/runner.hpp"
 #include "scenario/scenario.hpp"
+#include "sim/memory_limit.hpp"
 #include "sim/output_file.hpp"
+#include "sim/units.hpp"
 #include "topologies/config_error.hpp"
 #include "topologies/json_file.hpp"
 #include "topologies/params_json.hpp"
@@ -39,7 +41,34 @@ struct Point {
   std::string base_dir;  // relative paths in the scenario
   std::vector<std::string> overrides;
   bool check_data = false;
+  // A topology + collective case: where its values are in the suite, for messages.
+  JsonLocation in_suite;       // {suite file, "/cases/N"}; empty file for scenario cases
+  std::size_t size_index = 0;  // the point's entry of "sizes"
 };
+
+// Buffers of one rank in a data check (input, output, scratch, expected result), in units of
+// the collective's size.
+constexpr std::uint64_t kCheckBuffersPerRank = 4;
+
+// A ConfigError of a point's generated scenario, reported at the suite's /cases/N/... key the
+// value came from (the generated /workload/size is /cases/N/sizes/K, /workload/x is
+// /cases/N/collective/x, /models and /topology keep their names).
+[[noreturn]] void throw_in_suite(const Point& p, const topologies::ConfigError& e) {
+  const std::string inline_topology = p.source + " (inline topology at /topology)";
+  if (p.in_suite.file.empty() || (e.file() != p.source && e.file() != inline_topology)) throw e;
+  const std::string base = p.in_suite.path;
+  std::string path = e.path();
+  if (e.file() == inline_topology) {
+    path = base + "/topology" + path;
+  } else if (path == "/workload/size") {
+    path = base + "/sizes/" + std::to_string(p.size_index);
+  } else if (path.rfind("/workload", 0) == 0) {
+    path = base + "/collective" + path.substr(9);
+  } else {
+    path = base + path;
+  }
+  throw topologies::ConfigError(p.in_suite.file, path, e.detail());
+}
 
 std::vector<Point> read_suite(const std::string& path, std::string& name) {
   const Json suite = topologies::read_json_file(path);
@@ -82,7 +111,8 @@ std::vector<Point> read_suite(const std::string& path, std::string& name) {
       const auto resolved = (std::filesystem::path(base_dir) / file).string();
       Point p{case_name, topologies::read_json_file(resolved),
               resolved,  std::filesystem::path(resolved).parent_path().string(),
-              {},        false};
+              {},        false,
+              {},        0};
       if (c.contains("set")) {
         if (!c["set"].is_array())
           throw_config_error(at.child("set"), c["set"], "a list of \"a.b=v\"");
@@ -113,7 +143,8 @@ std::vector<Point> read_suite(const std::string& path, std::string& name) {
       workload["kind"] = "collective";
       workload["size"] = size;
       doc["workload"] = std::move(workload);
-      points.push_back(Point{case_name + "/" + label, std::move(doc), source, base_dir, {}, check});
+      points.push_back(
+          Point{case_name + "/" + label, std::move(doc), source, base_dir, {}, check, at, k});
     }
   }
   return points;
@@ -129,6 +160,26 @@ PointResult run_point(const Point& p) {
     for (const auto& o : p.overrides)
       apply_override(doc, o, p.source);
     const Scenario s = parse_scenario(std::move(doc), p.source, p.base_dir);
+    if (p.check_data && s.workload.kind == WorkloadKind::kCollective) {
+      // The byte-for-byte check holds every rank's input, output, scratch and expected result
+      // in memory: refused before the (then pointless) simulation when that cannot fit.
+      const auto& c = s.workload.collective;
+      const std::uint64_t ranks = c.ranks.empty() ? s.topology.gpu_count() : c.ranks.size();
+      const std::uint64_t need = kCheckBuffersPerRank * c.bytes * ranks;
+      if (need / kCheckBuffersPerRank / std::max<std::uint64_t>(ranks, 1) != c.bytes ||
+          need > sim::memory_limit_bytes()) {
+        throw topologies::ConfigError(
+            p.in_suite.file.empty() ? p.source : p.in_suite.file,
+            p.in_suite.path + "/sizes/" + std::to_string(p.size_index),
+            fmt::format("{}: checking the data on {} ranks needs about {} of buffers, more than "
+                        "the memory limit of {}: expected a smaller size or \"check_data\": false",
+                        sim::format_bytes(c.bytes), ranks,
+                        need / kCheckBuffersPerRank / std::max<std::uint64_t>(ranks, 1) != c.bytes
+                            ? std::string("more than 16 EiB")
+                            : sim::format_bytes(need),
+                        sim::format_bytes(sim::memory_limit_bytes())));
+      }
+    }
     const Results r = run_scenario(s);
     if (!r.completed) {
       out.verdict = Verdict::kError;
@@ -154,8 +205,8 @@ PointResult run_point(const Point& p) {
         out.detail = check.message;
       }
     }
-  } catch (const topologies::ConfigError&) {
-    throw;  // a bad suite is bad input, not a failed case
+  } catch (const topologies::ConfigError& e) {
+    throw_in_suite(p, e);  // a bad suite is bad input, not a failed case
   } catch (const std::exception& e) {
     out.verdict = Verdict::kError;
     out.detail = e.what();

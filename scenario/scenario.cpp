@@ -414,6 +414,13 @@ void apply_override(Json& doc, const std::string& assignment, const std::string&
     const auto first = text.find_first_not_of(" \t");
     if (first != std::string::npos && (text[first] == '{' || text[first] == '[')) throw;
     value = text;
+    try {
+      (void)value.dump();  // strict: throws on bytes that are not UTF-8
+    } catch (const nlohmann::json::exception&) {
+      throw topologies::ConfigError(fmt::format(
+          "{}: --set {}: the value is not valid UTF-8 text: expected a JSON value or a string",
+          source, path));
+    }
   }
   Json* node = &doc;
   std::string pointer;

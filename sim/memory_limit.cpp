@@ -1,7 +1,10 @@
 // The process's memory budget (see memory_limit.hpp).
 #include "sim/memory_limit.hpp"
 
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include <atomic>
 
@@ -22,9 +25,16 @@ std::uint64_t physical_memory_bytes() {
 std::uint64_t memory_limit_bytes() {
   const std::uint64_t set = g_limit.load(std::memory_order_relaxed);
   if (set != 0) return set;
-  const std::uint64_t physical = physical_memory_bytes();
-  if (physical == 0) return 8ULL << 30;
-  return static_cast<std::uint64_t>(static_cast<double>(physical) * kDefaultMemoryShare);
+  std::uint64_t available = physical_memory_bytes();
+  if (available == 0) available = 8ULL << 30;
+  // A process limited below the machine (ulimit -v, -d) can take only that much.
+  for (const int resource : {RLIMIT_AS, RLIMIT_DATA}) {
+    rlimit limit{};
+    if (::getrlimit(resource, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+      available = std::min<std::uint64_t>(available, limit.rlim_cur);
+    }
+  }
+  return static_cast<std::uint64_t>(static_cast<double>(available) * kDefaultMemoryShare);
 }
 
 void set_memory_limit_bytes(std::uint64_t bytes) {

@@ -10,8 +10,9 @@ namespace fabricsim::sim {
 std::uint64_t physical_memory_bytes();
 
 // The budget: set_memory_limit_bytes() if called, else kDefaultMemoryShare of the physical
-// memory (8 GiB when that is unknown). One value per process: the CLI's --max-memory and the
-// Python module's fabricsim.set_max_memory() set it; nothing else does.
+// memory (8 GiB when that is unknown) or of the process's address-space or data limit
+// (RLIMIT_AS, RLIMIT_DATA) when that is lower. One value per process: the CLI's --max-memory and
+// the Python module's fabricsim.set_max_memory() set it; nothing else does.
 inline constexpr double kDefaultMemoryShare = 0.75;
 std::uint64_t memory_limit_bytes();
 // 0 restores the default.

@@ -20,7 +20,7 @@ constexpr std::size_t kPreviewChars = 80;
 void preview_into(const nlohmann::json& v, int depth, std::string& out) {
   if (out.size() > kPreviewChars) return;
   if (!v.is_structured()) {
-    out += v.dump();
+    out += v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);  // any bytes
     return;
   }
   const bool array = v.is_array();
@@ -32,7 +32,11 @@ void preview_into(const nlohmann::json& v, int depth, std::string& out) {
     for (auto it = v.begin(); it != v.end() && out.size() <= kPreviewChars; ++it) {
       if (!first) out += ',';
       first = false;
-      if (!array) out += nlohmann::json(it.key()).dump() + ':';
+      if (!array) {
+        out += nlohmann::json(it.key()).dump(-1, ' ', false,
+                                             nlohmann::json::error_handler_t::replace) +
+               ':';
+      }
       preview_into(*it, depth + 1, out);
     }
   }

@@ -165,8 +165,9 @@ void check_known_keys(const Json& obj, const JsonLocation& at,
     std::string list;
     for (const auto k : known)
       list.append(list.empty() ? "" : ", ").append(k);
-    throw ConfigError(fmt::format("{}: unknown key \"{}\", expected one of: {}",
-                                  at.child(item.key()).where(), item.key(), list));
+    const JsonLocation key = at.child(item.key());
+    throw ConfigError(key.file, key.path,
+                      fmt::format("unknown key \"{}\", expected one of: {}", item.key(), list));
   }
 }
 

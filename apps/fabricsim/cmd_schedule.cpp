@@ -66,6 +66,7 @@ int schedule_command(const std::vector<std::string>& args) {
   }
   workloads::CollectiveRequest request;
   request.memory_limit_bytes = sim::memory_limit_bytes();
+  request.extra_bytes_per_op = workloads::kJsonBytesPerOp;  // printed as JSON
   try {
     request.op = workloads::parse_collective_op(vm["op"].as<std::string>());
     request.dtype = workloads::parse_dtype(vm["dtype"].as<std::string>());

@@ -12,6 +12,8 @@ mirrors the command line and its JSON documents.
     fabricsim.seed_spread(fabricsim.sweep(path, seeds=8))   # ECMP hash luck: p5/p50/p95
     fabricsim.schedule("allreduce", "ring", ranks=4, bytes="1KiB")
 """
+import numbers
+
 from . import _fabricsim
 from ._fabricsim import ConfigError
 ConfigError.__module__ = "fabricsim"  # shown as fabricsim.ConfigError in tracebacks
@@ -28,12 +30,22 @@ def set_max_memory(size):
     if size is None:
         _fabricsim.set_max_memory(0)
         return
-    if isinstance(size, bool) or not isinstance(size, (int, str)):
+    if isinstance(size, bool) or not isinstance(size, (numbers.Integral, str)):
         raise TypeError(f"set_max_memory: expected a byte count or a size such as \"16GiB\", "
                         f"got {size!r}")
-    value = _fabricsim.parse_bytes(size) if isinstance(size, str) else size
+    if isinstance(size, str):
+        try:
+            if "\0" in size or not size.isprintable():
+                raise ValueError("expected a size such as \"16GiB\" (printable text)")
+            value = _fabricsim.parse_bytes(size)
+        except Exception as e:  # the parser's message names what is wrong
+            raise ValueError(f"set_max_memory: {size!r}: {e}") from None
+    else:
+        value = int(size)
     if value < (1 << 20):
         raise ValueError(f"set_max_memory: {size!r}: expected at least 1MiB")
+    if value >= (1 << 64):
+        raise ValueError(f"set_max_memory: {size!r}: expected less than 16EiB")
     _fabricsim.set_max_memory(value)
 
 

@@ -107,12 +107,12 @@ class Results:
     def dataframe(self, what="timeseries"):
         """A pandas DataFrame of "timeseries", "timeseries_ports", "timeseries_qps", "flows" or
         "collectives" (needs pandas; None for a table the run did not write)."""
+        if not isinstance(what, str) or (what != "collectives" and what not in TABLE_FILES):
+            raise ValueError(f"dataframe({what!r}): expected collectives or one of "
+                             f"{', '.join(TABLE_FILES)}")
         pandas = _pandas()
         if what == "collectives":
             return pandas.DataFrame(self._doc["collectives"])
-        if what not in TABLE_FILES:
-            raise ValueError(f"dataframe({what!r}): expected collectives or one of "
-                             f"{', '.join(TABLE_FILES)}")
         series = self._series.get(what)
         return None if series is None else pandas.DataFrame(series)
 

@@ -1,6 +1,7 @@
 """Scenario (a validated fabricsim.scenario/1 document, from a file or a dict, with --set style
 overrides) and sweep(), the Python form of `fabricsim run` and `fabricsim sweep`."""
 import csv
+import errno
 import itertools
 import json
 import os
@@ -8,8 +9,12 @@ import tempfile
 import warnings
 
 from . import _fabricsim
+from ._fabricsim import ConfigError
 from ._results import Results
-from .topologies import Topology
+from .topologies import Topology, _is_unicode, check_path, json_text
+
+MAX_THREADS = 1024  # as `fabricsim run --threads` and the scenario's "threads"
+MAX_SWEEP_RUNS = 100000  # runs of one sweep (points x seeds), as `fabricsim sweep`
 
 
 def _override_strings(overrides):
@@ -17,15 +22,21 @@ def _override_strings(overrides):
     if overrides is None:
         return []
     if isinstance(overrides, dict):
-        return [f"{k}={_value_text(v)}" for k, v in overrides.items()]
-    if isinstance(overrides, str):
-        raise TypeError("overrides: expected a list of \"a.b=value\" strings or a dict")
-    return [str(o) for o in overrides]
+        out = [f"{k}={_value_text(v, k)}" for k, v in overrides.items()]
+    elif isinstance(overrides, (str, bytes)) or not hasattr(overrides, "__iter__"):
+        raise TypeError("overrides: expected a list of \"a.b=value\" strings or a dict, got "
+                        f"{type(overrides).__name__}")
+    else:
+        out = [str(o) for o in overrides]
+    for o in out:
+        if "\0" in o or not _is_unicode(o):
+            raise ValueError(f"overrides: {o!r}: expected UTF-8 text without NUL characters")
+    return out
 
 
-def _value_text(value):
+def _value_text(value, path="value"):
     # A string is taken as the CLI takes it (JSON when it parses, else a string, "400Gbps").
-    return value if isinstance(value, str) else json.dumps(value)
+    return value if isinstance(value, str) else json_text(value, f"--set {path}")
 
 
 def _plain(doc):
@@ -49,14 +60,15 @@ class Scenario:
         extra = _override_strings(overrides)
         if isinstance(source, Scenario):
             self._path, self._dict = source._path, source._dict
-            self._base_dir = source._base_dir if base_dir is None else os.fspath(base_dir)
+            self._base_dir = source._base_dir if base_dir is None else _base(base_dir)
             self.overrides = source.overrides + extra
         elif isinstance(source, (str, os.PathLike)):
-            self._path, self._dict, self._base_dir = os.fspath(source), None, None
+            self._path, self._dict = check_path(source, "Scenario: path"), None
+            self._base_dir = None
             self.overrides = extra
         elif isinstance(source, dict):
             self._path, self._dict = None, _plain(source)
-            self._base_dir = os.fspath(base_dir) if base_dir is not None else os.getcwd()
+            self._base_dir = _base(base_dir) if base_dir is not None else os.getcwd()
             self.overrides = extra
         else:
             raise TypeError(f"Scenario: expected a path, a dict or a Scenario, got "
@@ -64,7 +76,7 @@ class Scenario:
         if self._path is not None:
             self._engine = _fabricsim.Scenario.load(self._path, self.overrides)
         else:
-            self._engine = _fabricsim.Scenario.parse(json.dumps(self._dict), "<dict>",
+            self._engine = _fabricsim.Scenario.parse(json_text(self._dict, "<dict>"), "<dict>",
                                                      self._base_dir, self.overrides)
 
     @property
@@ -99,10 +111,12 @@ class Scenario:
         that hold no GPU) are issued as RuntimeWarning and kept in `Results.run_notes`."""
         if threads is None:
             threads = 0
-        elif isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-            raise ValueError(f"threads: expected a whole number >= 1, got {threads!r}")
+        elif (isinstance(threads, bool) or not isinstance(threads, int)
+              or not 1 <= threads <= MAX_THREADS):
+            raise ValueError(f"threads: expected a whole number from 1 to {MAX_THREADS}, "
+                             f"got {threads!r}")
         if out_dir is not None:
-            out_dir = os.fspath(out_dir)
+            out_dir = prepare_out_dir(out_dir)
             full, reproducible, notes = self._engine.run(out_dir, threads)
             results = Results._from_run(json.loads(full), json.loads(reproducible), out_dir, True)
         else:
@@ -117,6 +131,33 @@ class Scenario:
     def __repr__(self):
         origin = self._path if self._path is not None else "<dict>"
         return f"Scenario({origin!r}, name={self.name!r}, overrides={self.overrides!r})"
+
+
+def _base(base_dir):
+    if not isinstance(base_dir, (str, os.PathLike)):
+        raise TypeError(f"base_dir: expected a directory path, got {type(base_dir).__name__}")
+    return check_path(base_dir, "base_dir")
+
+
+def prepare_out_dir(out_dir):
+    """Creates `out_dir` (and its parents) as `fabricsim run --out` does; an empty name is a
+    ValueError, a directory that cannot be made or written in a ConfigError."""
+    if not isinstance(out_dir, (str, os.PathLike)):
+        raise TypeError(f"out_dir: expected a directory path, got {type(out_dir).__name__}")
+    out_dir = check_path(out_dir, "out_dir")
+    if not out_dir.strip():
+        raise ValueError(f"out_dir {out_dir!r}: expected a directory to write the outputs in "
+                         "(None: a temporary one)")
+    try:
+        if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as e:
+        raise ConfigError(f"out_dir \"{out_dir}\": cannot create the directory: "
+                          f"{e.strerror}") from None
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise ConfigError(f"out_dir \"{out_dir}\": cannot write in the directory")
+    return out_dir
 
 
 # The columns of `fabricsim sweep`'s sweep.csv after the varied fields.
@@ -168,11 +209,29 @@ def seed_spread(rows, axis_paths=None):
     """The spread over the seeds of each point of a sweep(..., seeds=N): one dict per point
     with the varied fields, "seeds", and F_mean, F_p5, F_p50, F_p95 for each figure F of
     SPREAD_COLUMNS (the rows of `fabricsim sweep --seeds N`'s sweep_seeds.csv)."""
+    if isinstance(rows, (str, bytes, dict)) or not hasattr(rows, "__iter__"):
+        raise TypeError(f"seed_spread: rows: expected the list of rows of sweep(), got "
+                        f"{type(rows).__name__}")
+    rows = list(rows)
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise TypeError(f"seed_spread: rows[{i}]: expected a row of sweep() (a dict), got "
+                            f"{type(row).__name__}")
+        missing = [c for c in SPREAD_COLUMNS if c not in row]
+        if missing:
+            raise ValueError(f"seed_spread: rows[{i}] has no {missing[0]!r}: expected the rows "
+                             "of sweep()")
+    if axis_paths is not None and (isinstance(axis_paths, (str, bytes))
+                                   or not hasattr(axis_paths, "__iter__")):
+        raise TypeError(f"seed_spread: axis_paths: expected a list of field names, got "
+                        f"{type(axis_paths).__name__}")
     if axis_paths is None:
         axis_paths = [k for k in (rows[0] if rows else {}) if k not in SWEEP_COLUMNS
                       and k not in ("seed", "results")]
     points = {}
     for row in rows:
+        if any(p not in row for p in axis_paths):
+            raise ValueError(f"seed_spread: a row lacks one of the fields {list(axis_paths)}")
         key = tuple(_value_text(row[p]) for p in axis_paths)
         points.setdefault(key, []).append(row)
     out = []
@@ -205,16 +264,31 @@ def sweep(scenario, vary=None, overrides=None, out_dir=None, *, seeds=None):
         raise ValueError("vary: expected a dict {\"a.b\": [values...]} with at least one field")
     if seeds is not None and "seed" in vary:
         raise ValueError("seeds and vary['seed'] both set the seed; use one of them")
-    axes = list(vary.items())
-    for path, values in axes:
-        if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__") or not list(values):
+    axes = []
+    runs = 1 if seeds is None else seeds
+    for path, values in vary.items():
+        if isinstance(values, (str, bytes, dict)) or not hasattr(values, "__iter__"):
             raise ValueError(f"vary[{path!r}]: expected a non-empty list of values")
+        # An iterator is read once, and never beyond what the run limit allows.
+        values = list(itertools.islice(values, MAX_SWEEP_RUNS + 1))
+        if not values:
+            raise ValueError(f"vary[{path!r}]: expected a non-empty list of values")
+        runs *= len(values)
+        if runs > MAX_SWEEP_RUNS:
+            raise ValueError(f"sweep: {runs} runs or more (the product of the vary lists"
+                             f"{' and seeds' if seeds is not None else ''}), more than "
+                             f"{MAX_SWEEP_RUNS}: split the sweep")
+        for v in values:  # a value JSON cannot hold is refused before anything runs
+            _value_text(v, path)
+        axes.append((path, values))
+    if out_dir is not None:
+        out_dir = prepare_out_dir(out_dir)
     base = scenario if isinstance(scenario, Scenario) else Scenario(scenario)
     base = base.with_overrides(_override_strings(overrides))
     rows = []
     run = 0
-    for combo in itertools.product(*[list(v) for _, v in axes]):
-        assignments = [f"{path}={_value_text(v)}" for (path, _), v in zip(axes, combo)]
+    for combo in itertools.product(*[v for _, v in axes]):
+        assignments = [f"{path}={_value_text(v, path)}" for (path, _), v in zip(axes, combo)]
         point = base.with_overrides(assignments)
         seed_list = [None] if seeds is None else [point.seed + k for k in range(seeds)]
         for seed in seed_list:

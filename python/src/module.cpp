@@ -63,6 +63,7 @@ struct Scenario {
   // `threads` > 1: a parallel run (results identical to one thread); 0: the scenario's.
   std::tuple<std::string, std::string, std::vector<std::string>> run(const std::string& out_dir,
                                                                      unsigned threads) const {
+    if (threads > 1024) throw std::invalid_argument("threads: expected 0 to 1024");
     PyObject* err_type = nullptr;
     PyObject* err_value = nullptr;
     PyObject* err_trace = nullptr;
@@ -95,6 +96,7 @@ workloads::CollectiveRequest make_request(const std::string& op, const std::stri
                                           std::int32_t root) {
   workloads::CollectiveRequest request;
   request.memory_limit_bytes = sim::memory_limit_bytes();
+  request.extra_bytes_per_op = workloads::kJsonBytesPerOp;  // returned as JSON
   request.op = workloads::parse_collective_op(op);
   request.dtype = workloads::parse_dtype(dtype);
   request.algorithm = algorithm;
@@ -137,7 +139,20 @@ PYBIND11_MODULE(_fabricsim, m) {
   using python::Scenario;
   using python::Topology;
   m.doc() = "fabricsim engine (use the `fabricsim` package, not this module)";
-  py::register_exception<topologies::ConfigError>(m, "ConfigError", PyExc_ValueError);
+  // ConfigError's message may hold bytes of the input that are not UTF-8 (a malformed file):
+  // decoded with replacement characters rather than lost.
+  static py::exception<topologies::ConfigError> config_error(m, "ConfigError", PyExc_ValueError);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const topologies::ConfigError& e) {
+      const std::string what = e.what();
+      PyObject* text =
+          PyUnicode_DecodeUTF8(what.data(), static_cast<Py_ssize_t>(what.size()), "replace");
+      PyErr_SetObject(config_error.ptr(), text);
+      Py_XDECREF(text);
+    }
+  });
 
   py::class_<Topology>(m, "Topology")
       .def_static("load",

@@ -170,3 +170,13 @@ TEST_CASE("an invalid models value is reported at /models, a topology's own in t
   CHECK_THROWS_WITH(scenario::parse_scenario(doc, "t.json", "."),
                     Catch::StartsWith("t.json (inline topology at /topology): /switch/priorities"));
 }
+
+TEST_CASE("a --set value that is not UTF-8 is refused, never dumped", "[scenario]") {
+  json doc = small_scenario();  // fuzz_set found "seed=9\xc2\xc6" aborting in preview()
+  CHECK_THROWS_WITH(scenario::apply_override(doc, "name=9\xc2\xc6", "x.json"),
+                    Catch::Contains("x.json: --set name: the value is not valid UTF-8 text"));
+  // Messages about other values holding such bytes show them replaced, not an exception.
+  json bad = json::parse(R"({"seed": "x"})");
+  bad["seed"] = std::string("\xff");
+  CHECK_THROWS_AS(scenario::parse_scenario(bad, "x.json", "."), topologies::ConfigError);
+}

@@ -261,7 +261,7 @@ std::uint64_t estimate_schedule_bytes(const CollectiveRequest& req, bool one_ran
       sat_add(sat_mul(sat_mul(pieces, n), kBytesPerInstanceRank), sat_mul(n, kBytesPerRank));
   const std::uint64_t ranks_with_ops = one_rank ? 1 : n;
   const std::uint64_t ops = sat_mul(sat_mul(pieces, ranks_with_ops), ops_per_rank_bound(req));
-  return sat_add(fixed, sat_mul(ops, kBytesPerOp));
+  return sat_add(fixed, sat_mul(ops, kBytesPerOp + req.extra_bytes_per_op));
 }
 
 namespace {

@@ -30,7 +30,12 @@ struct CollectiveRequest {
   // estimate_schedule_bytes() exceeds this; 0: no limit. Callers pass the process's budget
   // (sim::memory_limit_bytes()).
   std::uint64_t memory_limit_bytes = 0;
+  // Memory each op takes besides the schedule, counted in the estimate: a caller that turns
+  // the schedule into JSON sets kJsonBytesPerOp.
+  std::uint64_t extra_bytes_per_op = 0;
 };
+// An op as an nlohmann::json object (about a dozen fields, a tree node each) and its text.
+inline constexpr std::uint64_t kJsonBytesPerOp = 1200;
 
 // Throws std::invalid_argument for an unknown op/algorithm pair (listing the valid ones) or
 // bad parameters (nranks < 1, root out of range, channels 0, ranks_per_node not dividing).
