@@ -529,6 +529,15 @@ void SimGroup::gpus_of(std::span<const std::int32_t> ranks,
 }
 
 std::string SimGroup::group_reduce_problem(const Schedule& schedule) const {
+  if (schedule.groups.empty() &&
+      (schedule.algorithm == "nvls" || schedule.algorithm == "nvls_ring")) {
+    // With one rank per node nvls_ring has no in-node group and would run as a plain ring.
+    return fmt::format(
+        "{} all-reduce reduces inside NVLink switches, but no two of its {} ranks share a node "
+        "(ranks per node {}), so there is no in-switch reduction: expected ranks on "
+        "NVLink-connected GPUs, or ring",
+        schedule.algorithm, schedule.nranks, schedule.ranks_per_node);
+  }
   std::vector<models::EndpointId> gpus;
   for (std::size_t g = 0; g < schedule.groups.size(); ++g) {
     const std::vector<std::int32_t>& ranks = schedule.groups[g];
