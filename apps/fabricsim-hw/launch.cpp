@@ -148,8 +148,10 @@ int launch_local(const HwOptions& options) {
     children.push_back(pid);
   }
 
-  // Wait for every rank; once one has exited, the others get options.timeout to follow (their
-  // own stall detection fires within it when a peer is gone), then are killed. A rank exits 0
+  // Wait for every rank; once one has exited, the others get a grace of twice options.timeout
+  // plus a second to follow (each one's own stall detection fires within options.timeout of
+  // its last progress, which may come after the first exit when ranks wait on each other in a
+  // chain; the verbs VM test needs that), then are killed. A rank exits 0
   // only after the last barrier, so all are past it then; rank 0 may still simulate the
   // prediction, which has no deadline while no rank failed.
   std::vector<Ending> endings(children.size());
@@ -161,6 +163,7 @@ int launch_local(const HwOptions& options) {
   std::int32_t left = n;
   int exits = 0;
   std::optional<std::chrono::steady_clock::time_point> deadline;
+  const std::chrono::milliseconds grace = 2 * options.timeout + std::chrono::seconds(1);
   while (left > 0) {
     // Reap whatever has ended.
     for (;;) {
@@ -175,7 +178,7 @@ int launch_local(const HwOptions& options) {
       e.status = status;
       e.order = exits++;
       --left;
-      if (!deadline) deadline = std::chrono::steady_clock::now() + options.timeout;
+      if (!deadline) deadline = std::chrono::steady_clock::now() + grace;
     }
     if (left == 0) break;
     sigset_t set;
@@ -214,13 +217,12 @@ int launch_local(const HwOptions& options) {
   for (std::size_t r = 0; r < endings.size(); ++r) {
     if (!failed(endings[r])) continue;
     ++failures;
-    fmt::print(stderr, "fabricsim-hw: rank {} {}\n", r, describe(endings[r], options.timeout));
+    fmt::print(stderr, "fabricsim-hw: rank {} {}\n", r, describe(endings[r], grace));
   }
   if (failures > 0) {
     const std::int32_t first = first_failure(endings);
     fmt::print(stderr, "fabricsim-hw: {} of {} ranks failed; the first to fail: rank {} ({})\n",
-               failures, n, first,
-               describe(endings[static_cast<std::size_t>(first)], options.timeout));
+               failures, n, first, describe(endings[static_cast<std::size_t>(first)], grace));
     return kExitFailure;
   }
   return kExitOk;
