@@ -69,6 +69,11 @@ TEST_CASE("estimate_build counts what build_graph builds", "[estimate]") {
 }
 
 TEST_CASE("estimate_build is within 25% of the heap a build takes", "[estimate]") {
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer replaces malloc: mallinfo2 sees none of the heap (the Release run checks).
+  WARN("not measured under AddressSanitizer");
+  return;
+#endif
   for (const auto& file : example_topologies()) {
     if (file == "rail_optimized_131072.json") continue;
     INFO(file);
