@@ -46,8 +46,9 @@ struct Point {
   std::size_t size_index = 0;  // the point's entry of "sizes"
 };
 
-// Buffers of one rank in a data check (input, output, scratch, expected result), in units of
-// the collective's size.
+// Buffers of one rank in a data check, in units of the collective's size: the input, output
+// and scratch of workloads/transports/local/local_fabric.cpp and the expected output of
+// check.cpp (scratch can be larger for some algorithms; an estimate, not a bound).
 constexpr std::uint64_t kCheckBuffersPerRank = 4;
 
 // A ConfigError of a point's generated scenario, reported at the suite's /cases/N/... key the
@@ -165,18 +166,16 @@ PointResult run_point(const Point& p) {
       // in memory: refused before the (then pointless) simulation when that cannot fit.
       const auto& c = s.workload.collective;
       const std::uint64_t ranks = c.ranks.empty() ? s.topology.gpu_count() : c.ranks.size();
-      const std::uint64_t need = kCheckBuffersPerRank * c.bytes * ranks;
-      if (need / kCheckBuffersPerRank / std::max<std::uint64_t>(ranks, 1) != c.bytes ||
-          need > sim::memory_limit_bytes()) {
+      std::uint64_t need = 0;
+      const bool overflow = __builtin_mul_overflow(kCheckBuffersPerRank * ranks, c.bytes, &need);
+      if (overflow || need > sim::memory_limit_bytes()) {
         throw topologies::ConfigError(
             p.in_suite.file.empty() ? p.source : p.in_suite.file,
             p.in_suite.path + "/sizes/" + std::to_string(p.size_index),
             fmt::format("{}: checking the data on {} ranks needs about {} of buffers, more than "
                         "the memory limit of {}: expected a smaller size or \"check_data\": false",
                         sim::format_bytes(c.bytes), ranks,
-                        need / kCheckBuffersPerRank / std::max<std::uint64_t>(ranks, 1) != c.bytes
-                            ? std::string("more than 16 EiB")
-                            : sim::format_bytes(need),
+                        overflow ? std::string("more than 16 EiB") : sim::format_bytes(need),
                         sim::format_bytes(sim::memory_limit_bytes())));
       }
     }

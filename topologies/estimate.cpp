@@ -36,10 +36,12 @@ constexpr std::uint64_t kBytesPerSwitch = 730;
 constexpr std::uint64_t kBytesPerSwitchPort = 380;    // a models::Port is 336 of them
 constexpr std::uint64_t kBytesPerNicPort = 1520;      // NIC, its port, attachment, graph node
 constexpr std::uint64_t kBytesPer2RouteEntries = 11;  // Routes' 3 B + each switch's 2 B row
-// Extras measured the same way as the difference between two otherwise equal builds (rail
-// cluster of 1,024 GPUs; the fat-tree k=16 gives the same InfiniBand figure within 1%):
-constexpr std::uint64_t kInfinibandBytesPerPort = 176;  // credit state, both ends of a link
-constexpr std::uint64_t kPcieBytesPerNic = 1170;        // a PCIe stage (two ports) per NIC
+// Extras measured the same way, as the difference between two otherwise equal builds:
+// InfiniBand credit state at both ends of a link, 175.7 B per port on the 1,024-GPU rail cluster
+// and 175.6 on the k=16 fat-tree; a PCIe stage (two ports) per NIC, 1,170 B (rail cluster),
+// 1,158 (fat-tree k=16) and 1,103 (8x8x8 torus, 2 hosts a router).
+constexpr std::uint64_t kInfinibandBytesPerPort = 176;
+constexpr std::uint64_t kPcieBytesPerNic = 1150;
 // A simulated NVLink domain: per GPU and NVLink link, the GPU's port and its NVSwitch port
 // (1,047 B with 18 links over 4 chips; 1,061 B with 8 links over 2 chips).
 constexpr std::uint64_t kNvlinkBytesPerGpuLink = 1050;

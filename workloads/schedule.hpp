@@ -119,6 +119,9 @@ struct Schedule {
   std::vector<RankProgram> ranks;
   // Rank groups of kGroupAllReduce ops: each a list of at least two distinct ranks, ascending.
   std::vector<std::vector<std::int32_t>> groups;
+  // The algorithm reduces inside switches (NVLS): with no group it would silently be another
+  // algorithm, so a transport without in-switch reduction for its groups refuses it.
+  bool reduces_in_switch = false;
 
   std::uint64_t element_size() const { return dtype_size(dtype); }
   std::uint64_t total_ops() const;

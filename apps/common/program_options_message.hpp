@@ -1,6 +1,7 @@
-// The message of a Boost.Program_options error without Boost's placeholder hang: Boost 1.74
-// fills the placeholders of its messages ("%canonical_option%", ...) in a loop that never ends
-// when a word on the command line contains one (fuzz_hw_options found `--x%canonical_option%`).
+// The message of a Boost.Program_options error without Boost's substitution hang: Boost 1.74
+// replaces the %-tokens of its message templates ("%canonical_option%", ...) in a loop that
+// never ends when a word on the command line contains one (fuzz_hw_options found
+// `--x%canonical_option%`).
 #pragma once
 
 #include <boost/program_options.hpp>
@@ -9,8 +10,8 @@
 
 namespace fabricsim::apps {
 
-// Parses `words` again with a \x01 after every '%' (no placeholder survives in them and the
-// parse fails the same way) and returns the error's message with the marks taken out. Call it
+// Parses `words` again with a \x01 after every '%' (no %-token survives in them and the parse
+// fails the same way) and returns the error's message with the marks taken out. Call it
 // from a `catch (const po::error&)` instead of what().
 inline std::string program_options_message(
     const std::vector<std::string>& words,

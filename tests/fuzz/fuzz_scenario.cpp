@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "apply_lines.hpp"
 #include "scenario/scenario.hpp"
 #include "topologies/config_error.hpp"
 #include "topologies/json_file.hpp"
@@ -21,15 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string base_dir = FABRICSIM_SOURCE_DIR "/configs/scenarios";
   try {
     nlohmann::json doc = topologies::parse_json_text(text, "fuzz.json");
-    if (nul != std::string_view::npos) {
-      std::string_view rest = input.substr(nul + 1);
-      while (!rest.empty()) {
-        const auto newline = rest.find('\n');
-        scenario::apply_override(doc, std::string(rest.substr(0, newline)), "fuzz.json");
-        if (newline == std::string_view::npos) break;
-        rest.remove_prefix(newline + 1);
-      }
-    }
+    if (nul != std::string_view::npos) fuzz::apply_lines(doc, input.substr(nul + 1));
     const auto s = scenario::parse_scenario(std::move(doc), "fuzz.json", base_dir);
     (void)scenario::resolved_config(s).dump();
   } catch (const topologies::ConfigError&) {

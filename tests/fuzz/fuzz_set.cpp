@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "apply_lines.hpp"
 #include "scenario/scenario.hpp"
 #include "sim/memory_limit.hpp"
 #include "topologies/config_error.hpp"
@@ -31,12 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   nlohmann::json doc = bases[which];
   const std::string base_dir = FABRICSIM_SOURCE_DIR "/configs/scenarios";
   try {
-    while (!input.empty()) {
-      const auto newline = input.find('\n');
-      scenario::apply_override(doc, std::string(input.substr(0, newline)), "fuzz.json");
-      if (newline == std::string_view::npos) break;
-      input.remove_prefix(newline + 1);
-    }
+    fuzz::apply_lines(doc, input);
     const auto s = scenario::parse_scenario(std::move(doc), "fuzz.json", base_dir);
     (void)scenario::resolved_config(s).dump();
   } catch (const topologies::ConfigError&) {

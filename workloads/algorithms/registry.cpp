@@ -31,7 +31,8 @@ struct AlgorithmEntry {
   BuildFn build;
   MessageSize message;
   const char* summary;
-  std::uint16_t subchannels = 1;  // schedule channels per requested channel
+  std::uint16_t subchannels = 1;   // schedule channels per requested channel
+  bool reduces_in_switch = false;  // built on group all-reduces (Schedule::reduces_in_switch)
 };
 
 constexpr std::uint32_t kMaxSlicesPerChannel = 4096;
@@ -62,10 +63,12 @@ const AlgorithmEntry kAlgorithms[] = {
      "one shot: chunks to their owners, owners reduce, owners send the result to all"},
     {CollectiveOp::kAllReduce, "nvls", algorithms::allreduce_nvls, MessageSize::kUnsliced,
      "one in-switch (NVLS) all-reduce over every rank: needs the ranks to be exactly one NVLink "
-     "domain with in-switch reduction"},
+     "domain with in-switch reduction",
+     1, true},
     {CollectiveOp::kAllReduce, "nvls_ring", algorithms::allreduce_nvls_ring, MessageSize::kPerRank,
      "in-switch (NVLS) all-reduce inside each node of ranks_per_node ranks, a ring per rail "
-     "across nodes on 1/ranks_per_node of the data, ring all-gather inside the node"},
+     "across nodes on 1/ranks_per_node of the data, ring all-gather inside the node",
+     1, true},
     {CollectiveOp::kReduceScatter, "ring", algorithms::reduce_scatter_ring, MessageSize::kPerRank,
      "n-1 steps around one ring"},
     {CollectiveOp::kReduceScatter, "direct", algorithms::reduce_scatter_direct,
@@ -244,6 +247,15 @@ std::uint64_t ops_per_rank_bound(const CollectiveRequest& req) {
   return ops_per_step * (steps + 2);
 }
 
+// Bytes of the estimate, from the structures they count: while an instance is built it keeps
+// a program per rank; the schedule a RankProgram and a scratch counter per rank (and the rank
+// lists of its groups, at most one entry per rank); each op with about two dependencies, in its
+// instance until assembled and then in the schedule (instances are freed as they are merged).
+constexpr std::uint64_t kBytesPerInstanceRank = sizeof(InstanceBuilder::Program);
+constexpr std::uint64_t kBytesPerRank =
+    sizeof(RankProgram) + sizeof(std::uint64_t) + sizeof(std::int32_t);
+constexpr std::uint64_t kBytesPerOp = sizeof(Op) + 2 * sizeof(OpIndex);
+
 std::uint64_t estimate_schedule_bytes(const CollectiveRequest& req, bool one_rank) {
   const std::uint64_t pieces = count_instances(req);
   const auto n = static_cast<std::uint64_t>(std::max(req.nranks, 1));
@@ -315,6 +327,7 @@ Schedule generate_impl(const CollectiveRequest& req, std::int32_t only_rank) {
   schedule.dtype = req.dtype;
   schedule.reduce_op = req.reduce_op;
   schedule.channels = req.channels * entry->subchannels;
+  schedule.reduces_in_switch = entry->reduces_in_switch;
   schedule.slice_bytes = req.slice_bytes;
   schedule.root = req.root;
   schedule.ranks_per_node = req.ranks_per_node;

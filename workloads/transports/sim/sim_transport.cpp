@@ -529,8 +529,7 @@ void SimGroup::gpus_of(std::span<const std::int32_t> ranks,
 }
 
 std::string SimGroup::group_reduce_problem(const Schedule& schedule) const {
-  if (schedule.groups.empty() &&
-      (schedule.algorithm == "nvls" || schedule.algorithm == "nvls_ring")) {
+  if (schedule.groups.empty() && schedule.reduces_in_switch) {
     // With one rank per node nvls_ring has no in-node group and would run as a plain ring.
     return fmt::format(
         "{} all-reduce reduces inside NVLink switches, but no two of its {} ranks share a node "
