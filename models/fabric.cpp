@@ -128,6 +128,17 @@ Node& Fabric::node(NodeRef ref) {
   return *nics_[ref.index];
 }
 
+Port& Fabric::network_port(NodeRef ref, std::uint16_t port) {
+  if (ref.kind == NodeRef::Kind::kNic) {
+    if (PcieStage* stage = pcie(ref.index); stage != nullptr) {
+      return stage->port(PcieStage::kNetworkSide);
+    }
+  }
+  Node& n = node(ref);
+  if (port >= n.port_count()) throw std::out_of_range(fmt::format("no port {}", port));
+  return n.port(port);
+}
+
 void Fabric::add_pcie(EndpointId nic, const GpuParams& gpu) {
   if (gpu.pcie_rate_bps == 0) return;
   if (nic >= nics_.size()) throw std::out_of_range(fmt::format("add_pcie: no NIC {}", nic));
@@ -287,6 +298,14 @@ FabricCounters Fabric::counters() const {
     c.packet_hops += p.tx_packets();
     c.max_queue_bytes = std::max(c.max_queue_bytes, p.max_queue_bytes());
     c.drops_by_reason[static_cast<std::size_t>(DropReason::kLinkLoss)] += p.lost_packets();
+    if (const PortFault* f = p.fault(); f != nullptr) [[unlikely]] {
+      c.drops_by_reason[static_cast<std::size_t>(DropReason::kBlackHole)] +=
+          f->counters.blackholed_packets;
+      c.drops_by_reason[static_cast<std::size_t>(DropReason::kLinkDown)] +=
+          f->counters.refused_packets;
+      c.fault_lost_bytes += f->counters.blackholed_bytes + f->counters.refused_bytes;
+      c.link_failures += f->counters.failures;
+    }
   };
   for (const auto& sw : switches_) {
     for (std::uint16_t i = 0; i < sw->port_count(); ++i)

@@ -45,6 +45,9 @@ struct FabricCounters {
   std::uint64_t bytes_delivered = 0;     // payload delivered in order to receivers
   std::uint64_t messages_completed = 0;  // fully acknowledged at their senders
   std::uint64_t qp_errors = 0;           // QPs that went to the error state (retries exhausted)
+  // Faults (models/faults/): the packets they cost are drops_by_reason kBlackHole / kLinkDown.
+  std::uint64_t fault_lost_bytes = 0;  // wire bytes of those packets
+  std::uint64_t link_failures = 0;     // link ends that failed (two per link failure)
   bool operator==(const FabricCounters&) const = default;
 };
 
@@ -175,6 +178,13 @@ class Fabric {
   Switch& switch_at(std::uint32_t index) { return *switches_[index]; }
   Nic& nic(EndpointId id) { return *nics_[id]; }
   Node& node(NodeRef ref);
+  // The port wired into the network as local port `port` of `ref`: a NIC behind a PCIe stage
+  // is wired through the stage's network side.
+  Port& network_port(NodeRef ref, std::uint16_t port);
+  std::uint32_t partition_of(NodeRef ref) const {
+    return ref.kind == NodeRef::Kind::kSwitch ? switch_partition(ref.index)
+                                              : nic_partition(ref.index);
+  }
   std::uint64_t link_count() const { return links_; }
   const std::vector<Attachment>& attachments() const { return attachments_; }
   FabricCounters counters() const;
@@ -185,10 +195,6 @@ class Fabric {
  private:
   sim::Simulator& sim_of_switch(std::uint32_t s) const;
   sim::Simulator& sim_of_nic(EndpointId e) const;
-  std::uint32_t partition_of(NodeRef ref) const {
-    return ref.kind == NodeRef::Kind::kSwitch ? switch_partition(ref.index)
-                                              : nic_partition(ref.index);
-  }
 
   sim::Simulator* sim_;
   std::vector<std::unique_ptr<PacketPool>> pools_;  // one per partition

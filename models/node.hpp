@@ -28,6 +28,9 @@ class Node {
   virtual void on_dequeue(Packet& /*packet*/, std::uint16_t /*port*/) {}
   // Port `port` went idle with nothing it may send (end of a PAUSE, or drained after one).
   virtual void on_port_ready(std::uint16_t /*port*/) {}
+  // The link of `port` was detected down (up = false: the port flushed its queue and refuses
+  // packets) or works again (up = true). Faults only (models/faults/).
+  virtual void on_link_state(std::uint16_t /*port*/, bool /*up*/) {}
   // Bytes per virtual lane this node buffers for packets arriving on `port` over a
   // credit-based link, advertised to the peer as credits; 0 = the node takes whatever arrives
   // (the peer's egress is not credit-limited). A node that advertises a buffer must call

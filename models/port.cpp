@@ -76,6 +76,10 @@ void Port::attach(Node& peer, std::uint16_t peer_port, const LinkParams& link,
 }
 
 void Port::enqueue(Packet* packet) {
+  if (fault_ != nullptr && fault_->state == LinkState::kDown) [[unlikely]] {
+    refuse(packet);
+    return;
+  }
   const std::uint32_t prio = credits_ == nullptr
                                  ? std::min<std::uint32_t>(packet->priority, kMaxPriorities - 1)
                                  : credits_->vl_of[packet->priority & 3];
@@ -98,6 +102,10 @@ void Port::enqueue(Packet* packet) {
 }
 
 void Port::send_control(Packet* packet) {
+  if (fault_ != nullptr && fault_->state == LinkState::kDown) [[unlikely]] {
+    pool_->release(packet);  // a PAUSE for a dead link
+    return;
+  }
   packet->next = nullptr;
   if (control_tail_ == nullptr) {
     control_head_ = packet;
@@ -145,7 +153,13 @@ void Port::kick_at(sim::Time at) {
 void Port::on_event(std::uint64_t arg) {
   if ((arg & 3) == 0) {
     // Arrival of a packet at the peer: hand it over (ownership passes to the peer).
-    peer_->receive(reinterpret_cast<Packet*>(arg), peer_port_);
+    auto* packet = reinterpret_cast<Packet*>(arg);
+    if (arrival_watch_ != nullptr && lost_in_flight(*packet)) [[unlikely]] {
+      // The peer's pool owns it in a parallel run (the arrival runs in the peer's partition).
+      arrival_watch_->pool_->release(packet);
+      return;
+    }
+    peer_->receive(packet, peer_port_);
     return;
   }
   if ((arg & 3) == kCredit) [[unlikely]] {
@@ -206,8 +220,13 @@ void Port::transmit(Packet* packet) {
   busy_until_ = t + ser;
   tx_bytes_ += packet->wire_bytes;
   ++tx_packets_;
-  if (loss_rng_ != nullptr && loss_rng_->bernoulli(loss_rate_)) [[unlikely]] {
+  if (fault_ != nullptr && fault_->state != LinkState::kUp) [[unlikely]] {
+    blackhole(packet);
+  } else if (loss_rng_ != nullptr && loss_rng_->bernoulli(loss_rate_)) [[unlikely]] {
     ++lost_packets_;
+    // The receiver drops a corrupted packet and frees its buffer: the credits come back.
+    if (credits_ != nullptr && credits_->limited)
+      credits_->credits[vl_of(packet->priority)] += packet->wire_bytes;
     pool_->release(packet);
   } else {
     const sim::Time lead =
@@ -296,6 +315,114 @@ void Port::on_credits(std::uint64_t arg) {
   if (busy_until_ > now()) return;  // the pending end-of-transmission kick will look again
   try_start();
   if (busy_until_ <= now()) owner_->on_port_ready(index_);
+}
+
+// --- faults ---
+
+void Port::enable_faults() {
+  if (fault_ == nullptr) fault_ = std::make_unique<PortFault>();
+}
+
+void Port::fail_link() {
+  enable_faults();
+  if (fault_->state != LinkState::kUp) return;
+  fault_->state = LinkState::kFailed;
+  fault_->failed_at = now();
+  ++fault_->counters.failures;
+}
+
+void Port::detect_link_down() {
+  enable_faults();
+  if (fault_->state == LinkState::kDown) return;
+  if (fault_->state == LinkState::kUp) {
+    fault_->failed_at = now();
+    ++fault_->counters.failures;
+  }
+  fault_->state = LinkState::kDown;
+  // What waits in the queues is lost; the owner releases its buffer accounting for it.
+  for (Fifo& q : queues_) {
+    while (q.head != nullptr) {
+      Packet* p = q.head;
+      q.head = p->next;
+      q.bytes -= p->wire_bytes;
+      queued_bytes_ -= p->wire_bytes;
+      owner_->on_dequeue(*p, index_);
+      ++fault_->counters.refused_packets;
+      fault_->counters.refused_bytes += p->wire_bytes;
+      pool_->release(p);
+    }
+    q.tail = nullptr;
+    q.bytes = 0;
+  }
+  while (control_head_ != nullptr) {
+    Packet* p = control_head_;
+    control_head_ = p->next;
+    pool_->release(p);
+  }
+  control_tail_ = nullptr;
+  paused_until_.fill(sim::Time::zero());
+  owner_->on_link_state(index_, false);
+}
+
+void Port::restore_link() {
+  enable_faults();
+  if (fault_->state == LinkState::kUp) return;
+  fault_->state = LinkState::kUp;
+  owner_->on_link_state(index_, true);
+  if (busy_until_ <= now()) {
+    try_start();
+    if (busy_until_ <= now()) owner_->on_port_ready(index_);
+  } else {
+    kick_at(busy_until_);
+  }
+}
+
+void Port::set_rate(std::uint64_t rate_bps) {
+  if (rate_bps == 0) throw std::invalid_argument("link rate must be positive");
+  rate_bps_ = rate_bps;
+  ps_per_byte_fp_ = ps_per_byte_fixed_point(rate_bps);
+}
+
+void Port::set_loss_rate(double loss_rate, std::uint32_t loss_seed) {
+  loss_rate_ = loss_rate;
+  if (loss_rate_ > 0.0 && loss_rng_ == nullptr) {
+    loss_rng_ = std::make_unique<sim::Rng>(simulator().make_rng(0x1055'0000'0000ULL + loss_seed));
+  }
+  if (loss_rate_ <= 0.0) loss_rng_.reset();
+}
+
+void Port::refuse(Packet* packet) {
+  owner_->on_dequeue(*packet, index_);
+  ++fault_->counters.refused_packets;
+  fault_->counters.refused_bytes += packet->wire_bytes;
+  pool_->release(packet);
+}
+
+void Port::blackhole(Packet* packet) {
+  ++fault_->counters.blackholed_packets;
+  fault_->counters.blackholed_bytes += packet->wire_bytes;
+  // Credits a lost packet took are resynchronised when the link is trained again; they come
+  // back at once here, so a lane never stays starved by packets that no longer exist.
+  if (credits_ != nullptr && credits_->limited && packet->kind != PacketKind::kPause) {
+    credits_->credits[vl_of(packet->priority)] += packet->wire_bytes;
+  }
+  pool_->release(packet);
+}
+
+// Runs in the peer's partition, like the arrival itself: reads and counts only the peer's port.
+bool Port::lost_in_flight(const Packet& packet) {
+  Port& w = *arrival_watch_;
+  const PortFault& f = *w.fault_;
+  if (f.state == LinkState::kUp && f.failed_at <= sim::Time::zero()) return false;
+  const sim::Time lead = peer_cut_through_
+                             ? w.serialization(std::min(packet.wire_bytes, kCutThroughBytes))
+                             : w.serialization(packet.wire_bytes);
+  const sim::Time started = now() - arrival_offset_ - lead;
+  if (f.state == LinkState::kUp && f.failed_at <= started) return false;
+  ++w.fault_->counters.blackholed_packets;
+  w.fault_->counters.blackholed_bytes += packet.wire_bytes;
+  if (packet.kind != PacketKind::kPause) w.return_credits(packet.priority, packet.wire_bytes);
+  return true;
 }
 
 sim::Time Port::credit_stall_time() const {

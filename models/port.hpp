@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "models/faults/link_state.hpp"
 #include "models/packet.hpp"
 #include "models/params.hpp"
 #include "sim/parallel.hpp"
@@ -124,6 +125,27 @@ class Port final : public sim::Component {
   std::uint64_t lost_packets() const { return lost_packets_; }
   std::uint64_t pause_frames_received() const { return pause_frames_received_; }
 
+  // --- faults (models/faults/): inert until enable_faults() ---
+  // Gives the port its fault state (before the run; idempotent).
+  void enable_faults();
+  // Packets this port sends are checked on arrival against `reverse`, the peer's port on the
+  // same link (its partition runs the arrival): one that was on the wire when the link failed
+  // is lost (counted by `reverse`). `reverse` must have enable_faults().
+  void watch_arrivals(Port& reverse) { arrival_watch_ = &reverse; }
+  const PortFault* fault() const { return fault_.get(); }
+  LinkState link_state() const { return fault_ == nullptr ? LinkState::kUp : fault_->state; }
+  // The signal is lost: what the port transmits from now on, and what is on the wire, is lost.
+  void fail_link();
+  // The failure is detected: the queued packets are lost, the port refuses new ones, PAUSE
+  // state is cleared, and the owner hears Node::on_link_state(index, false).
+  void detect_link_down();
+  // The link works again (trained): the owner hears Node::on_link_state(index, true).
+  void restore_link();
+  // A degraded link: another rate (from the next transmission) or loss rate (0 = none).
+  void set_rate(std::uint64_t rate_bps);
+  void set_loss_rate(double loss_rate, std::uint32_t loss_seed);
+  double loss_rate() const { return loss_rate_; }
+
   void on_event(std::uint64_t arg) override;
 
  private:
@@ -162,6 +184,9 @@ class Port final : public sim::Component {
   void on_credits(std::uint64_t arg);
   void transmit(Packet* packet);
   void kick_at(sim::Time at);
+  void refuse(Packet* packet);     // down: the packet is lost (owner's accounting released)
+  void blackhole(Packet* packet);  // failed: lost on the wire (credits given back)
+  bool lost_in_flight(const Packet& packet);  // arrival check against arrival_watch_
   void send_remote(sim::Time at, EventHandler& target, std::uint64_t arg, const Packet* packet);
 
   // Hot fields first (touched per packet), so they share the object's first cache lines.
@@ -172,7 +197,9 @@ class Port final : public sim::Component {
   sim::Time arrival_offset_;          // delay + peer pipeline latency
   Node* owner_;
   Node* peer_ = nullptr;
-  sim::Outbox* remote_ = nullptr;  // the peer's partition's inbox from ours (parallel runs)
+  sim::Outbox* remote_ = nullptr;     // the peer's partition's inbox from ours (parallel runs)
+  std::unique_ptr<PortFault> fault_;  // only for ports a fault timeline touches (one branch)
+  Port* arrival_watch_ = nullptr;     // the peer's port of this link, when faults may hit it
   std::uint16_t index_;
   std::uint16_t peer_port_ = 0;
   bool peer_cut_through_ = false;

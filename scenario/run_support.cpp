@@ -255,7 +255,9 @@ models::FabricCounters combine_processes(const models::FabricCounters& c, sim::E
                                   c.pfc_resume_frames,
                                   c.bytes_delivered,
                                   c.messages_completed,
-                                  c.qp_errors};
+                                  c.qp_errors,
+                                  c.fault_lost_bytes,
+                                  c.link_failures};
   sums.insert(sums.end(), c.drops_by_reason.begin(), c.drops_by_reason.end());
   x.sum(sums);
   std::vector<std::uint64_t> maxima{c.max_queue_bytes};
@@ -265,7 +267,8 @@ models::FabricCounters combine_processes(const models::FabricCounters& c, sim::E
   for (std::uint64_t* field :
        {&out.packets_delivered, &out.packet_hops, &out.drops, &out.retransmissions, &out.timeouts,
         &out.ecn_marks, &out.cnps, &out.pfc_pause_frames, &out.pfc_resume_frames,
-        &out.bytes_delivered, &out.messages_completed, &out.qp_errors}) {
+        &out.bytes_delivered, &out.messages_completed, &out.qp_errors, &out.fault_lost_bytes,
+        &out.link_failures}) {
     *field = sums[i++];
   }
   for (auto& d : out.drops_by_reason)

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -36,11 +37,16 @@ class DepthRecorder : public boost::default_bfs_visitor {
   std::uint8_t* depth_;
 };
 
+bool link_is_down(const NetworkGraph& g, std::span<const std::uint8_t> down, std::uint32_t port) {
+  return !down.empty() && (down[port] != 0 || down[g.peer_port[port]] != 0);
+}
+
 // The switch-to-switch adjacency of g (one directed edge per port whose peer is a switch).
-SwitchGraph switch_graph(const NetworkGraph& g) {
+SwitchGraph switch_graph(const NetworkGraph& g, std::span<const std::uint8_t> down) {
   std::vector<std::pair<std::uint32_t, std::uint32_t>> edges;
   for (std::uint32_t s = 0; s < g.switch_count; ++s) {
     for (std::uint32_t p = g.port_begin[s]; p < g.port_begin[s + 1]; ++p) {
+      if (link_is_down(g, down, p)) continue;
       const std::uint32_t t = g.port_node[g.peer_port[p]];
       if (g.is_switch(t)) edges.emplace_back(s, t);
     }
@@ -120,7 +126,10 @@ std::size_t Routes::memory_bytes() const {
          group_port_begin.capacity() * 4 + group_ports.capacity() * 2;
 }
 
-Routes compute_routes(const NetworkGraph& g) {
+Routes compute_routes(const NetworkGraph& g, std::span<const std::uint8_t> link_down) {
+  if (!link_down.empty() && link_down.size() != g.port_count()) {
+    throw std::invalid_argument("compute_routes: link_down must have one entry per port");
+  }
   Routes r;
   const std::uint32_t n = g.switch_count;
   r.switch_count = n;
@@ -142,7 +151,7 @@ Routes compute_routes(const NetworkGraph& g) {
   const unsigned threads = std::max(1U, std::min(8U, std::thread::hardware_concurrency()));
 
   // Phase 1: one BFS per edge switch (edges split over threads; each writes its own columns).
-  const SwitchGraph graph = switch_graph(g);
+  const SwitchGraph graph = switch_graph(g, link_down);
   run_split(edges, threads, [&](std::size_t first, std::size_t last) {
     std::vector<boost::default_color_type> color(n);
     std::vector<std::uint8_t> depth(n);
@@ -179,7 +188,7 @@ Routes compute_routes(const NetworkGraph& g) {
       peer_row.resize(ports);
       for (std::uint32_t p = 0; p < ports; ++p) {
         const std::uint32_t t = g.port_node[g.peer_port[base + p]];
-        peer_row[p] = t < n ? t : Routes::kNotEdge;
+        peer_row[p] = t < n && !link_is_down(g, link_down, base + p) ? t : Routes::kNotEdge;
       }
       const std::uint8_t* row = r.distance.data() + s * edges;
       std::uint16_t* groups = r.group_of_edge.data() + s * edges;

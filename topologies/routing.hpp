@@ -60,7 +60,9 @@ struct Routes {
 };
 
 // Computes the routes of g. Edge switches are the switches with at least one endpoint port,
-// indexed in switch-id order.
-Routes compute_routes(const NetworkGraph& g);
+// indexed in switch-id order. `link_down`, when not empty, has one entry per graph port: a
+// switch-to-switch link with a nonzero entry on either port carries no route (routing
+// converged around failed links); edge indexes stay those of the whole graph.
+Routes compute_routes(const NetworkGraph& g, std::span<const std::uint8_t> link_down = {});
 
 }  // namespace fabricsim::topologies

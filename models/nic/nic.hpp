@@ -82,6 +82,11 @@ class Nic final : public sim::Component, public Node {
   const Port& port() const { return port_; }
   std::uint16_t port_count() const override { return 1; }
   void on_port_ready(std::uint16_t /*port*/) override { try_send(); }
+  // The link is back: send what waits (while it was down the port refused every packet, and
+  // the QPs' local ACK timeouts run on).
+  void on_link_state(std::uint16_t /*port*/, bool up) override {
+    if (up) try_send();
+  }
 
   void on_event(std::uint64_t arg) override;
 

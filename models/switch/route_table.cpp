@@ -25,4 +25,24 @@ void RouteTable::set(std::vector<std::uint16_t> group_of_edge,
   }
 }
 
+RouteTable RouteTable::without_ports(const std::vector<std::uint8_t>& down) const {
+  RouteTable out;
+  out.offsets_.assign(1, 0);
+  std::vector<std::uint16_t> renumber(offsets_.empty() ? 0 : offsets_.size() - 1, kNoGroup);
+  for (std::size_t g = 0; g + 1 < offsets_.size(); ++g) {
+    const std::size_t before = out.ports_.size();
+    for (std::uint32_t i = offsets_[g]; i < offsets_[g + 1]; ++i) {
+      const std::uint16_t port = ports_[i];
+      if (port >= down.size() || down[port] == 0) out.ports_.push_back(port);
+    }
+    if (out.ports_.size() == before) continue;
+    renumber[g] = static_cast<std::uint16_t>(out.offsets_.size() - 1);
+    out.offsets_.push_back(static_cast<std::uint32_t>(out.ports_.size()));
+  }
+  out.group_of_edge_.reserve(group_of_edge_.size());
+  for (const std::uint16_t g : group_of_edge_)
+    out.group_of_edge_.push_back(g == kNoGroup ? kNoGroup : renumber[g]);
+  return out;
+}
+
 }  // namespace fabricsim::models

@@ -28,6 +28,9 @@ class RouteTable {
     if (g == kNoGroup) return {nullptr, 0};
     return {ports_.data() + offsets_[g], offsets_[g + 1U] - offsets_[g]};
   }
+  // The same table without the ports marked in `down` (indexed by port): a group left with no
+  // port makes its destinations unreachable (local repair after a link failure).
+  RouteTable without_ports(const std::vector<std::uint8_t>& down) const;
   std::size_t memory_bytes() const {
     return group_of_edge_.capacity() * sizeof(std::uint16_t) +
            offsets_.capacity() * sizeof(std::uint32_t) + ports_.capacity() * sizeof(std::uint16_t);

@@ -34,6 +34,10 @@ const char* drop_reason_name(DropReason reason) {
       return "no_route";
     case DropReason::kLinkLoss:
       return "link_loss";
+    case DropReason::kBlackHole:
+      return "black_hole";
+    case DropReason::kLinkDown:
+      return "link_down";
     case DropReason::kCount:
       break;
   }
@@ -72,6 +76,32 @@ Switch::Switch(sim::Simulator& sim, PacketPool& pool, const std::vector<Attachme
 std::uint64_t Switch::ingress_credit_bytes(std::uint16_t /*port*/) const {
   if (params_.credit_buffer_bytes != 0) return params_.credit_buffer_bytes;
   return params_.buffer_bytes / (std::max<std::size_t>(ports_.size(), 1) * priorities_);
+}
+
+void Switch::set_routes(std::vector<std::uint16_t> group_of_edge,
+                        const std::vector<std::vector<std::uint16_t>>& groups) {
+  if (port_down_.empty()) {
+    routes_.set(std::move(group_of_edge), groups);
+    return;
+  }
+  installed_.set(std::move(group_of_edge), groups);
+  routes_ = installed_.without_ports(port_down_);
+}
+
+void Switch::on_link_state(std::uint16_t port, bool up) {
+  if (port >= ports_.size()) return;
+  if (port_down_.empty()) {
+    port_down_.assign(ports_.size(), 0);
+    installed_ = routes_;
+  }
+  port_down_[port] = up ? 0 : 1;
+  routes_ = installed_.without_ports(port_down_);
+  // Whatever we told the upstream of this link (PAUSE) died with it.
+  for (std::uint8_t prio = 0; prio < priorities_; ++prio) {
+    IngressQueue& iq = ingress_[slot(port, prio)];
+    iq.paused = false;
+    ++iq.generation;  // cancels the PAUSE refresh timer
+  }
 }
 
 void Switch::port_attached(std::uint16_t port) {

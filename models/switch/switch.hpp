@@ -29,6 +29,8 @@ enum class DropReason : std::uint8_t {
   kHeadroom,          // lossless: PFC headroom of the ingress queue overflowed
   kNoRoute,           // no port leads to the destination
   kLinkLoss,          // lost on a link (LinkParams::loss_rate); counted by ports
+  kBlackHole,         // faults: sent into a failed link before detection, or on the wire then
+  kLinkDown,          // faults: queued on a link detected down, or handed to its port since
   kCount
 };
 const char* drop_reason_name(DropReason reason);
@@ -49,10 +51,9 @@ class Switch final : public sim::Component, public Node {
 
   // Routing for destinations on other edge switches: see RouteTable::set. A destination
   // attached to this switch always leaves by its direct port.
+  // Under faults (routing convergence) the new routes apply without the ports detected down.
   void set_routes(std::vector<std::uint16_t> group_of_edge,
-                  const std::vector<std::vector<std::uint16_t>>& groups) {
-    routes_.set(std::move(group_of_edge), groups);
-  }
+                  const std::vector<std::vector<std::uint16_t>>& groups);
   // Called once a port is wired: sizes its PFC headroom ("auto" = 2 x link BDP + 2 MTU).
   void port_attached(std::uint16_t port);
 
@@ -64,6 +65,13 @@ class Switch final : public sim::Component, public Node {
   sim::Time ingress_latency() const override { return params_.latency; }
   bool cut_through() const override { return params_.forwarding == Forwarding::kCutThrough; }
   void on_dequeue(Packet& packet, std::uint16_t port) override;
+  // Local repair: a port whose link is detected down leaves every ECMP group (a group left
+  // empty black-holes its destinations until routing converges: set_routes), and rejoins
+  // them when the link is back; the PFC state of its ingress queues is reset.
+  void on_link_state(std::uint16_t port, bool up) override;
+  bool port_in_service(std::uint16_t port) const {
+    return port_down_.empty() || port_down_[port] == 0;
+  }
   std::uint64_t ingress_credit_bytes(std::uint16_t port) const override;
 
   void on_event(std::uint64_t arg) override;  // PAUSE refresh timers
@@ -135,7 +143,9 @@ class Switch final : public sim::Component, public Node {
   sim::Time telemetry_rtt_;
   std::vector<std::uint32_t> headroom_;  // per port
   const std::vector<Attachment>* attachments_;
-  RouteTable routes_;
+  RouteTable routes_;                    // what forwarding uses
+  RouteTable installed_;                 // under faults: the routes last set, before local repair
+  std::vector<std::uint8_t> port_down_;  // per port, empty until a link of this switch fails
   SwitchParams params_;
   SwitchCounters counters_;
   PacketPool* pool_;
