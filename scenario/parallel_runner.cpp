@@ -10,6 +10,7 @@
 
 #include "scenario/collective_trace.hpp"
 #include "scenario/collective_workload.hpp"
+#include "scenario/fault_run.hpp"
 #include "scenario/run_support.hpp"
 #include "scenario/timeseries.hpp"
 #include "scenario/trace_output.hpp"
@@ -102,6 +103,8 @@ Results run_parallel(const Scenario& s, const RunOptions& options) {
   std::vector<std::unique_ptr<FlowStarter>> replicas;
   for (std::uint32_t p = 1; p < parts.parts; ++p)
     replicas.push_back(std::make_unique<FlowStarter>(engine.simulator(p), home, p));
+  FaultRun faults(s, graph, routes, *fabric, engine.simulator(0));
+  faults.add_replicas(engine);
   if (collective != nullptr) collective->start_at(sim::Time::zero());
   if (training != nullptr) {
     engine.set_control_plane(training->control_plane());
@@ -178,6 +181,7 @@ Results run_parallel(const Scenario& s, const RunOptions& options) {
   }
   if (options.distributed == nullptr) qp_errors = fabric->qp_errors();
   flow_and_fabric_results(r, *fabric, flow_workload, IdealFct(graph, routes), counters, qp_errors);
+  faults.report(r, counters, options.fault_free);
   r.sim_time_ps = result.end.picoseconds();
   r.events = result.events;
   r.wall_seconds =
@@ -192,6 +196,7 @@ Results run_parallel(const Scenario& s, const RunOptions& options) {
   const bool writer = options.distributed == nullptr || options.distributed->rank() == 0;
   if (!options.out_dir.empty() && writer) {
     write_outputs(options.out_dir, s, r, timeseries.get(), [&](sim::TraceWriter& trace) {
+      faults.write_trace(trace);
       if (training != nullptr) {
         write_phase_trace(trace, r.phases);
       } else if (collective != nullptr) {

@@ -9,6 +9,39 @@
 
 namespace fabricsim::scenario {
 
+namespace {
+nlohmann::json faults_json(const FaultSummary& f) {
+  nlohmann::json timeline = nlohmann::json::array();
+  for (const auto& e : f.timeline) {
+    timeline.push_back({{"kind", e.kind},
+                        {"target", e.target},
+                        {"links", e.links},
+                        {"at_ps", e.at_ps},
+                        {"detected_ps", e.detected_ps},
+                        {"converged_ps", e.converged_ps},
+                        {"restored_ps", e.restored_ps},
+                        {"reconverged_ps", e.reconverged_ps}});
+  }
+  nlohmann::json doc = {{"detection_ps", f.detection_ps},
+                        {"convergence_ps", f.convergence_ps},
+                        {"events", f.events},
+                        {"link_outages", f.link_outages},
+                        {"packets_blackholed", f.packets_blackholed},
+                        {"packets_link_down", f.packets_link_down},
+                        {"lost_bytes", f.lost_bytes},
+                        {"timeline", std::move(timeline)}};
+  if (f.fault_free_time_ps >= 0) {
+    doc["fault_free_time_ps"] = f.fault_free_time_ps;
+    doc["slowdown"] = f.slowdown;
+    if (f.fault_free_fct_p99_ps >= 0) {
+      doc["fault_free_fct_p99_ps"] = f.fault_free_fct_p99_ps;
+      doc["fct_p99_slowdown"] = f.fct_p99_slowdown;
+    }
+  }
+  return doc;
+}
+}  // namespace
+
 nlohmann::json to_json(const Results& r, bool include_measured) {
   nlohmann::json doc;
   doc["schema"] = "fabricsim.results/1";
@@ -104,6 +137,7 @@ nlohmann::json to_json(const Results& r, bool include_measured) {
                    {"max_queue_bytes", r.fabric.max_queue_bytes},
                    {"timeouts", r.fabric.timeouts},
                    {"qp_errors", r.fabric.qp_errors}};
+  if (r.faults.configured) doc["faults"] = faults_json(r.faults);
   doc["warnings"] = r.warnings;
   nlohmann::json errors = nlohmann::json::array();
   for (const auto& e : r.errors) {

@@ -101,6 +101,38 @@ struct RunError {
   std::string message;  // one line, also printed on stderr
 };
 
+// One planned fault and the fabric's reaction instants (-1: none, e.g. never restored).
+struct FaultEventResult {
+  std::string kind;  // link_down, flap, switch_reboot, nic_down, degrade
+  std::string target;
+  std::int64_t at_ps = 0;
+  std::int64_t detected_ps = -1;
+  std::int64_t converged_ps = -1;
+  std::int64_t restored_ps = -1;
+  std::int64_t reconverged_ps = -1;
+  std::uint32_t links = 0;
+};
+
+// What the faults cost (scenarios with a `faults` section only).
+struct FaultSummary {
+  bool configured = false;
+  std::int64_t detection_ps = 0;
+  std::int64_t convergence_ps = -1;        // -1: no routing convergence ("never")
+  std::uint64_t events = 0;                // faults planned (flaps included)
+  std::uint64_t link_outages = 0;          // links that failed (outages that overlap count once)
+  std::uint64_t packets_blackholed = 0;    // sent into a failed link, or on the wire then
+  std::uint64_t packets_link_down = 0;     // queued on, or routed to, a link detected down
+  std::uint64_t lost_bytes = 0;            // wire bytes of both
+  std::vector<FaultEventResult> timeline;  // the first kMaxTimeline faults
+  static constexpr std::size_t kMaxTimeline = 10'000;
+  // The same scenario without faults (RunOptions::compare_fault_free): its completion time
+  // and the ratio of this run's to it (for flows: also the FCT p99 ratio). -1: not run.
+  std::int64_t fault_free_time_ps = -1;
+  double slowdown = -1.0;
+  std::int64_t fault_free_fct_p99_ps = -1;
+  double fct_p99_slowdown = -1.0;
+};
+
 struct TopologySummary {
   std::string kind;
   std::uint64_t gpus = 0;
@@ -125,6 +157,7 @@ struct Results {
   std::vector<PhaseResult> phases;  // training steps only
   FlowSummary flows;
   FabricSummary fabric;
+  FaultSummary faults;
   std::vector<std::string> warnings;  // e.g. a time series skipped for size; also on stderr
   std::vector<RunError> errors;       // the first kMaxReportedErrors (fabric.qp_errors counts all)
   std::vector<FlowRow> flow_rows;     // traffic workloads: completed flows (flows.csv), id order

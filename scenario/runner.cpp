@@ -12,6 +12,7 @@
 #include "models/fabric.hpp"
 #include "scenario/collective_trace.hpp"
 #include "scenario/collective_workload.hpp"
+#include "scenario/fault_run.hpp"
 #include "scenario/parallel_runner.hpp"
 #include "scenario/progress.hpp"
 #include "scenario/run_support.hpp"
@@ -27,6 +28,17 @@
 namespace fabricsim::scenario {
 
 Results run_scenario(const Scenario& s, const RunOptions& options) {
+  if (options.compare_fault_free && s.faults.configured) {
+    RunOptions clean = options;
+    clean.compare_fault_free = false;
+    clean.out_dir.clear();
+    clean.progress = false;
+    const Results fault_free = run_scenario(without_faults(s), clean);
+    RunOptions faulted = options;
+    faulted.compare_fault_free = false;
+    faulted.fault_free = &fault_free;
+    return run_scenario(s, faulted);
+  }
   const unsigned threads = options.threads != 0 ? options.threads : s.threads;
   if (options.distributed != nullptr) return run_parallel(s, options);
   if (threads > 1) {
@@ -67,6 +79,7 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
     fabric->set_observer(&stop_when_done);
   }
   FlowStarter starter(sim, *fabric, FlowStarter::sort_flows(std::move(flows)));
+  const FaultRun faults(s, graph, routes, *fabric, sim);
 
   std::unique_ptr<TimeSeriesRecorder> timeseries;
   if (s.outputs.timeseries_interval > sim::Time::zero()) {
@@ -120,8 +133,10 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
                    collective->describe_pending(4).c_str());
     }
   }
-  flow_and_fabric_results(r, *fabric, !collective && !training, IdealFct(graph, routes),
-                          fabric->counters(), fabric->qp_errors());
+  const models::FabricCounters counters = fabric->counters();
+  flow_and_fabric_results(r, *fabric, !collective && !training, IdealFct(graph, routes), counters,
+                          fabric->qp_errors());
+  faults.report(r, counters, options.fault_free);
   r.sim_time_ps = sim.now().picoseconds();
   r.events = sim.events_processed();
   r.wall_seconds =
@@ -131,6 +146,7 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
 
   if (!options.out_dir.empty()) {
     write_outputs(options.out_dir, s, r, timeseries.get(), [&](sim::TraceWriter& trace) {
+      faults.write_trace(trace);
       if (training) {
         write_phase_trace(trace, r.phases);
       } else if (collective) {

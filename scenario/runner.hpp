@@ -27,6 +27,12 @@ struct RunOptions {
   // sim/mpi.hpp), each running one partition; every process returns the same Results, and only
   // the one of rank 0 writes out_dir. Not owned; nullptr: not distributed.
   sim::Exchange* distributed = nullptr;
+  // Scenarios with faults: first run the same scenario without them, and report this run's
+  // completion time (and FCT p99) against it in results.faults (slowdown). Ignored without
+  // faults.
+  bool compare_fault_free = false;
+  // Set by run_scenario for the faulted run of such a comparison: the fault-free results.
+  const Results* fault_free = nullptr;
 };
 
 // Thrown by run_scenario when RunOptions::interrupt asked the run to stop.

@@ -461,7 +461,7 @@ Scenario parse_scenario(Json doc, const std::string& source, const std::string& 
   topologies::require_object(doc, root);
   topologies::check_known_keys(doc, root,
                                {"schema", "name", "description", "seed", "stop_at", "threads",
-                                "topology", "models", "workload", "outputs"});
+                                "topology", "models", "workload", "outputs", "faults"});
   Scenario s;
   s.source = source;
   if (const Json* v = find(doc, "schema")) {
@@ -576,6 +576,7 @@ Scenario parse_scenario(Json doc, const std::string& source, const std::string& 
       }
     }
   }
+  if (const Json* f = find(doc, "faults")) s.faults = parse_faults(*f, root.child("faults"));
   s.document = std::move(doc);
   return s;
 }
@@ -614,6 +615,13 @@ Json resolved_config(const Scenario& s) {
     w["slice"] = c.slice_bytes == 0 ? Json("none") : topologies::exact_bytes(c.slice_bytes);
     w["iterations"] = c.iterations;
     w["dtype"] = c.dtype;
+  }
+  if (s.faults.configured) {
+    const Json resolved = faults_to_json(s.faults);
+    Json& f = j["faults"];
+    f["detection"] = resolved["detection"];
+    f["convergence"] = resolved["convergence"];
+    f["seed"] = s.faults.seed != 0 ? s.faults.seed : s.seed;
   }
   return j;
 }

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "scenario/fault_spec.hpp"
 #include "scenario/size_cdf.hpp"
 #include "sim/time.hpp"
 #include "topologies/spec.hpp"
@@ -128,6 +129,7 @@ struct Scenario {
   topologies::TopologySpec topology;
   WorkloadSpec workload;
   OutputSpec outputs;
+  FaultSpec faults;         // the `faults` section (fault_spec.hpp); none configured by default
   nlohmann::json document;  // the scenario as given (after --set overrides)
 };
 
