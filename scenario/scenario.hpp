@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "scenario/size_cdf.hpp"
+#include "scenario/straggler.hpp"
 #include "sim/time.hpp"
 #include "topologies/spec.hpp"
 
@@ -128,6 +129,9 @@ struct Scenario {
   topologies::TopologySpec topology;
   WorkloadSpec workload;
   OutputSpec outputs;
+  // Straggler GPUs (scenario/straggler.hpp). Temporary home until the faults section holds them
+  // (scenario.faults.stragglers); not read from the JSON here.
+  std::vector<Straggler> stragglers;
   nlohmann::json document;  // the scenario as given (after --set overrides)
 };
 
