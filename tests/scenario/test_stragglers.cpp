@@ -189,6 +189,15 @@ TEST_CASE("a stall on the critical path delays the collective by about the stall
     CHECK(slowed - base >= 50'000'000);
     CHECK(slowed - base <= 50'500'000);
   }
+  SECTION("a message that lands during the stall is heard at its end") {
+    // A broadcast down the chain 0 -> 5 -> 9 -> 30: the last GPU only receives; its data lands
+    // shortly before the run ends (with the sender's acknowledgement), inside the stall.
+    auto bcast = doc;
+    bcast["workload"]["op"] = "broadcast";
+    const std::int64_t bcast_base = collective_ps(run(bcast));
+    slow.stall_at = Time::ps(bcast_base) - Time::us(10);
+    CHECK(collective_ps(run(bcast, {slow})) == bcast_base + 40'000'000);
+  }
   SECTION("after the run has ended: nothing changes") {
     // From the instant of the last completion: that completion is heard at once.
     slow.stall_at = Time::ps(base);
