@@ -113,11 +113,34 @@ void CollectiveRun::on_driver_event(Driver& driver, std::uint64_t arg) {
     driver.at(driver.now() + launch_latency_, 1);
     return;
   }
+  const sim::Time launched = driver.now();
   for (const std::int32_t r : ranks_of_[p]) {
-    auto& executor = *executors_[static_cast<std::size_t>(r)];
-    if (executor.started()) executor.reset();
-    executor.start();
+    const std::uint32_t gpu = group_.endpoint(r);
+    if (const workloads::GpuSlowdown* slow = network_->slowdown(gpu); slow != nullptr) {
+      // The nominal launch ends now; a straggler's began as long ago and lasts longer.
+      const sim::Time start = launched - launch_latency_;
+      const sim::Time kernel = network_->gpu().launch_latency;
+      const sim::Time scaled = slow->slows(slow->resume(start))
+                                   ? workloads::scale_time(kernel, slow->launch_factor)
+                                   : kernel;
+      const sim::Time at = slow->end_of(start, launch_latency_ - kernel + scaled);
+      if (at > launched) {
+        network_->notify_at(gpu, at, *this, static_cast<std::uint64_t>(r));
+        continue;
+      }
+    }
+    start_rank(r);
   }
+}
+
+void CollectiveRun::start_rank(std::int32_t rank) {
+  auto& executor = *executors_[static_cast<std::size_t>(rank)];
+  if (executor.started()) executor.reset();
+  executor.start();
+}
+
+void CollectiveRun::on_complete(std::uint64_t cookie) {
+  start_rank(static_cast<std::int32_t>(cookie));
 }
 
 void CollectiveRun::on_executor_done(workloads::Executor& executor) {

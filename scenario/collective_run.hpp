@@ -8,6 +8,10 @@
 // it stops its simulator: with ParallelEngine::stop_when_all_done the engine then returns at
 // the iteration's last completion, and the caller hands that time to end_iteration(). Under a
 // control plane (a training step's phases) it tells a partition observer instead.
+//
+// A straggler GPU (SimNetwork::set_slowdown) launches its kernel later: launch_factor x the
+// GPU's launch latency (the protocol's base latency is not scaled), pausing for its stall. Its
+// rank then starts from an event of its GPU (SimNetwork::notify_at), in its own partition.
 #pragma once
 
 #include <cstdint>
@@ -43,7 +47,8 @@ class CollectiveRunPartitionObserver {
   ~CollectiveRunPartitionObserver() = default;
 };
 
-class CollectiveRun final : public workloads::ExecutorObserver {
+class CollectiveRun final : public workloads::ExecutorObserver,
+                            private workloads::CompletionListener {
  public:
   // `network` must outlive this. `gpus[r]` is the GPU of schedule rank r. `tag_space` must
   // differ from that of every collective that may overlap this one on the same GPUs.
@@ -110,6 +115,9 @@ class CollectiveRun final : public workloads::ExecutorObserver {
  private:
   class Driver;
   void on_driver_event(Driver& driver, std::uint64_t arg);
+  void start_rank(std::int32_t rank);
+  // A straggler's rank launched late (cookie = rank).
+  void on_complete(std::uint64_t cookie) override;
 
   workloads::SimNetwork* network_;
   workloads::Schedule schedule_;

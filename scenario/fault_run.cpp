@@ -19,6 +19,7 @@ FaultRun::FaultRun(const Scenario& s, const topologies::NetworkGraph& graph,
   if (!s.faults.configured) return;
   setup_ = plan_faults(s.faults, graph, s.seed, s.stop_at);
   converge_ = s.faults.converge;
+  stragglers_ = s.faults.stragglers.size();
   std::vector<std::vector<std::uint32_t>> down_ports;
   for (const auto& epoch : setup_.plan->down_links) {
     auto& ports = down_ports.emplace_back();
@@ -51,6 +52,7 @@ void FaultRun::report(Results& r, const models::FabricCounters& c,
       c.drops_by_reason[static_cast<std::size_t>(models::DropReason::kBlackHole)];
   f.packets_link_down = c.drops_by_reason[static_cast<std::size_t>(models::DropReason::kLinkDown)];
   f.lost_bytes = c.fault_lost_bytes;
+  f.stragglers = stragglers_;
   f.timeline.clear();
   for (const models::FaultRecord& e : plan.faults) {
     if (f.timeline.size() == FaultSummary::kMaxTimeline) break;

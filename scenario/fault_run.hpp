@@ -39,6 +39,7 @@ class FaultRun {
  private:
   FaultSetup setup_;
   bool converge_ = true;
+  std::size_t stragglers_ = 0;
   std::unique_ptr<topologies::FaultRoutes> routes_;
   std::unique_ptr<models::FaultInjector> injector_;
   std::vector<std::unique_ptr<models::FaultInjector>> replicas_;

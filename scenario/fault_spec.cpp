@@ -227,9 +227,10 @@ const char* fault_kind_name(FaultKind kind) {
   return "?";
 }
 
-FaultSpec parse_faults(const Json& faults, const JsonLocation& at) {
+FaultSpec parse_faults(const Json& faults, const JsonLocation& at, std::uint32_t gpu_count) {
   topologies::require_object(faults, at);
-  topologies::check_known_keys(faults, at, {"seed", "detection", "convergence", "events", "flaps"});
+  topologies::check_known_keys(
+      faults, at, {"seed", "detection", "convergence", "events", "flaps", "stragglers"});
   FaultSpec s;
   if (const Json* v = find(faults, "seed")) {
     s.seed = topologies::read_count(*v, at.child("seed"), ~0ULL);
@@ -261,7 +262,10 @@ FaultSpec parse_faults(const Json& faults, const JsonLocation& at) {
     for (std::size_t i = 0; i < v->size(); ++i)
       s.flaps.push_back(read_flap((*v)[i], fa.index(i)));
   }
-  s.configured = !s.events.empty() || !s.flaps.empty();
+  if (const Json* v = find(faults, "stragglers")) {
+    s.stragglers = parse_stragglers(*v, at.child("stragglers"), gpu_count);
+  }
+  s.configured = !s.events.empty() || !s.flaps.empty() || !s.stragglers.empty();
   return s;
 }
 
@@ -270,6 +274,7 @@ Json faults_to_json(const FaultSpec& spec) {
   j["seed"] = spec.seed;
   j["detection"] = topologies::exact_time(spec.detection);
   j["convergence"] = spec.converge ? Json(topologies::exact_time(spec.convergence)) : Json("never");
+  if (!spec.stragglers.empty()) j["stragglers"] = stragglers_json(spec.stragglers);
   return j;
 }
 

@@ -1,7 +1,7 @@
 // The scenario's `faults` section, parsed and checked on its own (what needs the built
 // topology, such as a switch that must exist, is checked when the timeline is planned:
 // fault_timeline.hpp): scripted events (link down, switch reboot, NIC loss, degraded links),
-// random link flaps per link class, and the fabric's reaction delays.
+// random link flaps per link class, the fabric's reaction delays, and straggler GPUs.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "scenario/straggler.hpp"
 #include "sim/time.hpp"
 #include "topologies/config_error.hpp"
 
@@ -76,10 +77,12 @@ struct FaultSpec {
   bool converge = true;  // false ("convergence": "never"): local ECMP repair only
   std::vector<FaultEventSpec> events;
   std::vector<FlapSpec> flaps;
+  std::vector<Straggler> stragglers;  // GPUs slower than the rest (scenario/straggler.hpp)
 };
 
-// Parses `faults` (an object).
-FaultSpec parse_faults(const nlohmann::json& faults, const topologies::JsonLocation& at);
+// Parses `faults` (an object); `gpu_count` bounds the stragglers' GPU ids.
+FaultSpec parse_faults(const nlohmann::json& faults, const topologies::JsonLocation& at,
+                       std::uint32_t gpu_count);
 
 // The resolved section for config.json (every default filled in).
 nlohmann::json faults_to_json(const FaultSpec& spec);

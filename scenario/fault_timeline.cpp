@@ -205,7 +205,8 @@ class Planner {
         if (e.rate_bps != 0) rate = e.rate_bps;
         if (e.rate_factor > 0.0) {
           rate = std::max<std::uint64_t>(
-              1, static_cast<std::uint64_t>(std::llround(e.rate_factor * static_cast<double>(link.rate_bps))));
+              1, static_cast<std::uint64_t>(
+                     std::llround(e.rate_factor * static_cast<double>(link.rate_bps))));
         }
         r.target = link_name(g_, key);
         r.links = 1;

@@ -29,6 +29,7 @@ nlohmann::json faults_json(const FaultSummary& f) {
                         {"packets_blackholed", f.packets_blackholed},
                         {"packets_link_down", f.packets_link_down},
                         {"lost_bytes", f.lost_bytes},
+                        {"stragglers", f.stragglers},
                         {"timeline", std::move(timeline)}};
   if (f.fault_free_time_ps >= 0) {
     doc["fault_free_time_ps"] = f.fault_free_time_ps;

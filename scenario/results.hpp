@@ -123,6 +123,7 @@ struct FaultSummary {
   std::uint64_t packets_blackholed = 0;    // sent into a failed link, or on the wire then
   std::uint64_t packets_link_down = 0;     // queued on, or routed to, a link detected down
   std::uint64_t lost_bytes = 0;            // wire bytes of both
+  std::uint64_t stragglers = 0;            // straggler GPUs (faults.stragglers)
   std::vector<FaultEventResult> timeline;  // the first kMaxTimeline faults
   static constexpr std::size_t kMaxTimeline = 10'000;
   // The same scenario without faults (RunOptions::compare_fault_free): its completion time

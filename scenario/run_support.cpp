@@ -138,6 +138,7 @@ GpuWorkload make_gpu_workload(const Scenario& s, const topologies::NetworkGraph&
     w.network->set_nvlink(
         {graph.nvlink.gpus_per_domain, graph.nvlink.bandwidth_bps / 2, graph.nvlink.latency});
   }
+  apply_stragglers(*w.network, s.faults.stragglers);
   if (s.workload.kind == WorkloadKind::kTrainingStep) {
     w.training = std::make_unique<TrainingStepRun>(*w.network, s.workload.training, s.topology,
                                                    graph.endpoint_count, s.source);

@@ -576,7 +576,10 @@ Scenario parse_scenario(Json doc, const std::string& source, const std::string& 
       }
     }
   }
-  if (const Json* f = find(doc, "faults")) s.faults = parse_faults(*f, root.child("faults"));
+  if (const Json* f = find(doc, "faults")) {
+    const auto gpus = std::min<std::uint64_t>(s.topology.gpu_count(), 0xFFFFFFFFULL);
+    s.faults = parse_faults(*f, root.child("faults"), static_cast<std::uint32_t>(gpus));
+  }
   s.document = std::move(doc);
   return s;
 }
@@ -622,6 +625,7 @@ Json resolved_config(const Scenario& s) {
     f["detection"] = resolved["detection"];
     f["convergence"] = resolved["convergence"];
     f["seed"] = s.faults.seed != 0 ? s.faults.seed : s.seed;
+    if (resolved.contains("stragglers")) f["stragglers"] = resolved["stragglers"];
   }
   return j;
 }

@@ -56,7 +56,7 @@ std::vector<std::vector<std::uint32_t>> resolve_groups(const GroupFamily& family
 TrainingStepRun::TrainingStepRun(workloads::SimNetwork& network, const TrainingStepSpec& spec,
                                  const topologies::TopologySpec& topology, std::uint64_t gpu_count,
                                  const std::string& source)
-    : Component(network.simulator()) {
+    : Component(network.simulator()), network_(&network) {
   if (network.partitions() > 1) control_ = std::make_unique<StepControl>(network, *this);
   phases_.resize(spec.phases.size());
   for (std::size_t i = 0; i < spec.phases.size(); ++i) {
@@ -119,7 +119,14 @@ void TrainingStepRun::start_phase(std::size_t index, sim::Time at) {
   Phase& phase = phases_[index];
   phase.start = at;
   if (phase.spec->compute) {
-    schedule_action(at + phase.spec->duration, index);
+    // Every GPU computes; the phase ends with the slowest (a straggler's compute factor, its
+    // stall).
+    sim::Time end = at + phase.spec->duration;
+    for (const models::EndpointId gpu : network_->slowed_gpus()) {
+      const workloads::GpuSlowdown& slow = *network_->slowdown(gpu);
+      end = std::max(end, slow.end_of(at, phase.spec->duration, slow.compute_factor));
+    }
+    schedule_action(end, index);
     return;
   }
   phase.runs_left = phase.runs.size();

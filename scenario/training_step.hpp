@@ -1,7 +1,8 @@
 // A training step on the simulated fabric: phases (compute gaps and collectives on named GPU
 // groups) in the order their "after" lists give. A collective phase runs its collective on
 // every group of its family at once (one CollectiveRun per group, tag space = phase + 1) and
-// ends when the last group ends; a compute phase holds every GPU for its duration.
+// ends when the last group ends; a compute phase holds every GPU for its duration (a straggler's
+// for its compute factor x the duration, and its stall: the phase ends with the slowest GPU).
 //
 // Parallel runs (the network's fabric split into partitions): the step's own events run in its
 // control plane (control_plane(), a StepControl), which learns from the partitions where each
@@ -84,6 +85,7 @@ class TrainingStepRun final : public sim::Component,
   void start_phase(std::size_t index, sim::Time at);
   void end_phase(std::size_t index, sim::Time at);
 
+  workloads::SimNetwork* network_;
   std::vector<Phase> phases_;
   std::unique_ptr<StepControl> control_;
   TrainingStepObserver* observer_ = nullptr;

@@ -213,17 +213,19 @@ void SimNetwork::post_group_reduce(models::EndpointId gpu, std::span<const model
   const bool last = ++g.posted == g.gpus.size();
   if (last) shard.open_groups.erase(it);
   const sim::Time now = shard.sim->now();
+  const sim::Time ready =
+      slowdowns_.empty() ? now + gpu_.step_latency : slowdowns_[gpu].end_of(now, gpu_.step_latency);
   if (g.in_switch) {
     // Each member pushes its part into the switches when its step latency has passed.
-    if (gpu_.step_latency > sim::Time::zero()) {
-      agents_[gpu].at(now + gpu_.step_latency,
+    if (ready > now) {
+      agents_[gpu].at(ready,
                       event_arg(kGroupPostEvent, shard.group_posts.add(GroupPost{gpu, slot})));
     } else {
       fabric_->post_nvls_allreduce(gpu, bytes, kOwnCookie | slot);
     }
     return;
   }
-  g.ready = std::max(g.ready, now + gpu_.step_latency);
+  g.ready = std::max(g.ready, ready);
   if (!last) return;
   if (g.ready > now) {
     agents_[gpu].at(g.ready, event_arg(kFluidGroupEvent, slot));
@@ -268,13 +270,37 @@ void SimNetwork::on_nvls_allreduce_done(models::EndpointId gpu, std::uint64_t co
     shard.counters.group_bytes += g.bytes;
     shard.free_group_ops.push_back(slot);
   }
-  c.listener->on_complete(c.cookie);  // may post more group reduces (and reuse the slot)
+  deliver(shard, gpu, *c.listener, c.cookie);  // may post more group reduces (and reuse the slot)
 }
 
 void SimNetwork::complete_at(models::EndpointId gpu, sim::Time at, CompletionListener& listener,
                              std::uint64_t cookie) {
+  if (!slowdowns_.empty()) at = slowdowns_[gpu].heard(at);
   agents_[gpu].at(at,
                   event_arg(kCompletionEvent, shard_of(gpu).completions.add({&listener, cookie})));
+}
+
+void SimNetwork::deliver(Shard& shard, models::EndpointId gpu, CompletionListener& listener,
+                         std::uint64_t cookie) {
+  if (!slowdowns_.empty()) {
+    const sim::Time now = shard.sim->now();
+    if (slowdowns_[gpu].heard(now) != now) {
+      complete_at(gpu, now, listener, cookie);  // at the stall's end
+      return;
+    }
+  }
+  listener.on_complete(cookie);
+}
+
+void SimNetwork::set_slowdown(models::EndpointId gpu, const GpuSlowdown& slowdown) {
+  if (gpu >= engine_free_at_.size()) {
+    throw std::invalid_argument(
+        fmt::format("sim transport: a slowdown for GPU {} of {}", gpu, engine_free_at_.size()));
+  }
+  if (slowdowns_.empty()) slowdowns_.resize(engine_free_at_.size());
+  slowdowns_[gpu] = slowdown;
+  const auto at = std::lower_bound(slowed_.begin(), slowed_.end(), gpu);
+  if (at == slowed_.end() || *at != gpu) slowed_.insert(at, gpu);
 }
 
 void SimNetwork::post_send(models::EndpointId src, models::EndpointId dst, std::uint64_t bytes,
@@ -297,6 +323,10 @@ void SimNetwork::post_send(models::EndpointId src, models::EndpointId dst, std::
     const double factor = nvlink ? costs->nvlink_factor : costs->net_factor;
     wire_bytes = static_cast<std::uint64_t>(std::ceil(static_cast<double>(bytes) * factor));
     delay += nvlink ? costs->nvlink_latency : costs->net_latency;
+  }
+  if (!slowdowns_.empty()) {
+    const sim::Time now = shard.sim->now();
+    delay = slowdowns_[src].end_of(now, delay) - now;
   }
   const std::uint32_t index =
       shard.messages.add(Message{src, dst, tag, wire_bytes, &listener, cookie});
@@ -389,9 +419,18 @@ void SimNetwork::post_recv(models::EndpointId dst, models::EndpointId src, std::
 void SimNetwork::post_compute(models::EndpointId gpu, std::uint64_t bytes, bool reduce,
                               CompletionListener& listener, std::uint64_t cookie) {
   Shard& shard = shard_of(gpu);
-  const sim::Time start = std::max(shard.sim->now() + gpu_.step_latency, engine_free_at_[gpu]);
-  const sim::Time end =
-      start + transfer_time(bytes, reduce ? gpu_.reduce_bandwidth_bps : gpu_.copy_bandwidth_bps);
+  const sim::Time now = shard.sim->now();
+  const sim::Time duration =
+      transfer_time(bytes, reduce ? gpu_.reduce_bandwidth_bps : gpu_.copy_bandwidth_bps);
+  sim::Time end;
+  if (slowdowns_.empty()) {
+    end = std::max(now + gpu_.step_latency, engine_free_at_[gpu]) + duration;
+  } else {
+    // A straggler: its step latency and the work pause for its stall; reductions are slower.
+    const GpuSlowdown& slow = slowdowns_[gpu];
+    const sim::Time start = std::max(slow.end_of(now, gpu_.step_latency), engine_free_at_[gpu]);
+    end = slow.end_of(start, duration, reduce ? slow.reduce_factor : 1.0);
+  }
   engine_free_at_[gpu] = end;
   if (reduce) {
     ++shard.counters.reductions;
@@ -405,7 +444,7 @@ void SimNetwork::post_compute(models::EndpointId gpu, std::uint64_t bytes, bool 
 // The sender's part of a message is over: tell its listener.
 void SimNetwork::sent(Shard& shard, std::uint32_t index) {
   const Message m = shard.messages.take(index);
-  m.listener->on_complete(m.cookie);  // may post more messages (and grow the slab)
+  deliver(shard, m.src, *m.listener, m.cookie);  // may post more messages (and grow the slab)
 }
 
 void SimNetwork::on_message_sent(models::EndpointId src, std::uint64_t cookie, sim::Time) {
@@ -434,7 +473,7 @@ void SimNetwork::arrive(Shard& shard, models::EndpointId src, models::EndpointId
   ++st.posted_head;
   compact(st.posted, st.posted_head);
   --shard.unmatched;
-  recv.listener->on_complete(recv.cookie);
+  deliver(shard, dst, *recv.listener, recv.cookie);
 }
 
 void SimNetwork::on_gpu_event(GpuAgent& agent, std::uint64_t arg) {

@@ -27,6 +27,13 @@
 // a SimGroup maps a collective's ranks 0..n-1 onto GPUs (fabric endpoints) and hands out one
 // Transport per rank. Overlapping collectives must use different Executor tag spaces.
 //
+// Stragglers (set_slowdown): a slowed GPU's reductions take reduce_factor x as long, and during
+// its stall it starts no send, reduction, copy or group reduce (they start at the stall's end;
+// a reduction running when the stall begins pauses for it) and hears of no completion (they are
+// delivered at the stall's end); what its NIC already has in flight goes on. Launch and compute
+// factors are charged by the runs above (scenario/). Without a slowdown the cost is one empty
+// check per post and completion.
+//
 // Parallel runs (a fabric split into partitions, sim/parallel.hpp): every GPU has its own
 // component (its events are ordered by the GPU's component id, whatever the partitioning) in
 // the simulator of its NIC's partition, and the state behind it (messages, receive matching,
@@ -54,6 +61,7 @@
 #include "workloads/clock.hpp"
 #include "workloads/schedule.hpp"
 #include "workloads/transport.hpp"
+#include "workloads/transports/sim/gpu_slowdown.hpp"
 
 namespace fabricsim::workloads {
 
@@ -148,6 +156,22 @@ class SimNetwork final : public models::MessageObserver, public models::NvlsObse
   // Makes the queue pair a send from `src` to `dst` on `channel` will use, when it goes through
   // the NICs (not over NVLink). Before the run; idempotent.
   void connect(models::EndpointId src, models::EndpointId dst, std::uint32_t channel);
+
+  // GPU `gpu` is a straggler from now on (std::invalid_argument for a GPU the fabric lacks).
+  // Before the run.
+  void set_slowdown(models::EndpointId gpu, const GpuSlowdown& slowdown);
+  // The GPU's slowdown (an identity one for a GPU not slowed); null when no GPU is slowed.
+  const GpuSlowdown* slowdown(models::EndpointId gpu) const {
+    return slowdowns_.empty() ? nullptr : &slowdowns_[gpu];
+  }
+  // The GPUs given a slowdown, ascending.
+  std::span<const models::EndpointId> slowed_gpus() const { return slowed_; }
+  // `listener` hears `cookie` at `at` (>= now) from an event of `gpu` (on its partition's thread;
+  // at the end of its stall if `at` falls inside it), as it hears a completion.
+  void notify_at(models::EndpointId gpu, sim::Time at, CompletionListener& listener,
+                 std::uint64_t cookie) {
+    complete_at(gpu, at, listener, cookie);
+  }
 
   const models::GpuParams& gpu() const { return gpu_; }
   // Whether a send from src to dst crosses NVLink (fluid or simulated), not the NICs.
@@ -275,6 +299,9 @@ class SimNetwork final : public models::MessageObserver, public models::NvlsObse
                  std::uint64_t tag_high);
   void complete_at(models::EndpointId gpu, sim::Time at, CompletionListener& listener,
                    std::uint64_t cookie);
+  // Tells `listener` now, or at the end of the GPU's stall when it is stalled now.
+  void deliver(Shard& shard, models::EndpointId gpu, CompletionListener& listener,
+               std::uint64_t cookie);
 
   models::Fabric* fabric_;
   models::GpuParams gpu_;
@@ -284,6 +311,8 @@ class SimNetwork final : public models::MessageObserver, public models::NvlsObse
   NvlinkModel nvlink_;
   std::vector<sim::Time> nvlink_tx_free_at_;  // per GPU, when NVLink is on
   std::vector<sim::Time> nvlink_rx_free_at_;
+  std::vector<GpuSlowdown> slowdowns_;  // per GPU; empty: no straggler (read-only in runs)
+  std::vector<models::EndpointId> slowed_;
 };
 
 // The ranks of one collective placed on GPUs: rank r is GPU endpoints[r].
