@@ -181,8 +181,8 @@ Results run_parallel(const Scenario& s, const RunOptions& options) {
   }
   if (options.distributed == nullptr) qp_errors = fabric->qp_errors();
   flow_and_fabric_results(r, *fabric, flow_workload, IdealFct(graph, routes), counters, qp_errors);
-  faults.report(r, counters, options.fault_free);
   r.sim_time_ps = result.end.picoseconds();
+  faults.report(r, counters, options.fault_free);  // after sim_time_ps: the slowdown
   r.events = result.events;
   r.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();

@@ -136,8 +136,8 @@ Results run_scenario(const Scenario& s, const RunOptions& options) {
   const models::FabricCounters counters = fabric->counters();
   flow_and_fabric_results(r, *fabric, !collective && !training, IdealFct(graph, routes), counters,
                           fabric->qp_errors());
-  faults.report(r, counters, options.fault_free);
   r.sim_time_ps = sim.now().picoseconds();
+  faults.report(r, counters, options.fault_free);  // after sim_time_ps: the slowdown
   r.events = sim.events_processed();
   r.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
@@ -212,6 +212,25 @@ std::string summary_text(const Scenario& s, const Results& r) {
       "pauses, max queue {}\n",
       r.fabric.packet_hops, r.fabric.drops, r.fabric.retransmissions, r.fabric.ecn_marks,
       r.fabric.cnps, r.fabric.pfc_pause_frames, sim::format_bytes(r.fabric.max_queue_bytes));
+  if (r.faults.configured) {
+    const FaultSummary& f = r.faults;
+    out += fmt::format(
+        "faults     {} fault(s), {} link outage(s), {} stragglers: {} packets black-holed, {} "
+        "lost to links down ({})\n",
+        f.events, f.link_outages, f.stragglers, f.packets_blackholed, f.packets_link_down,
+        sim::format_bytes(f.lost_bytes));
+    if (f.fault_free_time_ps >= 0) {
+      out += fmt::format("           without faults: {}; slowdown {}\n",
+                         sim::format_time(sim::Time::ps(f.fault_free_time_ps)),
+                         f.slowdown >= 0 ? fmt::format("{:.3f}x", f.slowdown)
+                                         : std::string("n/a (the workload did not complete)"));
+      if (f.fct_p99_slowdown >= 0) {
+        out += fmt::format("           FCT p99 without faults: {}; slowdown {:.3f}x\n",
+                           sim::format_time(sim::Time::ps(f.fault_free_fct_p99_ps)),
+                           f.fct_p99_slowdown);
+      }
+    }
+  }
   if (r.fabric.timeouts != 0 || r.fabric.qp_errors != 0) {
     out += fmt::format("transport  {} local ACK timeouts, {} QP errors\n", r.fabric.timeouts,
                        r.fabric.qp_errors);

@@ -1,4 +1,5 @@
-// `fabricsim run SCENARIO.json [--out DIR] [--seed N] [--set a.b=V]... [--threads N] [--quiet]`.
+// `fabricsim run SCENARIO.json [--out DIR] [--seed N] [--set a.b=V]... [--threads N]
+// [--compare-fault-free] [--quiet]`.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -24,7 +25,10 @@ int run_command(const std::vector<std::string>& args) {
        "override a scenario field: a.b.c=VALUE (repeatable)")  //
       ("threads", po::value<std::string>(),
        "parallel run on N threads (fabric partitions; default: the scenario's \"threads\", "
-       "else 1); results do not depend on N")                                 //
+       "else 1); results do not depend on N")  //
+      ("compare-fault-free",
+       "a scenario with faults: run it without them first and report the slowdown the faults "
+       "cause (results.json faults.slowdown)")                                //
       ("quiet,q", "print nothing but errors (no summary, no progress line)")  //
       ("json", "print results.json on stdout");
   po::positional_options_description positional;
@@ -48,6 +52,12 @@ int run_command(const std::vector<std::string>& args) {
     run_options.threads = parse_threads(vm["threads"].as<std::string>());
   }
   run_options.progress = !quiet && isatty(STDERR_FILENO) != 0 && isatty(STDOUT_FILENO) != 0;
+  if (vm.count("compare-fault-free") != 0U) {
+    if (!scenario.faults.configured) {
+      throw UsageError("--compare-fault-free: the scenario has no faults to compare against");
+    }
+    run_options.compare_fault_free = true;
+  }
   // Started by mpirun with more than one process: a distributed run, one partition per rank.
   std::unique_ptr<sim::Exchange> exchange;
   if (sim::mpi::launched_size() > 1) {

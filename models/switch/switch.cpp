@@ -193,6 +193,8 @@ void Switch::receive(Packet* packet, std::uint16_t in_port) {
     packet->priority = static_cast<std::uint8_t>(priorities_ - 1);
   const std::uint16_t out = route(*packet);
   if (out == kNoPort || out >= ports_.size()) [[unlikely]] {
+    // A credit-based upstream spent credits on it: they come back as the buffer never held it.
+    if (credit_ports_) ports_[in_port].return_credits(packet->priority, packet->wire_bytes);
     drop(packet, DropReason::kNoRoute);
     return;
   }
