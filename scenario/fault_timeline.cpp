@@ -431,7 +431,9 @@ class Planner {
 }  // namespace
 
 std::string link_name(const NetworkGraph& g, std::uint32_t port) {
-  return end_name(g, port) + " - " + end_name(g, g.peer_port[port]);
+  const std::uint32_t peer = g.peer_port[port];
+  if (!g.is_switch(g.port_node[peer])) return end_name(g, peer) + " - " + end_name(g, port);
+  return end_name(g, port) + " - " + end_name(g, peer);
 }
 
 FaultSetup plan_faults(const FaultSpec& spec, const NetworkGraph& g, std::uint64_t scenario_seed,

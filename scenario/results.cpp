@@ -137,7 +137,8 @@ nlohmann::json to_json(const Results& r, bool include_measured) {
                    {"pfc_pause_frames", r.fabric.pfc_pause_frames},
                    {"max_queue_bytes", r.fabric.max_queue_bytes},
                    {"timeouts", r.fabric.timeouts},
-                   {"qp_errors", r.fabric.qp_errors}};
+                   {"qp_errors", r.fabric.qp_errors},
+                   {"bytes_delivered", r.fabric.bytes_delivered}};
   if (r.faults.configured) doc["faults"] = faults_json(r.faults);
   doc["warnings"] = r.warnings;
   nlohmann::json errors = nlohmann::json::array();

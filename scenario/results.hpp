@@ -87,8 +87,9 @@ struct FabricSummary {
   std::uint64_t cnps = 0;
   std::uint64_t pfc_pause_frames = 0;
   std::uint64_t max_queue_bytes = 0;
-  std::uint64_t timeouts = 0;   // local ACK timeouts that expired
-  std::uint64_t qp_errors = 0;  // QPs that went to the error state
+  std::uint64_t timeouts = 0;         // local ACK timeouts that expired
+  std::uint64_t qp_errors = 0;        // QPs that went to the error state
+  std::uint64_t bytes_delivered = 0;  // payload delivered in order, each byte once
 };
 
 // Why (part of) a workload failed: one entry per QP that went to the error state.

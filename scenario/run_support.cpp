@@ -202,7 +202,8 @@ void flow_and_fabric_results(Results& r, const models::Fabric& fabric, bool flow
               .pfc_pause_frames = c.pfc_pause_frames,
               .max_queue_bytes = c.max_queue_bytes,
               .timeouts = c.timeouts,
-              .qp_errors = c.qp_errors};
+              .qp_errors = c.qp_errors,
+              .bytes_delivered = c.bytes_delivered};
   r.errors.clear();
   for (const auto& e : qp_errors) {
     if (r.errors.size() == Results::kMaxReportedErrors) break;
