@@ -633,7 +633,7 @@ Json resolved_config(const Scenario& s) {
 const std::vector<std::string>& known_metrics() {
   static const std::vector<std::string> kKnown{"queue_bytes",      "link_utilization", "pfc_paused",
                                                "pfc_pause_frames", "ecn_marks",        "drops",
-                                               "qp_rate"};
+                                               "qp_rate",          "links_down"};
   return kKnown;
 }
 

@@ -175,6 +175,14 @@ void TimeSeriesRecorder::add_metric(const std::string& metric) {
     add_column("cnps", [this] { return static_cast<double>(counter(kCnps)); });
   } else if (metric == "drops") {
     add_column("drops", [this] { return static_cast<double>(counter(kDrops)); });
+  } else if (metric == "links_down") {
+    // Switch port ends whose link is failed or detected down (faults), at the sample.
+    add_column("ports_link_down", [this, port_slots = switch_ports_.size()] {
+      std::uint64_t n = 0;
+      for (std::size_t i = 0; i < port_slots; ++i)
+        n += port_word(i, kLinkDown);
+      return static_cast<double>(n);
+    });
   } else if (metric == "qp_rate") {
     read_qps_ = true;
     add_column("qp_rate_mean_bps", [this] {
@@ -244,6 +252,10 @@ void TimeSeriesRecorder::take_snapshot(sim::Time t) {
       words[kTxBytes] = p.tx_bytes();
       words[kPauseFramesReceived] = p.pause_frames_received();
       words[kPaused] = any_paused(p) ? 1 : 0;
+      if (const models::PortFault* f = p.fault(); f != nullptr) {
+        words[kLinkDown] = f->state == models::LinkState::kUp ? 0 : 1;
+        words[kFaultDrops] = f->counters.blackholed_packets + f->counters.refused_packets;
+      }
     }
   }
   for (std::uint32_t e = 0; e + 1 < qp_base_.size(); ++e) {
@@ -285,7 +297,8 @@ void TimeSeriesRecorder::sample() {
         port_rows_.push_back({t.picoseconds(), port_word(slot, kQueueBytes),
                               port_word(slot, kTxBytes),
                               static_cast<std::uint32_t>(port_word(slot, kPauseFramesReceived)), i,
-                              port_word(slot, kPaused) != 0});
+                              static_cast<std::uint32_t>(port_word(slot, kFaultDrops)),
+                              port_word(slot, kPaused) != 0, port_word(slot, kLinkDown) == 0});
       }
     }
   }
@@ -326,7 +339,8 @@ void TimeSeriesRecorder::write_csv(std::ostream& out) const {
 }
 
 void TimeSeriesRecorder::write_ports_csv(std::ostream& out) const {
-  out << "time_ps,switch,port,queue_bytes,tx_bytes,utilization,paused,pause_frames_received\n";
+  out << "time_ps,switch,port,queue_bytes,tx_bytes,utilization,paused,pause_frames_received,"
+         "link_up,fault_drops\n";
   // Utilisation: bytes sent since the port's previous row over what the link could carry.
   std::vector<std::uint64_t> last_tx(ports_.size(), 0);
   std::vector<std::int64_t> last_time(ports_.size(), -1);
@@ -342,9 +356,9 @@ void TimeSeriesRecorder::write_ports_csv(std::ostream& out) const {
     last_tx[r.selected] = r.tx_bytes;
     last_time[r.selected] = r.time_ps;
     line.clear();
-    fmt::format_to(std::back_inserter(line), "{},{},{},{},{},{:.4f},{},{}\n", r.time_ps,
+    fmt::format_to(std::back_inserter(line), "{},{},{},{},{},{:.4f},{},{},{},{}\n", r.time_ps,
                    sel.switch_index, sel.port_index, r.queue_bytes, r.tx_bytes, util,
-                   r.paused ? 1 : 0, r.pause_frames_received);
+                   r.paused ? 1 : 0, r.pause_frames_received, r.link_up ? 1 : 0, r.fault_drops);
     out << line;
   }
 }

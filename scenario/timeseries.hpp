@@ -80,8 +80,10 @@ class TimeSeriesRecorder final : public sim::Component, public sim::GlobalEvent 
     std::uint64_t queue_bytes;
     std::uint64_t tx_bytes;  // cumulative
     std::uint32_t pause_frames_received;
-    std::uint32_t selected;  // index into ports_
+    std::uint32_t selected;     // index into ports_
+    std::uint32_t fault_drops;  // cumulative: lost at this port to a failed or downed link
     bool paused;
+    bool link_up;  // faults: false while the port's link is failed or down
   };
   struct QpRow {  // one QP at one sample
     std::int64_t time_ps;
@@ -104,8 +106,15 @@ class TimeSeriesRecorder final : public sim::Component, public sim::GlobalEvent 
   // read) kQpWords per QP, NIC by NIC (qp_base_).
   enum Counter : std::size_t { kPauseFrames, kResumeFrames, kEcnMarks, kCnps, kDrops };
   static constexpr std::size_t kCounterWords = 5;
-  enum PortWord : std::size_t { kQueueBytes, kTxBytes, kPauseFramesReceived, kPaused };
-  static constexpr std::size_t kPortWords = 4;
+  enum PortWord : std::size_t {
+    kQueueBytes,
+    kTxBytes,
+    kPauseFramesReceived,
+    kPaused,
+    kLinkDown,
+    kFaultDrops
+  };
+  static constexpr std::size_t kPortWords = 6;
   enum QpWord : std::size_t { kQpFlags, kQpRate, kQpPeer };  // flags: 1 open, 2 has data
   static constexpr std::size_t kQpWords = 3;
   std::uint64_t counter(Counter c) const { return snapshot_[c]; }

@@ -246,7 +246,7 @@ TEST_CASE("faults give the same results for 1 and 2 threads") {
   CHECK(deterministic(one_thread) == deterministic(two_threads));
 }
 
-TEST_CASE("--compare-fault-free: the slowdown of a fault on the critical path is above 1") {
+TEST_CASE("the fault-free comparison: the slowdown of a fault on the critical path is above 1") {
   // Every flow crosses the spines; a spine reboots mid-run with a slow timeout.
   const auto s = parse(base_scenario(R"({ "detection": "5us", "convergence": "50us",
       "events": [ { "kind": "switch_reboot", "at": "20us", "for": "200us", "switch": 8 } ] })"));
