@@ -10,6 +10,7 @@
 
 #include "sim/simulator.hpp"
 #include "topologies/fabric_builder.hpp"
+#include "topologies/fault_routes.hpp"
 #include "topologies/network_graph.hpp"
 #include "topologies/routing.hpp"
 #include "topologies/spec.hpp"
@@ -76,6 +77,49 @@ void BM_BuildFatTreeK16(benchmark::State& state) {
 
 }  // namespace
 
+// Routing convergence under faults (topologies/fault_routes.hpp): one convergence step of the
+// 16,384-GPU cluster (rail_optimized_131072 at 2,048 nodes), a leaf-spine link going down or
+// coming back, with every switch's new table installed: one kConverge action of a fault plan.
+// For comparison, BM_ComputeRoutes16384: the whole routing computed from scratch.
+void BM_ConvergeAroundFailedLink16384(benchmark::State& state) {
+  auto spec = topologies::load_topology(std::string(FABRICSIM_SOURCE_DIR) +
+                                        "/configs/topologies/rail_optimized_131072.json");
+  spec.rail.nodes = 2048;
+  const auto g = topologies::build_graph(spec);
+  const auto base = topologies::compute_routes(g);
+  sim::Simulator sim;
+  auto fabric = topologies::build_fabric(g, base, sim);
+  // The first switch-to-switch link of leaf 0.
+  std::uint32_t port = g.port_begin[0];
+  while (!g.is_switch(g.port_node[g.peer_port[port]]))
+    ++port;
+  // Steps alternate: the link down, back up, down, ...
+  std::vector<std::vector<std::uint32_t>> steps{{}};
+  constexpr std::uint32_t kSteps = 1000;
+  for (std::uint32_t i = 1; i <= kSteps; ++i)
+    steps.push_back(i % 2 == 1 ? std::vector<std::uint32_t>{port} : std::vector<std::uint32_t>{});
+  topologies::FaultRoutes routes(g, base, steps, g.switch_count);
+  std::uint32_t step = 0;
+  for (auto _ : state) {
+    if (++step > kSteps) break;
+    for (std::uint32_t s = 0; s < g.switch_count; ++s)
+      routes.install(*fabric, s, step);
+  }
+  state.counters["bfs_columns"] = static_cast<double>(routes.recomputed_columns());
+  state.counters["switches"] = g.switch_count;
+}
+
+void BM_ComputeRoutes16384(benchmark::State& state) {
+  auto spec = topologies::load_topology(std::string(FABRICSIM_SOURCE_DIR) +
+                                        "/configs/topologies/rail_optimized_131072.json");
+  spec.rail.nodes = 2048;
+  const auto g = topologies::build_graph(spec);
+  for (auto _ : state)
+    benchmark::DoNotOptimize(topologies::compute_routes(g));
+}
+
+BENCHMARK(BM_ConvergeAroundFailedLink16384)->Unit(benchmark::kMillisecond)->Iterations(200);
+BENCHMARK(BM_ComputeRoutes16384)->Unit(benchmark::kMillisecond)->Iterations(10);
 BENCHMARK(BM_BuildFatTreeK16)->Unit(benchmark::kMillisecond)->Iterations(3);
 // Run alone for a clean peak RSS: --benchmark_filter=BM_Build131072
 BENCHMARK(BM_Build131072)->Unit(benchmark::kSecond)->Iterations(1);

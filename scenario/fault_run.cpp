@@ -26,7 +26,11 @@ FaultRun::FaultRun(const Scenario& s, const topologies::NetworkGraph& graph,
     for (const std::uint32_t link : epoch)
       ports.push_back(setup_.link_port[link]);
   }
-  routes_ = std::make_unique<topologies::FaultRoutes>(graph, routes, std::move(down_ports));
+  std::uint32_t installing = 0;  // the switches this process runs install every step
+  for (std::uint32_t sw = 0; sw < fabric.switch_count(); ++sw)
+    installing += fabric.runs_partition(fabric.switch_partition(sw)) ? 1U : 0U;
+  routes_ =
+      std::make_unique<topologies::FaultRoutes>(graph, routes, std::move(down_ports), installing);
   injector_ = std::make_unique<models::FaultInjector>(home, fabric, setup_.plan, routes_.get());
 }
 

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <unordered_map>
 
 #include "sim/rng.hpp"
@@ -378,16 +377,14 @@ class Planner {
   }
 
   // Each change is known to the control plane at its instant; the routes for the link state
-  // it then knows are installed everywhere one convergence delay later. Consecutive changes
-  // that leave the same state need no new routes.
+  // it then knows are installed everywhere one convergence delay later (a convergence step).
+  // Changes that leave the state of the step before need no step.
   void plan_convergence(std::vector<Change>& changes) {
-    plan_.down_links.emplace_back();  // epoch 0: no link down
+    plan_.down_links.emplace_back();  // step 0: no link down
     if (!spec_.converge) return;
     std::stable_sort(changes.begin(), changes.end(),
                      [](const Change& a, const Change& b) { return a.at < b.at; });
     std::vector<std::uint32_t> down;  // sorted plan links
-    std::map<std::vector<std::uint32_t>, std::uint32_t> epoch_of{{{}, 0}};
-    std::uint32_t last_epoch = 0;
     for (std::size_t i = 0; i < changes.size();) {
       const sim::Time at = changes[i].at;
       for (; i < changes.size() && changes[i].at == at; ++i) {
@@ -400,17 +397,14 @@ class Planner {
         if (c.down) r.converged = std::min(r.converged, when);
         if (!c.down) r.reconverged = std::min(r.reconverged, when);
       }
-      const auto [it, added] =
-          epoch_of.emplace(down, static_cast<std::uint32_t>(plan_.down_links.size()));
-      if (added) plan_.down_links.push_back(down);
-      if (it->second == last_epoch) continue;
-      last_epoch = it->second;
+      if (down == plan_.down_links.back()) continue;
       const sim::Time when = plus(at, spec_.convergence);
-      if (when == kNever || when > stop_at_) continue;
+      if (when == kNever || when > stop_at_) break;  // later steps would never run
       FaultAction a;
       a.at = when;
       a.kind = FaultActionKind::kConverge;
-      a.epoch = it->second;
+      a.epoch = static_cast<std::uint32_t>(plan_.down_links.size());
+      plan_.down_links.push_back(down);
       plan_.actions.push_back(a);
     }
   }

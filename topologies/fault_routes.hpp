@@ -1,12 +1,19 @@
-// Routing convergence under faults: the models' RouteSource computed by compute_routes on the
-// graph without the links of a link-state epoch. An epoch's routes are computed once, by the
-// first switch that asks (partition threads share them under a lock), and kept while the next
-// epochs arrive (the few most recent); epoch 0 is the fault-free routing the run started with.
+// Routing convergence under faults: the models' RouteSource, giving each switch the routes
+// compute_routes would compute around the links down at each convergence step, but updated
+// incrementally from the step before. A link change touches a destination edge's routes only
+// where the link lies on its shortest-path graph; the hop distances to that edge are
+// recomputed (one BFS) only when the change can alter them (a switch loses its last way
+// closer, or a link joins switches more than one hop apart); otherwise only the group of the
+// link's farther end changes. Steps are computed in order, once, by the first switch that
+// asks (partition threads share them under a lock); a step's new tables are kept until every
+// switch this process runs has installed it.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "models/faults/fault_plan.hpp"
@@ -17,24 +24,68 @@ namespace fabricsim::topologies {
 
 class FaultRoutes final : public models::RouteSource {
  public:
-  // `graph` and `base` (its fault-free routes) must outlive this. down_ports[k]: the graph ports
-  // (one per link) of the links down in epoch k.
+  // `graph` must outlive this; `base` is its fault-free routing (copied). down_ports[k]: the
+  // graph ports (one per link, either end) of the links down at convergence step k; step 0 is
+  // the start (no link down). `installing_switches`: how many switches will install each step
+  // (those this process runs).
   FaultRoutes(const NetworkGraph& graph, const Routes& base,
-              std::vector<std::vector<std::uint32_t>> down_ports);
+              std::vector<std::vector<std::uint32_t>> down_ports,
+              std::uint32_t installing_switches);
 
-  void install(models::Fabric& fabric, std::uint32_t switch_index, std::uint32_t epoch) override;
-  std::uint64_t computations() const;  // route computations so far
+  // Step `step` (>= 1), for switch `switch_index`: sets its routes if the step changed them.
+  void install(models::Fabric& fabric, std::uint32_t switch_index, std::uint32_t step) override;
+
+  // Testing and benchmarks: the next hops of switch sw towards edge index e after the steps
+  // computed so far (local port numbers, ascending), and how many columns needed a BFS.
+  std::vector<std::uint16_t> next_hops(std::uint32_t sw, std::uint32_t edge) const;
+  void compute_through(std::uint32_t step);
+  std::uint64_t recomputed_columns() const { return recomputed_columns_; }
 
  private:
-  std::shared_ptr<const Routes> routes_of(std::uint32_t epoch);
+  struct Table {
+    std::vector<std::uint16_t> group_of_edge;
+    std::vector<std::vector<std::uint16_t>> groups;
+  };
+  struct Step {
+    std::unordered_map<std::uint32_t, std::shared_ptr<const Table>> tables;  // changed switches
+    std::uint32_t installs = 0;
+  };
+  // Per switch, its groups and (built when its routes first change) their index by hash.
+  struct SwitchGroups {
+    std::vector<std::vector<std::uint16_t>> groups;
+    std::unordered_multimap<std::uint64_t, std::uint16_t> by_hash;
+    bool indexed = false;
+  };
 
-  static constexpr std::size_t kKept = 4;
+  void advance();  // computes the next step from the current state
+  void change_link(std::uint32_t port, bool down);
+  void regroup(std::uint32_t sw, std::uint32_t edge);
+  void bfs_column(std::uint32_t edge);
+  std::uint8_t& dist(std::uint32_t sw, std::uint32_t edge) {
+    return distance_[std::size_t{sw} * edges_ + edge];
+  }
+  std::uint8_t dist(std::uint32_t sw, std::uint32_t edge) const {
+    return distance_[std::size_t{sw} * edges_ + edge];
+  }
+  bool usable(std::uint32_t port) const {
+    return down_[port] == 0 && graph_.is_switch(graph_.port_node[graph_.peer_port[port]]);
+  }
+  std::uint16_t intern(std::uint32_t sw, const std::vector<std::uint16_t>& ports);
+
   const NetworkGraph& graph_;
-  const Routes& base_;
+  std::uint32_t edges_;
+  std::vector<std::uint32_t> edge_switches_;
+  std::vector<std::uint8_t> distance_;        // [switch * edges + edge]
+  std::vector<std::uint16_t> group_of_edge_;  // [switch * edges + edge], per-switch group ids
+  std::vector<SwitchGroups> switch_groups_;
+  std::vector<std::uint8_t> down_;  // per graph port
   std::vector<std::vector<std::uint32_t>> down_ports_;
+  std::vector<std::uint8_t> dirty_;  // per switch, during a step
+  std::uint32_t installing_;
   mutable std::mutex mutex_;
-  std::vector<std::pair<std::uint32_t, std::shared_ptr<const Routes>>> cache_;  // newest last
-  std::uint64_t computations_ = 0;
+  std::uint32_t computed_ = 0;  // steps applied to the state
+  std::map<std::uint32_t, Step> steps_;
+  std::uint64_t recomputed_columns_ = 0;
 };
 
 }  // namespace fabricsim::topologies

@@ -31,7 +31,7 @@ enum class FaultActionKind : std::uint8_t {
   kRestore,   // the link works again (both ends)
   kSetRate,   // a degraded (or restored) rate, both directions
   kSetLoss,   // a corruption loss rate, both directions (0 = none)
-  kConverge,  // routing converges: every switch gets the routes of link-state epoch `epoch`
+  kConverge,  // routing converges: every switch gets the routes of convergence step `epoch`
 };
 const char* fault_action_name(FaultActionKind kind);
 
@@ -40,7 +40,7 @@ struct FaultAction {
   FaultActionKind kind = FaultActionKind::kFail;
   std::uint32_t link = 0;   // index into FaultPlan::links (not for kConverge)
   std::uint8_t ends = 3;    // kDetect: bit 0 = end a, bit 1 = end b
-  std::uint32_t epoch = 0;  // kConverge
+  std::uint32_t epoch = 0;  // kConverge: the convergence step (FaultPlan::down_links)
   std::uint32_t fault = 0;  // the fault (FaultPlan::faults) it belongs to
   std::uint64_t rate_bps = 0;
   double loss_rate = 0.0;
@@ -63,8 +63,8 @@ struct FaultPlan {
   std::vector<LinkRef> links;        // every link an action touches
   std::vector<FaultAction> actions;  // by time, then in the order they were planned
   std::vector<FaultRecord> faults;
-  // Link-state epochs for convergence: epoch k routes around the links in down_links[k]
-  // (indexes into `links`). Epoch 0 is the fault-free routing and is never recomputed.
+  // Convergence steps, in the order the kConverge actions run them: step k routes around the
+  // links in down_links[k] (indexes into `links`). Step 0 is the fault-free start.
   std::vector<std::vector<std::uint32_t>> down_links;
   sim::Time detection;  // the reaction delays the plan was made with (for results)
   sim::Time convergence;
@@ -72,9 +72,10 @@ struct FaultPlan {
   bool empty() const { return actions.empty(); }
 };
 
-// Gives a switch the routes of a link-state epoch (the topology layer computes them: the
-// models know nothing of route computation). Called from partition threads in parallel runs:
-// implementations must be thread-safe and give every caller the same routes.
+// Gives a switch the routes of a convergence step (the topology layer computes them: the
+// models know nothing of route computation). Every switch a process runs is asked once per
+// step, in step order; from partition threads in parallel runs: implementations must be
+// thread-safe and give every caller the same routes.
 class RouteSource {
  public:
   virtual ~RouteSource() = default;
