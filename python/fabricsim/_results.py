@@ -83,6 +83,29 @@ class Results:
         return copy.deepcopy(self._doc["collectives"])
 
     @property
+    def faults(self):
+        """results.json's "faults" (None for a scenario without faults): the timeline (one dict
+        per fault: kind, target, at_ps, detected_ps, converged_ps, restored_ps,
+        reconverged_ps, links; -1 where there is none), packets_blackholed, packets_link_down,
+        lost_bytes, link_outages, stragglers, and after run(compare_fault_free=True)
+        fault_free_time_ps and slowdown (-1 when either run did not complete)."""
+        faults = self._doc.get("faults")
+        return None if faults is None else copy.deepcopy(faults)
+
+    def fault_timeline(self):
+        """The fault timeline as a dict of numpy int64 arrays, one per field of a timeline entry
+        but `kind` and `target` (lists of str), or None without faults."""
+        faults = self._doc.get("faults")
+        if faults is None:
+            return None
+        rows = faults.get("timeline", [])
+        out = {"kind": [r["kind"] for r in rows], "target": [r["target"] for r in rows]}
+        for key in ("at_ps", "detected_ps", "converged_ps", "restored_ps", "reconverged_ps",
+                    "links"):
+            out[key] = np.array([r.get(key, -1) for r in rows], dtype=np.int64)
+        return out
+
+    @property
     def timeseries(self):
         """timeseries.csv (time_ps and the metric columns), or None when not recorded."""
         return self._series.get("timeseries")

@@ -88,6 +88,12 @@ class Scenario:
         return self._engine.seed
 
     @property
+    def has_faults(self):
+        """Whether the scenario has a `faults` section with anything in it (link or switch
+        faults, flaps, stragglers): what run(compare_fault_free=True) needs."""
+        return self._engine.has_faults
+
+    @property
     def document(self):
         """The scenario as given, after the overrides."""
         return json.loads(self._engine.document())
@@ -101,14 +107,24 @@ class Scenario:
         """A new Scenario with more overrides applied after this one's."""
         return Scenario(self, overrides)
 
-    def run(self, out_dir=None, *, threads=None):
+    def run(self, out_dir=None, *, threads=None, compare_fault_free=False):
         """Runs the simulation (GIL released; Ctrl-C raises KeyboardInterrupt) and returns its
         Results. With `out_dir`, writes results.json, config.json and the CSVs there as
         `fabricsim run --out` does; without, they go to a temporary directory that is removed
         once the time series are read. `threads` > 1 runs the fabric's partitions in parallel
         (`fabricsim run --threads`): the results are the same for every thread count. None
         takes the scenario's "threads" (1 when it has none). Notes on how the run ran (threads
-        that hold no GPU) are issued as RuntimeWarning and kept in `Results.run_notes`."""
+        that hold no GPU) are issued as RuntimeWarning and kept in `Results.run_notes`.
+        `compare_fault_free=True` (`fabricsim run --compare-fault-free`), for a scenario with
+        faults (`has_faults`), first runs it without them: `Results.faults` then holds
+        fault_free_time_ps and slowdown (this run's completion time over the fault-free one;
+        for flows also fct_p99_slowdown). A scenario without faults raises ValueError."""
+        if not isinstance(compare_fault_free, bool):
+            raise TypeError(f"compare_fault_free: expected True or False, got "
+                            f"{type(compare_fault_free).__name__}")
+        if compare_fault_free and not self.has_faults:
+            raise ValueError(f"compare_fault_free: the scenario {self.name!r} has no faults to "
+                             "compare against (no `faults` section)")
         if threads is None:
             threads = 0
         elif (isinstance(threads, bool) or not isinstance(threads, int)
@@ -117,11 +133,11 @@ class Scenario:
                              f"got {threads!r}")
         if out_dir is not None:
             out_dir = prepare_out_dir(out_dir)
-            full, reproducible, notes = self._engine.run(out_dir, threads)
+            full, reproducible, notes = self._engine.run(out_dir, threads, compare_fault_free)
             results = Results._from_run(json.loads(full), json.loads(reproducible), out_dir, True)
         else:
             with tempfile.TemporaryDirectory(prefix="fabricsim-") as tmp:
-                full, reproducible, notes = self._engine.run(tmp, threads)
+                full, reproducible, notes = self._engine.run(tmp, threads, compare_fault_free)
                 results = Results._from_run(json.loads(full), json.loads(reproducible), tmp, False)
         results.run_notes = list(notes)
         for note in notes:

@@ -61,15 +61,22 @@ struct Scenario {
   // Every 100k events the interrupt hook takes the GIL and lets Python handle pending signals:
   // on Ctrl-C the run stops and the KeyboardInterrupt (or the handler's exception) is raised.
   // `threads` > 1: a parallel run (results identical to one thread); 0: the scenario's.
-  std::tuple<std::string, std::string, std::vector<std::string>> run(const std::string& out_dir,
-                                                                     unsigned threads) const {
+  // `compare_fault_free`: first the same scenario without its faults, and results.faults
+  // reports the slowdown against it (`fabricsim run --compare-fault-free`).
+  std::tuple<std::string, std::string, std::vector<std::string>> run(
+      const std::string& out_dir, unsigned threads, bool compare_fault_free) const {
     if (threads > 1024) throw std::invalid_argument("threads: expected 0 to 1024");
+    if (compare_fault_free && !parsed.faults.configured) {
+      throw std::invalid_argument(
+          "compare_fault_free: the scenario has no faults to compare against");
+    }
     PyObject* err_type = nullptr;
     PyObject* err_value = nullptr;
     PyObject* err_trace = nullptr;
     scenario::RunOptions options;
     options.out_dir = out_dir;
     options.threads = threads;
+    options.compare_fault_free = compare_fault_free;
     options.interrupt = [&] {
       py::gil_scoped_acquire gil;
       if (PyErr_CheckSignals() == 0) return false;
@@ -181,9 +188,12 @@ PYBIND11_MODULE(_fabricsim, m) {
                   })
       .def_property_readonly("name", [](const Scenario& s) { return s.parsed.name; })
       .def_property_readonly("seed", [](const Scenario& s) { return s.parsed.seed; })
+      .def_property_readonly("has_faults",
+                             [](const Scenario& s) { return s.parsed.faults.configured; })
       .def("document", [](const Scenario& s) { return s.parsed.document.dump(); })
       .def("resolved", [](const Scenario& s) { return scenario::resolved_config(s.parsed).dump(); })
-      .def("run", &Scenario::run, py::arg("out_dir") = "", py::arg("threads") = 0);
+      .def("run", &Scenario::run, py::arg("out_dir") = "", py::arg("threads") = 0,
+           py::arg("compare_fault_free") = false);
 
   m.def(
       "schedule",

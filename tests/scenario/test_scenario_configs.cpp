@@ -24,6 +24,16 @@ const std::map<std::string, std::vector<std::string>> kTestOverrides = {
     // The 131,072-GPU runs on 16 nodes of the same cluster (128 GPUs, same switches).
     {"scale_allreduce_131072.json", {"topology.nodes=16"}},
     {"scale_alltoall_131072.json", {"topology.nodes=16"}},
+    // The fault scenarios on 16 nodes of the same cluster, with their faults early enough (or
+    // frequent enough) to land inside the smaller collective.
+    {"faults_allreduce_1024_flaps.json",
+     {"topology.nodes=16", "workload.size=16MiB", "faults.flaps.0.every=30us"}},
+    {"faults_alltoall_1024_flaps.json",
+     {"topology.nodes=16", "workload.phases.0.collective.size=2MiB", "faults.flaps.0.every=20us"}},
+    {"faults_leaf_reboot.json",
+     {"topology.nodes=16", "workload.size=16MiB", "faults.events.0.at=50us"}},
+    {"faults_nic_down.json",
+     {"topology.nodes=16", "workload.size=16MiB", "faults.events.0.at=50us"}},
 };
 
 TEST_CASE("every example scenario runs and reports per the results schema", "[configs]") {
@@ -64,6 +74,37 @@ TEST_CASE("every example scenario runs and reports per the results schema", "[co
     ++ran;
   }
   CHECK(ran >= 4);
+}
+
+TEST_CASE("the shipped fault scenarios report their faults and what they cost", "[configs]") {
+  const auto dir = std::filesystem::path(FABRICSIM_SOURCE_DIR) / "configs" / "scenarios";
+  scenario::RunOptions options;
+  options.compare_fault_free = true;
+  // At the test size of the scenario-configs test above. A leaf reboot and a lost NIC port
+  // stall a rail ring that every GPU waits for: the collective is slower; a straggler slows
+  // the training step it is in.
+  for (const char* name :
+       {"faults_allreduce_1024_flaps.json", "faults_leaf_reboot.json", "faults_nic_down.json",
+        "faults_alltoall_1024_flaps.json", "faults_straggler.json"}) {
+    INFO(name);
+    const auto overrides = kTestOverrides.find(name);
+    const auto s = scenario::load_scenario((dir / name).string(), overrides == kTestOverrides.end()
+                                                                      ? std::vector<std::string>{}
+                                                                      : overrides->second);
+    REQUIRE(s.faults.configured);
+    const auto r = scenario::run_scenario(s, options);
+    const auto doc = scenario::to_json(r);
+    CHECK(r.completed);
+    REQUIRE(doc.contains("faults"));
+    CHECK(r.faults.fault_free_time_ps > 0);
+    CHECK(r.faults.slowdown > 1.0);
+    if (std::string(name) == "faults_straggler.json") {
+      CHECK(r.faults.stragglers == 1);
+    } else {
+      CHECK(r.faults.packets_blackholed > 0);
+      CHECK(!doc["faults"]["timeline"].empty());
+    }
+  }
 }
 
 TEST_CASE("the 16:1 incast with PFC pauses instead of dropping", "[configs]") {
