@@ -50,7 +50,11 @@ void FaultRun::report(Results& r, const models::FabricCounters& c,
   f.configured = true;
   f.detection_ps = plan.detection.picoseconds();
   f.convergence_ps = converge_ ? plan.convergence.picoseconds() : -1;
-  f.events = plan.faults.size();
+  // Faults planned after the run ended (a flap process's tail) never happened: counted apart.
+  f.planned_events = plan.faults.size();
+  f.events = 0;
+  for (const models::FaultRecord& e : plan.faults)
+    f.events += e.at.picoseconds() <= r.sim_time_ps ? 1U : 0U;
   f.link_outages = c.link_failures / 2;
   f.packets_blackholed =
       c.drops_by_reason[static_cast<std::size_t>(models::DropReason::kBlackHole)];
@@ -60,6 +64,7 @@ void FaultRun::report(Results& r, const models::FabricCounters& c,
   f.timeline.clear();
   for (const models::FaultRecord& e : plan.faults) {
     if (f.timeline.size() == FaultSummary::kMaxTimeline) break;
+    if (e.at.picoseconds() > r.sim_time_ps) continue;
     f.timeline.push_back(FaultEventResult{
         e.kind, e.target, e.at.picoseconds(), ps_or_none(e.detected), ps_or_none(e.converged),
         ps_or_none(e.restored), ps_or_none(e.reconverged), e.links});

@@ -25,6 +25,7 @@ nlohmann::json faults_json(const FaultSummary& f) {
   nlohmann::json doc = {{"detection_ps", f.detection_ps},
                         {"convergence_ps", f.convergence_ps},
                         {"events", f.events},
+                        {"planned_events", f.planned_events},
                         {"link_outages", f.link_outages},
                         {"packets_blackholed", f.packets_blackholed},
                         {"packets_link_down", f.packets_link_down},

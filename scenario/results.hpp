@@ -118,14 +118,15 @@ struct FaultEventResult {
 struct FaultSummary {
   bool configured = false;
   std::int64_t detection_ps = 0;
-  std::int64_t convergence_ps = -1;        // -1: no routing convergence ("never")
-  std::uint64_t events = 0;                // faults planned (flaps included)
-  std::uint64_t link_outages = 0;          // links that failed (outages that overlap count once)
+  std::int64_t convergence_ps = -1;  // -1: no routing convergence ("never")
+  std::uint64_t events = 0;          // faults that started before the run ended (flaps included)
+  std::uint64_t planned_events = 0;  // every fault planned (a flap process may plan past the end)
+  std::uint64_t link_outages = 0;    // links that failed (outages that overlap count once)
   std::uint64_t packets_blackholed = 0;    // sent into a failed link, or on the wire then
   std::uint64_t packets_link_down = 0;     // queued on, or routed to, a link detected down
   std::uint64_t lost_bytes = 0;            // wire bytes of both
   std::uint64_t stragglers = 0;            // straggler GPUs (faults.stragglers)
-  std::vector<FaultEventResult> timeline;  // the first kMaxTimeline faults
+  std::vector<FaultEventResult> timeline;  // the first kMaxTimeline faults of `events`
   static constexpr std::size_t kMaxTimeline = 10'000;
   // The same scenario without faults (RunOptions::compare_fault_free): its completion time
   // and the ratio of this run's to it (for flows: also the FCT p99 ratio). -1: not run.

@@ -29,6 +29,8 @@ namespace fabricsim::scenario {
 
 Results run_scenario(const Scenario& s, const RunOptions& options) {
   if (options.compare_fault_free && s.faults.configured) {
+    // A bad fault spec (a switch that does not exist) is reported before the fault-free run.
+    plan_faults(s.faults, topologies::build_graph(s.topology), s.seed, s.stop_at);
     RunOptions clean = options;
     clean.compare_fault_free = false;
     clean.out_dir.clear();
