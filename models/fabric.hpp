@@ -130,6 +130,10 @@ class Fabric {
   // groups[id] = egress ports of that switch. De-duplicate groups: memory is per group.
   void set_routes(std::uint32_t switch_index, std::vector<std::uint16_t> group_of_edge,
                   const std::vector<std::vector<std::uint16_t>>& groups);
+  // The same from a ready table (routing convergence under faults).
+  void install_routes(std::uint32_t switch_index, const RouteTable& table) {
+    switches_.at(switch_index)->install_routes(table);
+  }
 
   // An NVLink domain (models/nvlink/) over GPUs `gpus` (ids shared with the NICs: GPU e is
   // served by NIC e); a GPU belongs to at most one domain. Returns the domain's index.

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
 #include <stdexcept>
 
 namespace fabricsim::topologies {
@@ -82,6 +83,7 @@ void FaultRoutes::regroup(std::uint32_t sw, std::uint32_t edge) {
   }
   if (group != slot) {
     slot = group;
+    if (dirty_[sw] == 0) dirty_list_.push_back(sw);
     dirty_[sw] = 1;
   }
 }
@@ -146,32 +148,42 @@ void FaultRoutes::change_link(std::uint32_t port, bool down) {
   }
 }
 
+// The links of a step as their lower ports, sorted.
+std::vector<std::uint32_t> FaultRoutes::links_of_step(std::uint32_t step) const {
+  std::vector<std::uint32_t> links;
+  for (const std::uint32_t p : down_ports_.at(step))
+    links.push_back(std::min(p, graph_.peer_port[p]));
+  std::sort(links.begin(), links.end());
+  links.erase(std::unique(links.begin(), links.end()), links.end());
+  return links;
+}
+
 void FaultRoutes::advance() {
   const std::uint32_t step = computed_ + 1;
-  std::vector<std::uint8_t> want(graph_.port_count(), 0);
-  for (const std::uint32_t p : down_ports_.at(step)) {
-    want[p] = 1;
-    want[graph_.peer_port[p]] = 1;
-  }
-  std::fill(dirty_.begin(), dirty_.end(), 0);
+  const std::vector<std::uint32_t> before = links_of_step(computed_);
+  const std::vector<std::uint32_t> after = links_of_step(step);
+  std::vector<std::uint32_t> back;
+  std::vector<std::uint32_t> failed;
+  std::set_difference(before.begin(), before.end(), after.begin(), after.end(),
+                      std::back_inserter(back));
+  std::set_difference(after.begin(), after.end(), before.begin(), before.end(),
+                      std::back_inserter(failed));
   // Links that come back first, then those that fail, each in port order: a fixed order, so
   // the groups (and their ids) are the same in every process.
-  for (std::uint32_t p = 0; p < graph_.port_count(); ++p) {
-    if (p < graph_.peer_port[p] && down_[p] != 0 && want[p] == 0) change_link(p, false);
-  }
-  for (std::uint32_t p = 0; p < graph_.port_count(); ++p) {
-    if (p < graph_.peer_port[p] && down_[p] == 0 && want[p] != 0) change_link(p, true);
-  }
+  for (const std::uint32_t p : back)
+    change_link(p, false);
+  for (const std::uint32_t p : failed)
+    change_link(p, true);
   Step& out = steps_[step];
-  for (std::uint32_t s = 0; s < graph_.switch_count; ++s) {
-    if (dirty_[s] == 0) continue;
-    auto table = std::make_shared<Table>();
+  for (const std::uint32_t s : dirty_list_) {
+    auto table = std::make_shared<models::RouteTable>();
     const auto first =
         group_of_edge_.begin() + static_cast<std::ptrdiff_t>(std::size_t{s} * edges_);
-    table->group_of_edge.assign(first, first + edges_);
-    table->groups = switch_groups_[s].groups;
+    table->set(std::vector<std::uint16_t>(first, first + edges_), switch_groups_[s].groups);
     out.tables.emplace(s, std::move(table));
+    dirty_[s] = 0;
   }
+  dirty_list_.clear();
   computed_ = step;
 }
 
@@ -183,7 +195,7 @@ void FaultRoutes::compute_through(std::uint32_t step) {
 }
 
 void FaultRoutes::install(models::Fabric& fabric, std::uint32_t switch_index, std::uint32_t step) {
-  std::shared_ptr<const Table> table;
+  std::shared_ptr<const models::RouteTable> table;
   {
     const std::lock_guard<std::mutex> lock(mutex_);
     if (step == 0 || step >= down_ports_.size()) {
@@ -199,7 +211,7 @@ void FaultRoutes::install(models::Fabric& fabric, std::uint32_t switch_index, st
     if (t != it->second.tables.end()) table = t->second;
     if (++it->second.installs == installing_) steps_.erase(it);
   }
-  if (table != nullptr) fabric.set_routes(switch_index, table->group_of_edge, table->groups);
+  if (table != nullptr) fabric.install_routes(switch_index, *table);
 }
 
 std::vector<std::uint16_t> FaultRoutes::next_hops(std::uint32_t sw, std::uint32_t edge) const {

@@ -42,12 +42,8 @@ class FaultRoutes final : public models::RouteSource {
   std::uint64_t recomputed_columns() const { return recomputed_columns_; }
 
  private:
-  struct Table {
-    std::vector<std::uint16_t> group_of_edge;
-    std::vector<std::vector<std::uint16_t>> groups;
-  };
   struct Step {
-    std::unordered_map<std::uint32_t, std::shared_ptr<const Table>> tables;  // changed switches
+    std::unordered_map<std::uint32_t, std::shared_ptr<const models::RouteTable>> tables;
     std::uint32_t installs = 0;
   };
   // Per switch, its groups and (built when its routes first change) their index by hash.
@@ -58,6 +54,7 @@ class FaultRoutes final : public models::RouteSource {
   };
 
   void advance();  // computes the next step from the current state
+  std::vector<std::uint32_t> links_of_step(std::uint32_t step) const;
   void change_link(std::uint32_t port, bool down);
   void regroup(std::uint32_t sw, std::uint32_t edge);
   void bfs_column(std::uint32_t edge);
@@ -80,7 +77,8 @@ class FaultRoutes final : public models::RouteSource {
   std::vector<SwitchGroups> switch_groups_;
   std::vector<std::uint8_t> down_;  // per graph port
   std::vector<std::vector<std::uint32_t>> down_ports_;
-  std::vector<std::uint8_t> dirty_;  // per switch, during a step
+  std::vector<std::uint8_t> dirty_;        // per switch, during a step
+  std::vector<std::uint32_t> dirty_list_;  // the switches marked in dirty_
   std::uint32_t installing_;
   mutable std::mutex mutex_;
   std::uint32_t computed_ = 0;  // steps applied to the state

@@ -80,22 +80,34 @@ std::uint64_t Switch::ingress_credit_bytes(std::uint16_t /*port*/) const {
 
 void Switch::set_routes(std::vector<std::uint16_t> group_of_edge,
                         const std::vector<std::vector<std::uint16_t>>& groups) {
-  if (port_down_.empty()) {
-    routes_.set(std::move(group_of_edge), groups);
+  RouteTable table;
+  table.set(std::move(group_of_edge), groups);
+  install_routes(table);
+}
+
+void Switch::install_routes(const RouteTable& table) {
+  if (ports_down_ == 0) {
+    routes_ = table;
     return;
   }
-  installed_.set(std::move(group_of_edge), groups);
+  installed_ = table;
   routes_ = installed_.without_ports(port_down_);
 }
 
 void Switch::on_link_state(std::uint16_t port, bool up) {
   if (port >= ports_.size()) return;
-  if (port_down_.empty()) {
-    port_down_.assign(ports_.size(), 0);
-    installed_ = routes_;
+  if (port_down_.empty()) port_down_.assign(ports_.size(), 0);
+  const std::uint8_t down = up ? 0 : 1;
+  if (port_down_[port] == down) return;
+  port_down_[port] = down;
+  if (!up && ports_down_ == 0) installed_ = routes_;  // the routes before any repair
+  ports_down_ += up ? -1 : 1;
+  if (ports_down_ == 0) {
+    routes_ = std::move(installed_);
+    installed_ = RouteTable();
+  } else {
+    routes_ = installed_.without_ports(port_down_);
   }
-  port_down_[port] = up ? 0 : 1;
-  routes_ = installed_.without_ports(port_down_);
   // Whatever we told the upstream of this link (PAUSE) died with it.
   for (std::uint8_t prio = 0; prio < priorities_; ++prio) {
     IngressQueue& iq = ingress_[slot(port, prio)];

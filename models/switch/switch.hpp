@@ -54,6 +54,8 @@ class Switch final : public sim::Component, public Node {
   // Under faults (routing convergence) the new routes apply without the ports detected down.
   void set_routes(std::vector<std::uint16_t> group_of_edge,
                   const std::vector<std::vector<std::uint16_t>>& groups);
+  // The same from a ready table (routing convergence under faults: models/faults/).
+  void install_routes(const RouteTable& table);
   // Called once a port is wired: sizes its PFC headroom ("auto" = 2 x link BDP + 2 MTU).
   void port_attached(std::uint16_t port);
 
@@ -146,6 +148,7 @@ class Switch final : public sim::Component, public Node {
   RouteTable routes_;                    // what forwarding uses
   RouteTable installed_;                 // under faults: the routes last set, before local repair
   std::vector<std::uint8_t> port_down_;  // per port, empty until a link of this switch fails
+  std::int32_t ports_down_ = 0;          // how many are marked in port_down_
   SwitchParams params_;
   SwitchCounters counters_;
   PacketPool* pool_;
