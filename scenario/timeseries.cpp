@@ -252,6 +252,7 @@ void TimeSeriesRecorder::take_snapshot(sim::Time t) {
       words[kTxBytes] = p.tx_bytes();
       words[kPauseFramesReceived] = p.pause_frames_received();
       words[kPaused] = any_paused(p) ? 1 : 0;
+      words[kErrors] = p.lost_packets();
       if (const models::PortFault* f = p.fault(); f != nullptr) {
         words[kLinkDown] = f->state == models::LinkState::kUp ? 0 : 1;
         words[kFaultDrops] = f->counters.blackholed_packets + f->counters.refused_packets;
@@ -298,6 +299,7 @@ void TimeSeriesRecorder::sample() {
                               port_word(slot, kTxBytes),
                               static_cast<std::uint32_t>(port_word(slot, kPauseFramesReceived)), i,
                               static_cast<std::uint32_t>(port_word(slot, kFaultDrops)),
+                              static_cast<std::uint32_t>(port_word(slot, kErrors)),
                               port_word(slot, kPaused) != 0, port_word(slot, kLinkDown) == 0});
       }
     }
@@ -340,7 +342,7 @@ void TimeSeriesRecorder::write_csv(std::ostream& out) const {
 
 void TimeSeriesRecorder::write_ports_csv(std::ostream& out) const {
   out << "time_ps,switch,port,queue_bytes,tx_bytes,utilization,paused,pause_frames_received,"
-         "link_up,fault_drops\n";
+         "link_up,fault_drops,errors\n";
   // Utilisation: bytes sent since the port's previous row over what the link could carry.
   std::vector<std::uint64_t> last_tx(ports_.size(), 0);
   std::vector<std::int64_t> last_time(ports_.size(), -1);
@@ -356,9 +358,10 @@ void TimeSeriesRecorder::write_ports_csv(std::ostream& out) const {
     last_tx[r.selected] = r.tx_bytes;
     last_time[r.selected] = r.time_ps;
     line.clear();
-    fmt::format_to(std::back_inserter(line), "{},{},{},{},{},{:.4f},{},{},{},{}\n", r.time_ps,
+    fmt::format_to(std::back_inserter(line), "{},{},{},{},{},{:.4f},{},{},{},{},{}\n", r.time_ps,
                    sel.switch_index, sel.port_index, r.queue_bytes, r.tx_bytes, util,
-                   r.paused ? 1 : 0, r.pause_frames_received, r.link_up ? 1 : 0, r.fault_drops);
+                   r.paused ? 1 : 0, r.pause_frames_received, r.link_up ? 1 : 0, r.fault_drops,
+                   r.errors);
     out << line;
   }
 }

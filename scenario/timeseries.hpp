@@ -82,6 +82,7 @@ class TimeSeriesRecorder final : public sim::Component, public sim::GlobalEvent 
     std::uint32_t pause_frames_received;
     std::uint32_t selected;     // index into ports_
     std::uint32_t fault_drops;  // cumulative: lost at this port to a failed or downed link
+    std::uint32_t errors;       // cumulative: lost to the link's corruption (loss_rate)
     bool paused;
     bool link_up;  // faults: false while the port's link is failed or down
   };
@@ -112,9 +113,10 @@ class TimeSeriesRecorder final : public sim::Component, public sim::GlobalEvent 
     kPauseFramesReceived,
     kPaused,
     kLinkDown,
-    kFaultDrops
+    kFaultDrops,
+    kErrors
   };
-  static constexpr std::size_t kPortWords = 6;
+  static constexpr std::size_t kPortWords = 7;
   enum QpWord : std::size_t { kQpFlags, kQpRate, kQpPeer };  // flags: 1 open, 2 has data
   static constexpr std::size_t kQpWords = 3;
   std::uint64_t counter(Counter c) const { return snapshot_[c]; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Distributed runs: `mpirun -np 2 fabricsim run X` writes the same results.json as a
 single-process run (measured fields aside), and the same trace.json and time-series CSV files,
-for traffic, for a collective and for a training step. Skipped (exit 77) when mpirun is not installed or
+for traffic, for a collective, for a training step and for traffic under faults. Skipped (exit 77) when mpirun is not installed or
 fabricsim was built without MPI; then it checks instead that a process started as one of two
 MPI ranks stops with a message saying so.
 
@@ -18,7 +18,7 @@ MEASURED = {"wall_seconds", "setup_seconds", "run_seconds", "events_per_second",
 # Every time-series metric, per-port and per-QP rows: each sample merges both ranks' parts.
 TIME_SERIES = ["--set", "outputs.timeseries.interval=5us", "--set", "outputs.timeseries.qps=true",
                "--set", 'outputs.timeseries.metrics=["queue_bytes", "link_utilization", '
-               '"pfc_paused", "pfc_pause_frames", "ecn_marks", "drops", "qp_rate"]']
+               '"pfc_paused", "pfc_pause_frames", "ecn_marks", "drops", "qp_rate", "links_down"]']
 # A small fabric (fat_tree_128: 128 hosts, pods split over the two ranks), DCQCN, PFC.
 SCENARIO = ["configs/scenarios/perm_1024_dcqcn.json",
             "--set", "topology=../topologies/fat_tree_128.json",
@@ -38,6 +38,16 @@ TRACED_COLLECTIVE = ["configs/scenarios/allreduce_ring_1024.json"] + SPLIT_16_NO
                      "--set", "outputs.trace=true"] + TIME_SERIES
 # A training step whose phases overlap: training_step_128 (128 GPUs over both ranks' halves).
 TRAINING_STEP = ["configs/scenarios/training_step_128.json"] + SPLIT_16_NODES
+# Faults over both ranks' halves: a spine reboot, a lost NIC, a degraded link and random
+# flaps, with routing converging during the run (its steps installed by both processes).
+FAULTS = SCENARIO + ["--set", "models.nic.rto=100us", "--set", "outputs.trace=true", "--set",
+                     'faults={"detection": "2us", "convergence": "20us", "events": ['
+                     '{"kind": "switch_reboot", "at": "10us", "for": "60us", "switch": 20}, '
+                     '{"kind": "nic_down", "at": "15us", "for": "40us", "gpu": 70}, '
+                     '{"kind": "degrade", "at": "5us", "for": "80us", "link": "leaf-spine", '
+                     '"rate_factor": 0.5, "loss_rate": 0.001}], '
+                     '"flaps": [{"links": "switch", "every": "10us", "down_for": "15us", '
+                     '"until": "150us"}]}']
 
 
 OUTPUTS = ["trace.json", "timeseries.csv", "timeseries_ports.csv", "timeseries_qps.csv"]
@@ -66,7 +76,7 @@ def main():
         return 77
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
                OMPI_MCA_rmaps_base_oversubscribe="1")
-    for scenario in (SCENARIO, COLLECTIVE, TRACED_COLLECTIVE, TRAINING_STEP):
+    for scenario in (SCENARIO, COLLECTIVE, TRACED_COLLECTIVE, TRAINING_STEP, FAULTS):
         if compare(binary, source, mpirun, env, scenario) != 0:
             return 1
     return 0
@@ -106,6 +116,9 @@ def compare(binary, source, mpirun, env, scenario):
             assert len(files) == 4, files
         if scenario is SCENARIO:
             assert len(files) == 3, files
+        if scenario is FAULTS:  # the faults happened, and both processes' losses are counted
+            assert a["faults"]["packets_blackholed"] > 0 and a["faults"]["link_outages"] > 10
+            assert len(files) == 4, files
         assert a["completed"] and a["fabric"]["packet_hops"] > 0
         assert a["flows"]["completed"] == a["flows"]["count"]
         print(f"{scenario[0]}: mpirun -np 2: results.json identical ({a['events']} events, "

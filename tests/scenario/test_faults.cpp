@@ -270,3 +270,25 @@ TEST_CASE("the fault-free comparison: the slowdown of a fault on the critical pa
   CHECK(config["faults"]["detection"] == "5us");
   CHECK(config["faults"]["convergence"] == "50us");
 }
+
+TEST_CASE("a collective whose NIC is lost for good ends with QP errors, never a hang") {
+  const auto s = parse(nlohmann::json::parse(R"({
+    "name": "nic_lost", "seed": 1,
+    "topology": { "kind": "fat_tree", "tiers": 2, "radix": 8 },
+    "models": { "nic": { "rto": "50us", "retry_count": 2 } },
+    "workload": { "kind": "collective", "op": "allreduce", "algorithm": "ring", "size": "4MiB",
+                  "ranks": [0, 4, 8, 12] },
+    "faults": { "detection": "5us",
+                "events": [ { "kind": "nic_down", "at": "20us", "gpu": 8 } ] } })"));
+  const auto r = scenario::run_scenario(s);
+  CHECK_FALSE(r.completed);
+  CHECK(r.fabric.qp_errors > 0);
+  REQUIRE_FALSE(r.errors.empty());
+  CHECK(r.errors.front().kind == "qp_error");
+  // Three timeouts of 50 us after the loss, then the error: well under a millisecond (the run
+  // itself goes on to the fault plan's last action, routing convergence 50 ms later).
+  CHECK(r.errors.front().time_ps < Time::ms(1).picoseconds());
+  CHECK(r.errors.front().time_ps > Time::us(150).picoseconds());
+  CHECK(r.faults.timeline.size() == 1);
+  CHECK(r.faults.timeline.front().restored_ps == -1);  // never back
+}
