@@ -26,4 +26,9 @@ void PcieStage::on_dequeue(Packet& packet, std::uint16_t /*port*/) {
   ports_[packet.in_port].return_credits(packet.priority, packet.wire_bytes);
 }
 
+void PcieStage::on_link_state(std::uint16_t port, bool up) {
+  Node* nic = ports_[kNicSide].peer();
+  if (port == kNetworkSide && nic != nullptr) nic->on_link_state(0, up);
+}
+
 }  // namespace fabricsim::models

@@ -34,6 +34,8 @@ class PcieStage final : public Node {
   std::uint16_t port_count() const override { return 2; }
   void on_dequeue(Packet& packet, std::uint16_t port) override;
   std::uint64_t ingress_credit_bytes(std::uint16_t /*port*/) const override { return buffer_; }
+  // Faults: the network side is the NIC's physical link; the NIC hears of its state.
+  void on_link_state(std::uint16_t port, bool up) override;
 
   LinkParams link;  // the PCIe link to the NIC (the Fabric wires it with the network's MTU)
 

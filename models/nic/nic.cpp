@@ -145,7 +145,7 @@ void Nic::wake_at(sim::Time at) {
 void Nic::try_send() {
   if (!port_.can_send_now(data_priority_)) return;
   // Our link is detected down: nothing leaves (on_link_state resumes); the QPs' timers run on.
-  if (port_.link_state() == LinkState::kDown) [[unlikely]]
+  if (link_down_) [[unlikely]]
     return;
   const sim::Time t = now();
   sched_.release_due(t);

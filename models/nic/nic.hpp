@@ -82,9 +82,10 @@ class Nic final : public sim::Component, public Node {
   const Port& port() const { return port_; }
   std::uint16_t port_count() const override { return 1; }
   void on_port_ready(std::uint16_t /*port*/) override { try_send(); }
-  // The link is back: send what waits (while it was down the port refused every packet, and
-  // the QPs' local ACK timeouts run on).
+  // Our network link (own port, or a PCIe stage's network side) is detected down: nothing is
+  // sent (the QPs' local ACK timeouts run on); back up: send what waits.
   void on_link_state(std::uint16_t /*port*/, bool up) override {
+    link_down_ = !up;
     if (up) try_send();
   }
 
@@ -152,6 +153,7 @@ class Nic final : public sim::Component, public Node {
   EndpointId id_;
   std::uint8_t data_priority_;
   bool sealed_ = false;
+  bool link_down_ = false;  // faults: the network link is detected down
   bool numbers_only_ = false;
 };
 
