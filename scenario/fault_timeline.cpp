@@ -201,6 +201,11 @@ class Planner {
         const std::uint32_t key = resolve(e.link, e.where.child("link"));
         const models::LinkParams& link = g_.link_of_port(key);
         std::uint64_t rate = link.rate_bps;
+        if (e.rate_bps > link.rate_bps) {
+          throw_config_error(e.where.child("rate"), nlohmann::json(sim::format_rate(e.rate_bps)),
+                             fmt::format("a rate at most the link's own ({}): a degrade lowers it",
+                                         sim::format_rate(link.rate_bps)));
+        }
         if (e.rate_bps != 0) rate = e.rate_bps;
         if (e.rate_factor > 0.0) {
           rate = std::max<std::uint64_t>(
