@@ -13,7 +13,8 @@ namespace fabricsim::workloads {
 // `t` times `factor` (>= 1), rounded to the nearest picosecond; Time::max() past the range.
 inline sim::Time scale_time(sim::Time t, double factor) {
   if (factor == 1.0) return t;
-  const long double ps = std::round(static_cast<long double>(t.picoseconds()) * factor);
+  const long double ps =
+      std::round(static_cast<long double>(t.picoseconds()) * static_cast<long double>(factor));
   if (ps >= 9.2e18L) return sim::Time::max();
   return sim::Time::ps(static_cast<std::int64_t>(ps));
 }
