@@ -21,9 +21,9 @@ FaultRun::FaultRun(const Scenario& s, const topologies::NetworkGraph& graph,
   converge_ = s.faults.converge;
   stragglers_ = s.faults.stragglers.size();
   std::vector<std::vector<std::uint32_t>> down_ports;
-  for (const auto& epoch : setup_.plan->down_links) {
+  for (const auto& step : setup_.plan->down_links) {
     auto& ports = down_ports.emplace_back();
-    for (const std::uint32_t link : epoch)
+    for (const std::uint32_t link : step)
       ports.push_back(setup_.link_port[link]);
   }
   std::uint32_t installing = 0;  // the switches this process runs install every step

@@ -408,7 +408,7 @@ class Planner {
       FaultAction a;
       a.at = when;
       a.kind = FaultActionKind::kConverge;
-      a.epoch = static_cast<std::uint32_t>(plan_.down_links.size());
+      a.step = static_cast<std::uint32_t>(plan_.down_links.size());
       plan_.down_links.push_back(down);
       plan_.actions.push_back(a);
     }

@@ -92,7 +92,7 @@ void FaultInjector::on_event(std::uint64_t /*arg*/) {
 void FaultInjector::apply(const FaultAction& action) {
   if (action.kind == FaultActionKind::kConverge) {
     for (std::uint32_t s = 0; s < fabric_.switch_count(); ++s) {
-      if (runs(NodeRef::sw(s))) routes_->install(fabric_, s, action.epoch);
+      if (runs(NodeRef::sw(s))) routes_->install(fabric_, s, action.step);
     }
     return;
   }

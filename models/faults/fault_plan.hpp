@@ -31,7 +31,7 @@ enum class FaultActionKind : std::uint8_t {
   kRestore,   // the link works again (both ends)
   kSetRate,   // a degraded (or restored) rate, both directions
   kSetLoss,   // a corruption loss rate, both directions (0 = none)
-  kConverge,  // routing converges: every switch gets the routes of convergence step `epoch`
+  kConverge,  // routing converges: every switch gets the routes of convergence step `step`
 };
 const char* fault_action_name(FaultActionKind kind);
 
@@ -40,7 +40,7 @@ struct FaultAction {
   FaultActionKind kind = FaultActionKind::kFail;
   std::uint32_t link = 0;   // index into FaultPlan::links (not for kConverge)
   std::uint8_t ends = 3;    // kDetect: bit 0 = end a, bit 1 = end b
-  std::uint32_t epoch = 0;  // kConverge: the convergence step (FaultPlan::down_links)
+  std::uint32_t step = 0;   // kConverge: the convergence step (FaultPlan::down_links)
   std::uint32_t fault = 0;  // the fault (FaultPlan::faults) it belongs to
   std::uint64_t rate_bps = 0;
   double loss_rate = 0.0;
@@ -79,7 +79,7 @@ struct FaultPlan {
 class RouteSource {
  public:
   virtual ~RouteSource() = default;
-  virtual void install(Fabric& fabric, std::uint32_t switch_index, std::uint32_t epoch) = 0;
+  virtual void install(Fabric& fabric, std::uint32_t switch_index, std::uint32_t step) = 0;
 };
 
 }  // namespace fabricsim::models

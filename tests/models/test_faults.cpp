@@ -43,16 +43,16 @@ std::shared_ptr<FaultPlan> outage(LinkRef link, Time fail, Time detect, Time res
   return plan;
 }
 
-// Records the epochs asked for and installs fixed routes for them.
+// Records the convergence steps asked for and installs fixed routes for them.
 class TableRoutes final : public RouteSource {
  public:
   struct Table {
     std::vector<std::uint16_t> group_of_edge;
     std::vector<std::vector<std::uint16_t>> groups;
   };
-  void install(Fabric& fabric, std::uint32_t sw, std::uint32_t epoch) override {
-    calls.emplace_back(sw, epoch);
-    const auto it = tables.find({sw, epoch});
+  void install(Fabric& fabric, std::uint32_t sw, std::uint32_t step) override {
+    calls.emplace_back(sw, step);
+    const auto it = tables.find({sw, step});
     if (it != tables.end()) fabric.set_routes(sw, it->second.group_of_edge, it->second.groups);
   }
   std::map<std::pair<std::uint32_t, std::uint32_t>, Table> tables;
@@ -219,7 +219,7 @@ TEST_CASE(
   FaultAction converge;
   converge.at = Time::us(50);
   converge.kind = FaultActionKind::kConverge;
-  converge.epoch = 1;
+  converge.step = 1;
   plan->actions.push_back(converge);
   TableRoutes routes;
   routes.tables[{t.leaves[1], 1}] = {{0, 0}, {{t.uplink(1)}}};
@@ -243,7 +243,7 @@ TEST_CASE(
     leaf1_before.insert(f.switch_at(t.leaves[1]).route(p));
   }
   CHECK(leaf1_before.size() == 2);
-  // ...until routing converges: every switch is asked for epoch 1, leaf 1 then avoids spine 0.
+  // ...until routing converges: every switch is asked for step 1, leaf 1 then avoids spine 0.
   sim.run_until(Time::us(50));
   CHECK(routes.calls.size() == f.switch_count());
   std::set<std::uint16_t> leaf1_after;
