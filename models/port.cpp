@@ -225,8 +225,7 @@ void Port::transmit(Packet* packet) {
   } else if (loss_rng_ != nullptr && loss_rng_->bernoulli(loss_rate_)) [[unlikely]] {
     ++lost_packets_;
     // The receiver drops a corrupted packet and frees its buffer: the credits come back.
-    if (credits_ != nullptr && credits_->limited)
-      credits_->credits[vl_of(packet->priority)] += packet->wire_bytes;
+    give_back_credits(*packet);
     pool_->release(packet);
   } else {
     const sim::Time lead =
@@ -346,13 +345,9 @@ void Port::detect_link_down() {
       q.head = p->next;
       q.bytes -= p->wire_bytes;
       queued_bytes_ -= p->wire_bytes;
-      owner_->on_dequeue(*p, index_);
-      ++fault_->counters.refused_packets;
-      fault_->counters.refused_bytes += p->wire_bytes;
-      pool_->release(p);
+      refuse(p);
     }
     q.tail = nullptr;
-    q.bytes = 0;
   }
   while (control_head_ != nullptr) {
     Packet* p = control_head_;
@@ -403,17 +398,21 @@ void Port::blackhole(Packet* packet) {
   fault_->counters.blackholed_bytes += packet->wire_bytes;
   // Credits a lost packet took are resynchronised when the link is trained again; they come
   // back at once here, so a lane never stays starved by packets that no longer exist.
-  if (credits_ != nullptr && credits_->limited && packet->kind != PacketKind::kPause) {
-    credits_->credits[vl_of(packet->priority)] += packet->wire_bytes;
-  }
+  if (packet->kind != PacketKind::kPause) give_back_credits(*packet);
   pool_->release(packet);
+}
+
+void Port::give_back_credits(const Packet& packet) {
+  if (credits_ != nullptr && credits_->limited) {
+    credits_->credits[vl_of(packet.priority)] += packet.wire_bytes;
+  }
 }
 
 // Runs in the peer's partition, like the arrival itself: reads and counts only the peer's port.
 bool Port::lost_in_flight(const Packet& packet) {
   Port& w = *arrival_watch_;
   const PortFault& f = *w.fault_;
-  if (f.state == LinkState::kUp && f.failed_at <= sim::Time::zero()) return false;
+  if (f.state == LinkState::kUp && f.counters.failures == 0) return false;
   const sim::Time lead = peer_cut_through_
                              ? w.serialization(std::min(packet.wire_bytes, kCutThroughBytes))
                              : w.serialization(packet.wire_bytes);

@@ -186,7 +186,8 @@ class Port final : public sim::Component {
   void kick_at(sim::Time at);
   void refuse(Packet* packet);     // down: the packet is lost (owner's accounting released)
   void blackhole(Packet* packet);  // failed: lost on the wire (credits given back)
-  bool lost_in_flight(const Packet& packet);  // arrival check against arrival_watch_
+  void give_back_credits(const Packet& packet);  // lost here: its credits are free again
+  bool lost_in_flight(const Packet& packet);     // arrival check against arrival_watch_
   void send_remote(sim::Time at, EventHandler& target, std::uint64_t arg, const Packet* packet);
 
   // Hot fields first (touched per packet), so they share the object's first cache lines.
