@@ -15,6 +15,7 @@ struct AckFeedback {
   sim::Time rtt;             // from that packet's send time to now (the receiver echoes it)
   std::uint32_t hops = 0;    // switches that packet crossed
   double utilization = 0.0;  // the largest egress utilization on its path (HPCC telemetry)
+  bool ce = false;           // that packet arrived CE-marked (per-ACK ECN echo: MRC, NSCC)
 };
 
 class CongestionControl {
@@ -41,6 +42,10 @@ class CongestionControl {
   virtual void on_cnp(sim::Time /*now*/) {}
   // The retransmission timer expired.
   virtual void on_timeout(sim::Time /*now*/) {}
+  // Multipath transports (MRC): one data packet of `bytes` (wire size) was lost to the network,
+  // known from a NACK of its trimmed header or from its own retransmit timer; it is sent again
+  // selectively. Go-back-N transports report timeouts only (on_timeout).
+  virtual void on_loss(sim::Time /*now*/, std::uint32_t /*bytes*/) {}
 };
 
 }  // namespace fabricsim::models
