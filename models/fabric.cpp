@@ -98,23 +98,30 @@ void Fabric::merge_flow_logs() {
 
 Fabric::~Fabric() = default;
 
-std::uint32_t Fabric::add_switch(std::uint16_t ports, const SwitchParams& params,
-                                 std::uint8_t tier) {
+std::uint32_t Fabric::add_switch(std::uint16_t ports, const SwitchParams& params, std::uint8_t tier,
+                                 std::uint8_t plane) {
   const auto index = static_cast<std::uint32_t>(switches_.size());
   const std::uint32_t part = switch_partition(index);
-  switches_.push_back(std::make_unique<Switch>(sim_of_switch(index), *pools_[part], attachments_,
-                                               index, ports, params, tier));
+  while (plane_count() <= plane) {
+    plane_attachments_.push_back(std::make_unique<std::vector<Attachment>>(attachments_.size()));
+  }
+  switches_.push_back(std::make_unique<Switch>(sim_of_switch(index), *pools_[part],
+                                               attachments(plane), index, ports, params, tier));
+  switch_plane_.push_back(plane);
   edge_index_of_switch_.push_back(kNoSwitch);
   return index;
 }
 
-EndpointId Fabric::add_nic(const NicParams& params) {
+EndpointId Fabric::add_nic(const NicParams& params, std::uint16_t ports) {
   const auto id = static_cast<EndpointId>(nics_.size());
   const std::uint32_t part = nic_partition(id);
-  nic_storage_.push_back(std::make_unique<Nic>(sim_of_nic(id), *pools_[part], id, params, nics_));
+  nic_storage_.push_back(
+      std::make_unique<Nic>(sim_of_nic(id), *pools_[part], id, params, nics_, ports));
   nics_.push_back(nic_storage_.back().get());
   nics_.back()->set_flow_log(engine_ == nullptr ? &flows_ : &part_flows_[part]);
   attachments_.emplace_back();
+  for (const auto& plane : plane_attachments_)
+    plane->emplace_back();
   return id;
 }
 
@@ -142,6 +149,11 @@ Port& Fabric::network_port(NodeRef ref, std::uint16_t port) {
 void Fabric::add_pcie(EndpointId nic, const GpuParams& gpu) {
   if (gpu.pcie_rate_bps == 0) return;
   if (nic >= nics_.size()) throw std::out_of_range(fmt::format("add_pcie: no NIC {}", nic));
+  if (nics_[nic]->port_count() != 1) {
+    throw std::invalid_argument(
+        fmt::format("add_pcie: NIC {} has {} ports; a PCIe stage serves a single-port NIC", nic,
+                    nics_[nic]->port_count()));
+  }
   if (nics_[nic]->port(0).connected() || pcie(nic) != nullptr) {
     throw std::logic_error(fmt::format("add_pcie: NIC {} is already connected", nic));
   }
@@ -211,7 +223,9 @@ void Fabric::set_endpoint_attachment(EndpointId endpoint, std::uint32_t edge_swi
     edge = static_cast<std::uint32_t>(edge_switches_.size());
     edge_switches_.push_back(edge_switch);
   }
-  attachments_[endpoint] = Attachment{edge_switch, edge, port};
+  const std::uint8_t plane = switch_plane_[edge_switch];
+  (plane == 0 ? attachments_ : *plane_attachments_[plane - 1U])[endpoint] =
+      Attachment{edge_switch, edge, port};
 }
 
 std::uint32_t Fabric::edge_index(std::uint32_t switch_index) const {
@@ -323,7 +337,8 @@ FabricCounters Fabric::counters() const {
     add_port(stage->port(PcieStage::kNetworkSide));
   }
   for (const Nic* n : nics_) {
-    add_port(n->port());
+    for (std::uint16_t i = 0; i < n->port_count(); ++i)
+      add_port(n->port_at(i));
     const NicCounters& k = n->counters();
     c.packets_delivered += k.packets_received;
     c.retransmissions += k.retransmissions;

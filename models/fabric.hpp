@@ -102,14 +102,18 @@ class Fabric {
 
   // Builder API (used by topologies/): switches are numbered 0.. in creation order, endpoints
   // (NICs) 0..N-1 in creation order.
-  std::uint32_t add_switch(std::uint16_t ports, const SwitchParams& params, std::uint8_t tier);
+  // `plane`: multi-plane fabrics (every NIC has one port into each of several disjoint planes)
+  // keep one endpoint attachment array per plane; a switch routes by its plane's.
+  std::uint32_t add_switch(std::uint16_t ports, const SwitchParams& params, std::uint8_t tier,
+                           std::uint8_t plane = 0);
   // Every switch keeps HPCC's per-port utilization and stamps it on data packets
   // (Switch::enable_utilization_telemetry); the fabric builder calls it for nic.cc hpcc.
   void enable_utilization_telemetry(sim::Time base_rtt) {
     for (auto& s : switches_)
       s->enable_utilization_telemetry(base_rtt);
   }
-  EndpointId add_nic(const NicParams& params);
+  // A NIC with `ports` network ports (one per plane; more than one needs nic.transport mrc).
+  EndpointId add_nic(const NicParams& params, std::uint16_t ports = 1);
   // GPU e is served by NIC e. With gpu.pcie_rate > 0, NIC `nic` reaches the network through a
   // PCIe stage (models/gpu/pcie_stage.hpp): call after add_nic and before the NIC is connected;
   // its port is then wired at the PCIe rate to the stage, and connect(NodeRef::nic(nic), 0, ..)
@@ -119,8 +123,9 @@ class Fabric {
   // Full duplex: both directions get `link`. Each port may be connected once.
   void connect(NodeRef a, std::uint16_t port_a, NodeRef b, std::uint16_t port_b,
                const LinkParams& link);
-  // Endpoint `endpoint` is reached through port `port` of switch `edge_switch`. Edge switches
-  // get dense edge indexes in the order they first appear here (see edge_index()).
+  // Endpoint `endpoint` is reached through port `port` of switch `edge_switch` (in that switch's
+  // plane). Edge switches get dense edge indexes in the order they first appear here (see
+  // edge_index()), over every plane.
   void set_endpoint_attachment(EndpointId endpoint, std::uint32_t edge_switch, std::uint16_t port);
   // The dense index of an edge switch (kNoSwitch if no endpoint is attached to it) and back.
   std::uint32_t edge_index(std::uint32_t switch_index) const;
@@ -190,7 +195,13 @@ class Fabric {
                                               : nic_partition(ref.index);
   }
   std::uint64_t link_count() const { return links_; }
-  const std::vector<Attachment>& attachments() const { return attachments_; }
+  const std::vector<Attachment>& attachments(std::uint8_t plane = 0) const {
+    return plane == 0 ? attachments_ : *plane_attachments_.at(plane - 1U);
+  }
+  std::uint32_t plane_count() const {
+    return 1 + static_cast<std::uint32_t>(plane_attachments_.size());
+  }
+  std::uint8_t switch_plane(std::uint32_t s) const { return switch_plane_[s]; }
   FabricCounters counters() const;
   // Every QP error of the NICs this process runs, by time (then NIC, peer, channel): the same
   // list for every partitioning.
@@ -219,8 +230,11 @@ class Fabric {
   std::vector<std::uint32_t> local_of_;   // per GPU: its index in the domain
   MessageObserver* observer_ = nullptr;
   NvlsObserver* nvls_observer_ = nullptr;
-  std::vector<Nic*> nics_;  // the directory NICs use to find their peers
-  std::vector<Attachment> attachments_;
+  std::vector<Nic*> nics_;               // the directory NICs use to find their peers
+  std::vector<Attachment> attachments_;  // plane 0
+  // Planes 1.. (heap-held: switches keep a pointer to their plane's array).
+  std::vector<std::unique_ptr<std::vector<Attachment>>> plane_attachments_;
+  std::vector<std::uint8_t> switch_plane_;  // per switch
   std::vector<std::uint32_t> edge_switches_;
   std::vector<std::uint32_t> edge_index_of_switch_;
   std::vector<FlowRecord> flows_;

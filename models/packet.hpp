@@ -25,11 +25,16 @@ inline constexpr std::uint8_t kFlagLast = 2;
 // ACK/NACK flag: the acknowledged data packet arrived CE-marked (nic.ce_echo "ack", the CNP
 // flag of ns-3 HPCC's ACKs); the sender's reaction point takes it as a CNP.
 inline constexpr std::uint8_t kFlagCnp = 4;
+// Data flag: a switch trimmed the packet to its header (SwitchParams::trim); its payload is lost.
+inline constexpr std::uint8_t kFlagTrimmed = 8;
+// MRC data flag: a probe of a retired entropy value (models/mrc/).
+inline constexpr std::uint8_t kFlagProbe = 16;
 
 // One cache line per packet: a packet is touched once per hop, usually as a cache miss, and a
 // header straddling two lines would cost two.
 struct alignas(64) Packet {
-  std::uint64_t cookie;  // user cookie of the message a data packet belongs to
+  std::uint64_t cookie;  // user cookie of the message a data packet belongs to; MRC ACK/NACK:
+                         // the PSN it acknowledges selectively (or NACKs)
   Packet* next;          // intrusive link: queue or free list of the current owner
   EndpointId src;        // sending endpoint (for ACK/NACK/CNP: the receiver of the data)
   EndpointId dst;        // destination endpoint
@@ -37,13 +42,15 @@ struct alignas(64) Packet {
   std::uint32_t psn;     // data: its PSN; ACK/NACK: the next PSN expected (cumulative)
   std::uint32_t payload_bytes;
   std::uint32_t wire_bytes;    // bytes on the wire, headers included
-  std::uint16_t entropy;       // ECMP entropy (the UDP source port of RoCEv2)
+  std::uint16_t entropy;       // ECMP entropy (the UDP source port of RoCEv2; MRC: the EV,
+                               // echoed by its ACK/NACK)
   std::uint16_t in_port;       // set by the node that holds it: the port it arrived on
   std::uint16_t pause_quanta;  // PAUSE: 512-bit-time quanta, 0 = resume
   PacketKind kind;
   std::uint8_t priority;  // traffic class; PAUSE: the class paused
   Ecn ecn;
-  std::uint8_t flags;  // data: kFlagFirst / kFlagLast; ACK/NACK: kFlagCnp
+  std::uint8_t flags;  // data: kFlagFirst / kFlagLast / kFlagTrimmed / kFlagProbe;
+                       // ACK/NACK: kFlagCnp
   std::uint8_t hops;   // data: switches it has left; ACK/NACK: those of the data it echoes
   float utilization;   // data: the largest egress utilization on its path (HPCC telemetry,
                        // Switch::enable_utilization_telemetry); ACK/NACK: echoed

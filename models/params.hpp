@@ -134,6 +134,30 @@ struct PfcParams {
   }
 };
 
+// Packet trimming (lossy multipath fabrics, MRC / Ultra Ethernet): a data packet that would
+// overflow its egress queue is cut to its header and forwarded in a high-priority class, so the
+// receiver learns of the loss at once and asks for exactly that packet again (models/switch/).
+struct TrimParams {
+  bool enabled = false;
+  // 0 = trim what the buffer would drop (dynamic threshold, static limit, full buffer);
+  // > 0: also trim a data packet whose egress queue would exceed this many bytes.
+  std::uint64_t threshold_bytes = 0;
+  // What is left of a trimmed packet: 64 B, uet-htsim's header size (UecSrc::_hdr_size) and
+  // the size of its ACKs.
+  std::uint32_t header_bytes = 64;
+  std::uint32_t priority = 0;  // class 0: served first, with the ACKs and NACKs
+
+  template <class V>
+  void visit_params(V& v) {
+    v("enabled", enabled, ParamUnit::kFlag,
+      "cut a data packet that would overflow its queue to its header instead of dropping it");
+    v("threshold", threshold_bytes, ParamUnit::kBytes,
+      "egress queue bytes above which data packets are trimmed (0 = only what would be dropped)");
+    v("header_bytes", header_bytes, ParamUnit::kBytes, "wire size of a trimmed packet");
+    v("priority", priority, ParamUnit::kCount, "traffic class a trimmed header is forwarded in");
+  }
+};
+
 struct SwitchParams {
   std::uint64_t buffer_bytes = 32ULL << 20;
   double dt_alpha = 1.0;
@@ -143,6 +167,7 @@ struct SwitchParams {
   std::uint64_t queue_limit_bytes = 0;  // 0 = no static limit
   EcnParams ecn;
   PfcParams pfc;
+  TrimParams trim;
   Routing routing = Routing::kEcmp;
   // 0 = auto: buffer / (ports x priorities).
   std::uint64_t credit_buffer_bytes = 0;
@@ -165,6 +190,7 @@ struct SwitchParams {
       "static limit of one egress queue on top of the dynamic threshold (0 = none)");
     v.nested("ecn", ecn, "ECN marking (RED) on egress queues");
     v.nested("pfc", pfc, "priority flow control");
+    v.nested("trim", trim, "packet trimming (lossy multipath: MRC, Ultra Ethernet)");
     v("routing", routing,
       sim::Choices<Routing>{
           {"ecmp", Routing::kEcmp}, {"spray", Routing::kSpray}, {"adaptive", Routing::kAdaptive}},
@@ -177,7 +203,40 @@ struct SwitchParams {
   }
 };
 
-enum class NicTransport { kRoce, kInfiniband };
+enum class NicTransport { kRoce, kInfiniband, kMrc };
+
+// Multipath Reliable Connection (nic.transport "mrc", models/mrc/): every packet of a queue
+// pair takes its own entropy value (EV), spread evenly over the NIC's planes; the receiver
+// places packets out of order, acknowledges each selectively (SACK) and NACKs a trimmed one;
+// congestion on an EV (a CE mark, a trim) swaps it for a fresh EV, a loss retires it until a
+// probe finds it good again. Sources in models/mrc/README.md.
+struct MrcParams {
+  // EVs per queue pair: MRC NICs make 128 to 256 at QP start-up, split evenly over the 8 planes
+  // (MRC 1.0 descriptions, models/mrc/README.md); uet-htsim sprays over 256.
+  std::uint32_t evs = 128;
+  // Retransmit timer of a packet not acknowledged: uet-htsim's minimum RTO, 100 us
+  // (DEFAULT_UEC_RTO_MIN).
+  sim::Time rto = sim::Time::us(100);
+  // A retired EV is probed (one packet sent on it) this long after its loss.
+  sim::Time probe_after = sim::Time::us(100);
+  // Most packets of one QP in flight or awaiting acknowledgement: uet-htsim's
+  // uecMaxInFlightPkts, 2^14. Bounds the receiver's reordering window.
+  std::uint32_t max_outstanding = 16384;
+  // Swap an EV whose packet came back CE-marked (congestion steers away from the path).
+  bool swap_on_ecn = true;
+
+  template <class V>
+  void visit_params(V& v) {
+    v("evs", evs, ParamUnit::kCount, "entropy values (paths) per queue pair, spread over planes");
+    v("rto", rto, ParamUnit::kTime, "retransmit timer of an unacknowledged packet");
+    v("probe_after", probe_after, ParamUnit::kTime,
+      "how long a retired EV (a lost packet) waits before a probe packet tries it again");
+    v("max_outstanding", max_outstanding, ParamUnit::kCount,
+      "most packets of a queue pair sent and not yet acknowledged");
+    v("swap_on_ecn", swap_on_ecn, ParamUnit::kFlag,
+      "replace an EV by a fresh one when its packet arrives CE-marked");
+  }
+};
 // How a receiver reports CE marks to the sender: a CNP packet, paced per QP (the ConnectX
 // notification point), or a flag on the ACK/NACK of each marked packet (ns-3 HPCC).
 enum class CeEcho { kCnp, kAck };
@@ -200,6 +259,7 @@ struct NicParams {
   std::uint32_t ack_bytes = 64;
   std::uint32_t data_priority = 1;  // ACK, NACK and CNP always use class 0
   CcParams cc;                      // congestion control of every QP (models/cc/)
+  MrcParams mrc;                    // transport "mrc" only
 
   // The retransmission timeout in force: `rto`, or 4.096 us x 2^ack_timeout; max() = never.
   sim::Time effective_rto() const {
@@ -212,8 +272,10 @@ struct NicParams {
   void visit_params(V& v) {
     v("transport", transport,
       sim::Choices<NicTransport>{{"roce", NicTransport::kRoce},
-                                 {"infiniband", NicTransport::kInfiniband}},
-      "RoCEv2 over lossless Ethernet or native InfiniBand");
+                                 {"infiniband", NicTransport::kInfiniband},
+                                 {"mrc", NicTransport::kMrc}},
+      "RoCEv2 over lossless Ethernet, native InfiniBand, or MRC (multipath: per-packet "
+      "spraying over planes, selective retransmission)");
     v("ack_every", ack_every, ParamUnit::kCount, "data packets per ACK (coalescing)");
     v("ack_timeout", ack_timeout, ParamUnit::kCount,
       "RC local ACK timeout exponent: 4.096 us x 2^value (0 = infinite; at most 31)");
@@ -232,6 +294,7 @@ struct NicParams {
     v("data_priority", data_priority, ParamUnit::kCount,
       "traffic class of data packets (ACK, NACK and CNP use class 0)");
     v.nested("cc", cc, "congestion control of each queue pair (reaction point)");
+    v.nested("mrc", mrc, "multipath reliable connection (transport mrc)");
   }
 };
 

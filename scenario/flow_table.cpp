@@ -18,9 +18,10 @@ namespace fabricsim::scenario {
 IdealFct::IdealFct(const topologies::NetworkGraph& graph, const topologies::Routes& routes)
     : graph_(graph), routes_(routes) {}
 
-bool IdealFct::path(models::EndpointId from, models::EndpointId to, std::vector<Hop>& hops) const {
+bool IdealFct::path(models::EndpointId from, models::EndpointId to, std::uint32_t plane,
+                    std::vector<Hop>& hops) const {
   hops.clear();
-  const topologies::Attachment target = graph_.attachment(to);
+  const topologies::Attachment target = graph_.attachment(to, plane);
   const std::uint32_t edge = routes_.edge_index_of_switch[target.switch_id];
   if (edge == topologies::Routes::kNotEdge) return false;
   auto add = [&](std::uint32_t global_port) {
@@ -33,7 +34,7 @@ bool IdealFct::path(models::EndpointId from, models::EndpointId to, std::vector<
             is_switch && graph_.switch_params.forwarding == models::Forwarding::kCutThrough});
     return next;
   };
-  std::uint32_t node = add(graph_.port_begin[graph_.endpoint_node(from)]);
+  std::uint32_t node = add(graph_.port_begin[graph_.endpoint_node(from)] + plane);
   // A shortest path has at most one hop per switch; more means a routing loop.
   for (std::uint32_t steps = 0; node != target.switch_id; ++steps) {
     if (steps > graph_.switch_count || !graph_.is_switch(node)) return false;
@@ -46,9 +47,12 @@ bool IdealFct::path(models::EndpointId from, models::EndpointId to, std::vector<
 }
 
 sim::Time IdealFct::of(models::EndpointId src, models::EndpointId dst, std::uint64_t bytes) const {
-  std::vector<Hop> forward;
+  const std::uint32_t planes = std::min(graph_.nic_port_count(src), graph_.nic_port_count(dst));
+  std::vector<std::vector<Hop>> forward(planes);
   std::vector<Hop> back;
-  if (!path(src, dst, forward) || !path(dst, src, back)) return sim::Time::max();
+  for (std::uint32_t q = 0; q < planes; ++q) {
+    if (!path(src, dst, q, forward[q])) return sim::Time::max();
+  }
   const models::NicParams& nic = graph_.nic_params;
   const models::LinkParams& first =
       graph_.link_of_port(graph_.port_begin[graph_.endpoint_node(src)]);
@@ -73,16 +77,23 @@ sim::Time IdealFct::of(models::EndpointId src, models::EndpointId dst, std::uint
     return at;
   };
 
-  std::vector<sim::Time> free(forward.size(), sim::Time::zero());
-  sim::Time ready = sim::Time::zero();  // the NIC's pacing at line rate (Nic::try_send)
+  std::vector<std::vector<sim::Time>> free(planes);
+  for (std::uint32_t q = 0; q < planes; ++q)
+    free[q].assign(forward[q].size(), sim::Time::zero());
   sim::Time arrival = sim::Time::zero();
+  std::uint32_t last_plane = 0;
   for (std::uint64_t k = 0; k < packets; ++k) {
     const std::uint64_t payload = std::min(mtu, bytes - std::min(bytes, k * mtu));
     const auto wire = static_cast<std::uint32_t>(payload + nic.header_bytes);
-    const sim::Time send = std::max(ready, free[0]);
-    arrival = pass(forward, free, send, wire);
-    ready = send + sim::serialization_time(wire, first.rate_bps);
+    const auto q = static_cast<std::uint32_t>(k % planes);
+    // The NIC's port q sends back to back at its line rate (free[q][0] is when it is idle).
+    const sim::Time at = pass(forward[q], free[q], free[q][0], wire);
+    if (at >= arrival) {
+      arrival = at;
+      last_plane = q;
+    }
   }
+  if (!path(dst, src, last_plane, back)) return sim::Time::max();
   std::vector<sim::Time> back_free(back.size(), sim::Time::zero());
   return pass(back, back_free, arrival, nic.ack_bytes);
 }

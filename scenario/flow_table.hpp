@@ -21,7 +21,8 @@ namespace fabricsim::scenario {
 // switch latency and once the previous packet has left, and the FCT ends when the ACK of the
 // last packet is back at the sender (store-and-forward, the same rounding as models::Port).
 // The path is the first next hop of each switch's ECMP group, the ACK's the same towards the
-// sender; equal-cost paths of the shipped topologies have equal links. Uses the NIC's plane 0.
+// sender; equal-cost paths of the shipped topologies have equal links. A multi-plane NIC (MRC)
+// sends packet k on plane k mod planes, each plane's port at its own line rate.
 // Holds references to `graph` and `routes`, which must outlive it.
 class IdealFct {
  public:
@@ -36,7 +37,8 @@ class IdealFct {
     bool cut_through;              // the node it leads to forwards on the header
   };
   // The links from NIC `from` to NIC `to`, false when there is no path.
-  bool path(models::EndpointId from, models::EndpointId to, std::vector<Hop>& hops) const;
+  bool path(models::EndpointId from, models::EndpointId to, std::uint32_t plane,
+            std::vector<Hop>& hops) const;
 
   const topologies::NetworkGraph& graph_;
   const topologies::Routes& routes_;

@@ -1,6 +1,6 @@
 // Builder of folded Clos fabrics: the k-ary fat-tree (2 or 3 tiers, oversubscribed leaves or
-// spines) and the rail-optimized cluster (rail leaves per group of nodes, 1 or 2 planes) share
-// the leaf -> spine -> core wiring below; only the leaf attachment of NICs differs.
+// spines) and the rail-optimized cluster (rail leaves per group of nodes) share, with 1 to 16
+// planes, the leaf -> spine -> core wiring below; only the leaf attachment of NICs differs.
 #include <cstdint>
 
 #include "topologies/clos_shape.hpp"
@@ -63,7 +63,7 @@ void wire_plane(const ClosSpec& c, const Shape32& s, std::uint32_t leaf_base, st
 NetworkGraph build_clos(const TopologySpec& spec) {
   const ClosSpec& c = spec.clos;
   const bool rail = spec.kind == TopologyKind::kRailOptimized;
-  const std::uint32_t planes = rail ? spec.rail.planes : 1;
+  const std::uint32_t planes = c.planes;
   const auto nics = static_cast<std::uint32_t>(spec.gpu_count());
   // Leaves of one plane and the leaf (within the plane) of each NIC.
   std::uint32_t leaves = 0;
@@ -86,6 +86,11 @@ NetworkGraph build_clos(const TopologySpec& spec) {
   NetworkGraph g;
   g.switch_tier.assign(switches, 0);
   g.switch_group.assign(switches, 0);
+  if (planes > 1) {
+    g.switch_plane.resize(switches);
+    for (std::uint32_t s = 0; s < switches; ++s)
+      g.switch_plane[s] = static_cast<std::uint8_t>(s / plane_switches);
+  }
   g.endpoint_host.resize(nics);
   g.endpoint_rail.resize(nics);
   GraphBuilder b(switches, nics);

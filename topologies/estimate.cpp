@@ -48,7 +48,7 @@ constexpr std::uint64_t kNvlinkBytesPerGpuLink = 1050;
 
 void count_clos(const TopologySpec& spec, BuildEstimate& e) {
   const ClosSpec& c = spec.clos;
-  const std::uint64_t planes = spec.kind == TopologyKind::kRailOptimized ? spec.rail.planes : 1;
+  const std::uint64_t planes = c.planes;
   const PlaneShape shape = shape_of(c, clos_leaves(spec));
   e.switches = mul(planes, shape.switches());
   e.edge_switches = mul(planes, shape.leaves);

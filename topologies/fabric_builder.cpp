@@ -75,15 +75,24 @@ namespace {
 void build_into(models::Fabric& fab, const NetworkGraph& g, const Routes& routes) {
   models::Fabric* fabric = &fab;
   for (std::uint32_t e = 0; e < g.endpoint_count; ++e) {
-    if (g.nic_port_count(e) != 1) {
+    const std::uint32_t ports = g.nic_port_count(e);
+    if (ports == 1) continue;
+    if (g.nic_params.transport != models::NicTransport::kMrc) {
       throw ConfigError(
-          fmt::format("{}: NIC {} has {} ports; the NIC model has one port, so "
-                      "multi-plane fabrics can be analysed (topo) but not simulated",
-                      g.name, e, g.nic_port_count(e)));
+          fmt::format("{}: NIC {} has {} ports (one per plane); a multi-plane fabric needs "
+                      "nic.transport \"mrc\" (RoCE and InfiniBand queue pairs use one port)",
+                      g.name, e, ports));
+    }
+    if (g.gpu_params.pcie_rate_bps != 0) {
+      throw ConfigError(fmt::format(
+          "{}: NIC {} has {} ports; gpu.pcie_rate must be 0 on a multi-plane fabric (the PCIe "
+          "stage serves a single-port NIC)",
+          g.name, e, ports));
     }
   }
   for (std::uint32_t s = 0; s < g.switch_count; ++s) {
-    fabric->add_switch(static_cast<std::uint16_t>(g.degree(s)), g.switch_params, g.switch_tier[s]);
+    fabric->add_switch(static_cast<std::uint16_t>(g.degree(s)), g.switch_params, g.switch_tier[s],
+                       g.switch_plane.empty() ? 0 : g.switch_plane[s]);
   }
   models::NicParams nic = g.nic_params;
   if (nic.cc.algorithm == models::CcAlgorithm::kHpcc) {
@@ -95,7 +104,7 @@ void build_into(models::Fabric& fab, const NetworkGraph& g, const Routes& routes
     }
   }
   for (std::uint32_t e = 0; e < g.endpoint_count; ++e) {
-    fabric->add_nic(nic);
+    fabric->add_nic(nic, static_cast<std::uint16_t>(g.nic_port_count(e)));
     fabric->add_pcie(e, g.gpu_params);  // GPU e -> NIC e over PCIe (no-op if pcie_rate is 0)
   }
   for (std::uint32_t p = 0; p < g.port_count(); ++p) {
@@ -104,19 +113,27 @@ void build_into(models::Fabric& fab, const NetworkGraph& g, const Routes& routes
     fabric->connect(ref_of(g, g.port_node[p]), g.local_port(p), ref_of(g, g.port_node[q]),
                     g.local_port(q), g.link_of_port(p));
   }
-  // The Fabric numbers edge switches in order of first attachment: attach one endpoint of each
-  // edge switch in routing order first, then the rest.
-  std::vector<std::uint32_t> first_endpoint(routes.edge_count(), Routes::kNotEdge);
+  // The Fabric numbers edge switches in order of first attachment: attach one endpoint port of
+  // each edge switch in routing order first, then the rest (every plane's).
+  struct EndpointPort {
+    std::uint32_t endpoint = Routes::kNotEdge;
+    std::uint32_t plane = 0;
+  };
+  std::vector<EndpointPort> first_endpoint(routes.edge_count());
   for (std::uint32_t e = g.endpoint_count; e-- > 0;) {
-    first_endpoint[routes.edge_index_of_switch[g.attachment(e).switch_id]] = e;
+    for (std::uint32_t q = g.nic_port_count(e); q-- > 0;) {
+      first_endpoint[routes.edge_index_of_switch[g.attachment(e, q).switch_id]] = {e, q};
+    }
   }
-  for (const std::uint32_t e : first_endpoint) {
-    const Attachment at = g.attachment(e);
-    fabric->set_endpoint_attachment(e, at.switch_id, at.local_port);
+  for (const EndpointPort& ep : first_endpoint) {
+    const Attachment at = g.attachment(ep.endpoint, ep.plane);
+    fabric->set_endpoint_attachment(ep.endpoint, at.switch_id, at.local_port);
   }
   for (std::uint32_t e = 0; e < g.endpoint_count; ++e) {
-    const Attachment at = g.attachment(e);
-    fabric->set_endpoint_attachment(e, at.switch_id, at.local_port);
+    for (std::uint32_t q = 0; q < g.nic_port_count(e); ++q) {
+      const Attachment at = g.attachment(e, q);
+      fabric->set_endpoint_attachment(e, at.switch_id, at.local_port);
+    }
   }
   for (std::uint32_t i = 0; i < routes.edge_count(); ++i) {
     if (fabric->edge_index(routes.edge_switches[i]) != i) {

@@ -15,8 +15,8 @@ namespace fabricsim::topologies {
 
 // The returned Fabric is owned by the caller and must not outlive sim. Switch ids, NIC
 // (endpoint) ids, port numbers and edge indexes of the Fabric equal those of g and routes.
-// Throws ConfigError for what the models cannot express yet (a NIC with more than one port,
-// i.e. a two-plane fabric: the NIC model has a single port). With g.nvlink.switches > 0 every
+// Throws ConfigError for what the models cannot express (a multi-plane NIC, one port per plane,
+// needs nic.transport mrc and no PCIe stage). With g.nvlink.switches > 0 every
 // host's GPUs form a simulated NVLink domain (nvlink_params); GPUs reach their NICs over PCIe
 // stages when g.gpu_params.pcie_rate is set.
 models::NvlinkParams nvlink_params(const NvlinkDomain& nvlink);

@@ -21,8 +21,9 @@ std::size_t bytes_of(const std::vector<T>& v) {
 
 std::size_t NetworkGraph::memory_bytes() const {
   return bytes_of(switch_tier) + bytes_of(endpoint_host) + bytes_of(endpoint_rail) +
-         bytes_of(switch_group) + bytes_of(port_begin) + bytes_of(port_node) + bytes_of(peer_port) +
-         bytes_of(port_link_class) + bytes_of(link_classes);
+         bytes_of(switch_group) + bytes_of(switch_plane) + bytes_of(port_begin) +
+         bytes_of(port_node) + bytes_of(peer_port) + bytes_of(port_link_class) +
+         bytes_of(link_classes);
 }
 
 GraphBuilder::GraphBuilder(std::uint32_t switches, std::uint32_t endpoints)

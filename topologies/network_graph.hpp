@@ -44,6 +44,8 @@ class NetworkGraph {
   std::vector<std::uint32_t> endpoint_host;  // per NIC: host (server) index
   std::vector<std::uint16_t> endpoint_rail;  // per NIC: rail (0 where rails do not apply)
   std::vector<std::uint32_t> switch_group;   // per switch: pod/group/x-coordinate (for stats)
+  // Per switch: its plane (NIC port q leads into plane q); empty when the fabric has one plane.
+  std::vector<std::uint8_t> switch_plane;
 
   // --- ports (CSR) ---
   std::vector<std::uint32_t> port_begin;       // node_count() + 1 entries
@@ -73,7 +75,7 @@ class NetworkGraph {
   const models::LinkParams& link_of_port(std::uint32_t global_port) const {
     return link_classes[port_link_class[global_port]];
   }
-  // NIC nic's port `plane` (0 unless the fabric has two planes) and where it is attached.
+  // NIC nic's port `plane` (0 unless the fabric has several planes) and where it is attached.
   std::uint32_t nic_port_count(std::uint32_t nic) const { return degree(endpoint_node(nic)); }
   Attachment attachment(std::uint32_t nic, std::uint32_t plane = 0) const {
     const std::uint32_t peer = peer_port[port_begin[endpoint_node(nic)] + plane];

@@ -148,6 +148,7 @@ void read_level_links(Fields& f, const models::LinkParams& base,
 void read_clos(Fields& f, ClosSpec& clos, const models::LinkParams& link, std::uint32_t min_tiers) {
   clos.tiers = f.count("tiers", 3, min_tiers, 3);
   clos.radix = f.required_count("radix", 2, 65535);
+  clos.planes = f.count("planes", 1, 1, 16);
   const Json* hpl = f.get("hosts_per_leaf");
   const Json* over = f.get("oversubscription");
   Ratio leaf{1, 1};
@@ -247,7 +248,6 @@ void parse_rail(Fields& f, TopologySpec& spec) {
     throw_config_error(f.at("rails"), *f.get("rails"),
                        fmt::format("expected a divisor of gpus_per_node ({})", r.gpus_per_node));
   }
-  r.planes = f.count("planes", 1, 1, 2);
   if (const Json* nv = f.get("nvlink")) {
     Fields n(*nv, f.at("nvlink"));
     if (const Json* b = n.get("bandwidth"))
@@ -598,6 +598,7 @@ Json topology_to_json(const TopologySpec& spec) {
     o["tiers"] = spec.clos.tiers;
     o["radix"] = spec.clos.radix;
     o["hosts_per_leaf"] = spec.clos.leaf_down;
+    o["planes"] = spec.clos.planes;
     if (spec.clos.tiers == 3) {
       o["oversubscription"] = {
           {"spine", fmt::format("{}:{}", spec.clos.spine_down, spec.clos.spine_up)}};
@@ -615,7 +616,6 @@ Json topology_to_json(const TopologySpec& spec) {
       j["nodes"] = spec.rail.nodes;
       j["gpus_per_node"] = spec.rail.gpus_per_node;
       j["rails"] = spec.rail.rails;
-      j["planes"] = spec.rail.planes;
       j["nvlink"] = {{"bandwidth", exact_rate(spec.rail.nvlink.bandwidth_bps)},
                      {"links", spec.rail.nvlink.links},
                      {"latency", exact_time(spec.rail.nvlink.latency)},

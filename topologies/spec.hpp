@@ -40,6 +40,9 @@ struct ClosSpec {
   std::uint32_t leaf_up = 0;     // uplinks per leaf
   std::uint32_t spine_down = 0;  // 3 tiers: leaf ports per spine (= leaves per pod)
   std::uint32_t spine_up = 0;    // 3 tiers: core uplinks per spine
+  // Identical, disjoint planes of this Clos; every NIC has one port into each (a multi-plane
+  // NIC: an 800G NIC as 8 x 100G ports, MRC). 1..16.
+  std::uint32_t planes = 1;
   std::array<models::LinkParams, 3> level_link{};
 };
 
@@ -58,8 +61,7 @@ struct NvlinkSpec {
 struct RailOptimizedSpec {
   std::uint32_t nodes = 0;
   std::uint32_t gpus_per_node = 8;
-  std::uint32_t rails = 8;   // rail leaves per group; GPU g of a node uses rail g % rails
-  std::uint32_t planes = 1;  // 2: every NIC has one port into each of two identical planes
+  std::uint32_t rails = 8;  // rail leaves per group; GPU g of a node uses rail g % rails
   NvlinkSpec nvlink;
 };
 

@@ -11,7 +11,7 @@
 namespace fabricsim::models {
 
 Nic::Nic(sim::Simulator& sim, PacketPool& pool, EndpointId id, const NicParams& params,
-         const std::vector<Nic*>& directory)
+         const std::vector<Nic*>& directory, std::uint16_t ports)
     : sim::Component(sim),
       port_(sim, pool, *this, 0),
       params_(params),
@@ -23,7 +23,23 @@ Nic::Nic(sim::Simulator& sim, PacketPool& pool, EndpointId id, const NicParams& 
           std::min<std::uint32_t>(params.data_priority, kMaxPriorities - 1))) {
   if (params_.ack_every == 0) throw std::invalid_argument("nic.ack_every must be at least 1");
   if (params_.retry_count > 7) throw std::invalid_argument("nic.retry_count must be 0..7");
+  mrc_ = params_.transport == NicTransport::kMrc;
+  if (ports == 0 || ports > 16 || (ports > 1 && !mrc_)) {
+    throw std::invalid_argument(fmt::format(
+        "NIC {}: {} ports; a NIC has 1 port, or 1 to 16 (one per plane) with transport mrc", id,
+        ports));
+  }
+  if (mrc_ && (params_.mrc.evs < ports || params_.mrc.max_outstanding == 0)) {
+    throw std::invalid_argument(fmt::format(
+        "NIC {}: nic.mrc.evs must be at least the number of planes ({}) and max_outstanding >= 1",
+        id, ports));
+  }
   port_.set_notify_idle(true);
+  extra_ports_.reserve(ports - 1U);  // never reallocated: events point at ports
+  for (std::uint16_t p = 1; p < ports; ++p) {
+    extra_ports_.emplace_back(sim, pool, *this, p);
+    extra_ports_.back().set_notify_idle(true);
+  }
   const CcParams cc = params_.cc;
   // The QP's MTU is the port's, known once the NIC is attached (cc_of runs after that).
   cc_factory_ = [cc, this](std::uint64_t line_rate) {
@@ -62,6 +78,12 @@ std::uint32_t Nic::create_qp(EndpointId peer, std::uint32_t channel) {
   std::uint64_t h = (static_cast<std::uint64_t>(id_) << 32 | index) * 0x9E3779B97F4A7C15ULL;
   h ^= h >> 29;
   qp.entropy = static_cast<std::uint16_t>(h >> 48);
+  if (mrc_) {
+    // MRC: the QP's EVs, drawn from the scenario's seed and the QP's identity.
+    qp.mrc = std::make_unique<MrcQp>();
+    qp.mrc->evs.init(params_.mrc.evs, port_count(),
+                     h ^ (simulator().seed() * 0xD1B54A32D192ED03ULL));
+  }
   return index;
 }
 
@@ -131,7 +153,7 @@ MessageId Nic::send_message(EndpointId dst, std::uint64_t bytes, std::uint32_t c
 
 void Nic::activate(std::uint32_t qi) {
   QueuePair& qp = qps_[qi];
-  if (qp.queued || !qp.has_data()) return;
+  if (qp.queued || !(mrc_ ? mrc_sendable(qp) : qp.has_data())) return;
   qp.queued = true;
   sched_.push_ready(qi);
 }
@@ -142,10 +164,21 @@ void Nic::wake_at(sim::Time at) {
   schedule_at(at, *this, kWake);
 }
 
+std::uint64_t Nic::line_rate_bps() const {
+  std::uint64_t rate = port_.rate_bps();
+  for (const Port& p : extra_ports_)
+    rate += p.rate_bps();
+  return rate;
+}
+
 void Nic::try_send() {
+  if (mrc_) [[unlikely]] {
+    try_send_mrc();
+    return;
+  }
   if (!port_.can_send_now(data_priority_)) return;
   // Our link is detected down: nothing leaves (on_link_state resumes); the QPs' timers run on.
-  if (link_down_) [[unlikely]]
+  if (link_down_ != 0) [[unlikely]]
     return;
   const sim::Time t = now();
   sched_.release_due(t);
@@ -263,10 +296,12 @@ void Nic::send_control(PacketKind kind, QueuePair& qp, std::uint32_t psn) {
   port_.enqueue(p);
 }
 
-void Nic::receive(Packet* packet, std::uint16_t /*in_port*/) {
+void Nic::receive(Packet* packet, std::uint16_t in_port) {
   ++counters_.packets_received;
   if (packet->kind == PacketKind::kPause) {
-    port_.on_pause_frame(packet->priority, packet->pause_quanta);
+    port(in_port).on_pause_frame(packet->priority, packet->pause_quanta);
+  } else if (mrc_) [[unlikely]] {
+    if (packet->qp < qps_.size()) receive_mrc(*packet, in_port);
   } else if (packet->qp < qps_.size()) {
     switch (packet->kind) {
       case PacketKind::kData:
@@ -295,6 +330,16 @@ void Nic::on_data(const Packet& packet) {
   const std::uint32_t qi = packet.qp;
   QueuePair& qp = qps_[qi];
   const sim::Time t = now();
+  if ((packet.flags & kFlagTrimmed) != 0) [[unlikely]] {
+    // A trimmed packet's payload is gone: go-back-N asks for it again like for a loss.
+    ++counters_.trims_received;
+    if (packet.psn >= qp.rcv_nxt && !qp.nack_sent) {
+      qp.nack_sent = true;
+      ++counters_.nacks_sent;
+      send_control(PacketKind::kNack, qp, qp.rcv_nxt);
+    }
+    return;
+  }
   if (packet.ecn == Ecn::kCe) {
     ++counters_.ce_received;
     if (params_.ce_echo == CeEcho::kAck) {
@@ -393,6 +438,12 @@ void Nic::on_ack(const Packet& packet, bool nack) {
     }
     if (nack && ack < qp.snd_nxt) go_back(qi, ack);
   }
+  complete_messages(qi, t);
+  activate(qi);  // back in the scheduler if the window had blocked it
+  try_send();
+}
+
+void Nic::complete_messages(std::uint32_t qi, sim::Time t) {
   // Complete the messages now fully acknowledged. The observer may post messages (growing
   // qps_ or this QP's message list), so every access goes through the index again.
   for (;;) {
@@ -410,11 +461,13 @@ void Nic::on_ack(const Packet& packet, bool nack) {
                                       m.cookie, m.retransmitted_bytes});
     if (observer_ != nullptr) observer_->on_message_sent(id_, m.cookie, t);
   }
-  activate(qi);  // back in the scheduler if the window had blocked it
-  try_send();
 }
 
 void Nic::on_rto(std::uint32_t qi) {
+  if (mrc_) {
+    on_timer_mrc(qi);
+    return;
+  }
   QueuePair& qp = qps_[qi];
   if (qp.snd_una >= qp.snd_max) {
     qp.rto_armed = false;  // nothing outstanding; the next send re-arms
@@ -446,7 +499,7 @@ void Nic::fail_qp(std::uint32_t qi) {
   const auto pending = static_cast<std::uint64_t>(qp.messages.size() - qp.msg_head);
   ++counters_.qp_errors;
   qp_errors_.push_back(QpErrorRecord{id_, qp.peer, qp.channel, std::uint32_t{qp.retries} + 1U,
-                                     now(), rto_, unacked, pending});
+                                     now(), mrc_ ? params_.mrc.rto : rto_, unacked, pending});
   // Flush: nothing more is sent; the scheduler drops the QP when it next looks at it.
   qp.snd_nxt = qp.snd_end;
   qp.snd_una = qp.snd_end;

@@ -4,6 +4,8 @@
 // retry count (then the QP's error state), CNPs from the
 // notification point (at most one per QP per cnp_interval), and round-robin between active QPs,
 // each paced at its congestion control's rate (QpScheduler: O(1) per packet, O(log n) when paced).
+// With nic.transport mrc the same QPs spray their packets over entropy values and planes (one port
+// per plane) with selective repeat instead (models/mrc/).
 #pragma once
 
 #include <cstdint>
@@ -38,6 +40,10 @@ struct NicCounters {
   std::uint64_t messages_sent = 0;     // fully acknowledged
   std::uint64_t messages_received = 0;
   std::uint64_t qp_errors = 0;  // requester QPs that went to the error state
+  // MRC (nic.transport mrc):
+  std::uint64_t trims_received = 0;   // trimmed data packets that arrived (each one NACKed)
+  std::uint64_t nacks_received = 0;   // NACKs of trimmed packets: each PSN is sent again
+  std::uint64_t packet_timeouts = 0;  // packets declared lost by their retransmit timer
 };
 
 class Nic final : public sim::Component, public Node {
@@ -48,8 +54,9 @@ class Nic final : public sim::Component, public Node {
   // `directory` (owned by the Fabric, indexed by endpoint id) finds the peer NIC when a QP is
   // created; it must outlive the NIC. The default congestion control is make_congestion_control
   // (params.cc, port rate).
+  // `ports` > 1 (one per plane of a multi-plane fabric) needs params.transport mrc.
   Nic(sim::Simulator& sim, PacketPool& pool, EndpointId id, const NicParams& params,
-      const std::vector<Nic*>& directory);
+      const std::vector<Nic*>& directory, std::uint16_t ports = 1);
 
   // Starts sending `bytes` to `dst` now on the QP for (dst, channel), created on demand. The
   // observer hears on_message_sent here and on_message_received at `dst`. A message of 0 bytes
@@ -78,14 +85,23 @@ class Nic final : public sim::Component, public Node {
 
   // Node
   void receive(Packet* packet, std::uint16_t in_port) override;
-  Port& port(std::uint16_t /*index*/) override { return port_; }
+  Port& port(std::uint16_t index) override { return index == 0 ? port_ : extra_ports_[index - 1U]; }
   const Port& port() const { return port_; }
-  std::uint16_t port_count() const override { return 1; }
+  const Port& port_at(std::uint16_t index) const {
+    return index == 0 ? port_ : extra_ports_[index - 1U];
+  }
+  std::uint16_t port_count() const override {
+    return static_cast<std::uint16_t>(1 + extra_ports_.size());
+  }
+  // The sum of the ports' line rates (what a QP's congestion control may use).
+  std::uint64_t line_rate_bps() const;
   void on_port_ready(std::uint16_t /*port*/) override { try_send(); }
-  // Our network link (own port, or a PCIe stage's network side) is detected down: nothing is
-  // sent (the QPs' local ACK timeouts run on); back up: send what waits.
-  void on_link_state(std::uint16_t /*port*/, bool up) override {
-    link_down_ = !up;
+  // A network link of ours (own port, or a PCIe stage's network side) is detected down: nothing
+  // is sent on it (the QPs' timers run on; MRC sends on the other planes); back up: send what
+  // waits.
+  void on_link_state(std::uint16_t port, bool up) override {
+    const std::uint32_t bit = port < 32 ? 1U << port : 0U;
+    link_down_ = up ? link_down_ & ~bit : link_down_ | bit;
     if (up) try_send();
   }
 
@@ -101,6 +117,8 @@ class Nic final : public sim::Component, public Node {
   const QueuePair& qp(std::uint32_t index) const { return qps_[index]; }
   // The current sending rate of a QP (its congestion control), in bits/s.
   std::uint64_t qp_rate_bps(std::uint32_t index) { return cc_of(index).rate_bps(now()); }
+  // MRC: the EV counters of every QP of this NIC, summed.
+  EvCounters ev_counters() const;
 
  private:
   static constexpr std::uint64_t kWake = 0;
@@ -112,7 +130,7 @@ class Nic final : public sim::Component, public Node {
   CongestionControl& cc_of(std::uint32_t qp) {
     QueuePair& q = qps_[qp];
     if (!q.cc) [[unlikely]]
-      q.cc = cc_factory_(port_.rate_bps());
+      q.cc = cc_factory_(line_rate_bps());
     return *q.cc;
   }
   std::uint32_t accept_qp(EndpointId peer, std::uint32_t remote_qp, std::uint32_t channel);
@@ -132,7 +150,27 @@ class Nic final : public sim::Component, public Node {
   void arm_rto(std::uint32_t qp, sim::Time at);
   std::uint32_t payload_of(const QpMessage& m, std::uint32_t psn) const;
 
+  // MRC (models/mrc/mrc_transport.cpp).
+  static constexpr std::uint16_t kNoPort = 0xFFFF;
+  void try_send_mrc();
+  // Sends one packet of QP qi on a port in `free_ports` (bit q = port q); the port used, or
+  // kNoPort when no usable EV leads to a free port.
+  std::uint16_t send_one_mrc(std::uint32_t qi, std::uint32_t free_ports);
+  bool mrc_sendable(const QueuePair& qp) const;
+  std::uint32_t free_ports_mask() const;
+  void receive_mrc(const Packet& packet, std::uint16_t in_port);
+  // The ACK or NACK goes back on the port the data arrived on (its plane).
+  void on_data_mrc(const Packet& packet, std::uint16_t in_port);
+  void on_ack_mrc(const Packet& packet);
+  void on_timer_mrc(std::uint32_t qi);
+  void arm_timer_mrc(std::uint32_t qi, sim::Time at);
+  void send_control_mrc(PacketKind kind, QueuePair& qp, std::uint32_t sack_psn, std::uint16_t ev,
+                        bool ce, std::uint16_t port);
+  std::uint32_t message_of(const QueuePair& qp, std::uint32_t psn) const;
+  void complete_messages(std::uint32_t qi, sim::Time t);
+
   Port port_;
+  std::vector<Port> extra_ports_;  // ports 1.. of a multi-plane NIC (never reallocated)
   NicParams params_;
   PacketPool* pool_;
   const std::vector<Nic*>* directory_;
@@ -153,8 +191,15 @@ class Nic final : public sim::Component, public Node {
   EndpointId id_;
   std::uint8_t data_priority_;
   bool sealed_ = false;
-  bool link_down_ = false;  // faults: the network link is detected down
+  std::uint32_t link_down_ = 0;  // faults: bit q = network link q detected down
   bool numbers_only_ = false;
+  bool mrc_ = false;                    // params_.transport == kMrc
+  std::vector<std::uint32_t> expired_;  // MRC: scratch of on_timer_mrc (no allocation per event)
+  struct CompletedMessage {
+    std::uint64_t cookie;
+    std::uint64_t bytes;
+  };
+  std::vector<CompletedMessage> completed_;  // MRC: scratch of on_data_mrc
 };
 
 }  // namespace fabricsim::models

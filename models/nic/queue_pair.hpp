@@ -1,7 +1,8 @@
 // The state of one RoCEv2 Reliable Connection queue pair at one NIC: the requester side (its
 // messages, PSNs, go-back-N, RTO, pacing and congestion control) and the responder side (the
 // expected PSN, ACK coalescing, the CNP rate limit) of the same connection. A requester whose
-// retries run out goes to the error state and sends nothing more.
+// retries run out goes to the error state and sends nothing more. Under nic.transport mrc the
+// same PSNs and message list are sent by selective repeat over many paths (models/mrc/).
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "models/cc/congestion_control.hpp"
+#include "models/mrc/mrc_qp.hpp"
 #include "models/packet.hpp"
 #include "sim/time.hpp"
 
@@ -25,6 +27,7 @@ struct QpMessage {
 
 struct QueuePair {
   std::unique_ptr<CongestionControl> cc;  // made on the first message sent (Nic::cc_of)
+  std::unique_ptr<MrcQp> mrc;             // transport mrc only: EVs and selective repeat
   std::vector<QpMessage> messages;        // not yet fully acknowledged, in PSN order, from msg_head
   sim::Time last_send;                    // start of the last data transmission (pacing)
   sim::Time rto_deadline;

@@ -61,7 +61,8 @@ Switch::Switch(sim::Simulator& sim, PacketPool& pool, const std::vector<Attachme
           std::clamp<std::uint32_t>(params.priorities, 1, kMaxPriorities))),
       tier_(tier),
       mark_at_enqueue_(params.ecn.enabled && params.ecn.mark == EcnMarkPoint::kEnqueue),
-      mark_at_dequeue_(params.ecn.enabled && params.ecn.mark == EcnMarkPoint::kDequeue) {
+      mark_at_dequeue_(params.ecn.enabled && params.ecn.mark == EcnMarkPoint::kDequeue),
+      trim_(params.trim.enabled) {
   if (params.priorities < 1 || params.priorities > kMaxPriorities) {
     throw std::invalid_argument(
         fmt::format("switch priorities must be 1..{}, got {}", kMaxPriorities, params.priorities));
@@ -214,13 +215,30 @@ void Switch::receive(Packet* packet, std::uint16_t in_port) {
     drop(packet, DropReason::kNoRoute);
     return;
   }
-  const DropReason refused = admit(*packet, in_port, out);
+  Port& egress = ports_[out];
+  if (trim_ && packet->kind == PacketKind::kData && (packet->flags & kFlagTrimmed) == 0 &&
+      params_.trim.threshold_bytes != 0 &&
+      egress.queue_bytes(packet->priority) + packet->wire_bytes > params_.trim.threshold_bytes)
+      [[unlikely]] {
+    trim(*packet);
+  }
+  DropReason refused = admit(*packet, in_port, out);
   if (refused != DropReason::kCount) [[unlikely]] {
-    drop(packet, refused);
-    return;
+    // What the buffer refuses is trimmed rather than dropped (a header fits where a packet
+    // did not); a header refused in turn is dropped.
+    if (!trim_ || packet->kind != PacketKind::kData || (packet->flags & kFlagTrimmed) != 0 ||
+        refused == DropReason::kHeadroom) {
+      drop(packet, refused);
+      return;
+    }
+    trim(*packet);
+    refused = admit(*packet, in_port, out);
+    if (refused != DropReason::kCount) {
+      drop(packet, refused);
+      return;
+    }
   }
   packet->in_port = in_port;
-  Port& egress = ports_[out];
   if (mark_at_enqueue_) mark_ecn(*packet, egress.queue_bytes(packet->priority));
   egress.enqueue(packet);
 }
@@ -361,6 +379,14 @@ void Switch::on_event(std::uint64_t arg) {
   const auto generation = static_cast<std::uint32_t>(arg >> 32);
   const IngressQueue& iq = ingress_[slot(port, priority)];
   if (iq.paused && iq.generation == generation) send_pause(port, priority, kMaxPauseQuanta);
+}
+
+void Switch::trim(Packet& packet) {
+  packet.flags |= kFlagTrimmed;
+  packet.wire_bytes = std::min(packet.wire_bytes, params_.trim.header_bytes);
+  packet.priority =
+      static_cast<std::uint8_t>(std::min<std::uint32_t>(params_.trim.priority, priorities_ - 1U));
+  ++counters_.trims;
 }
 
 void Switch::drop(Packet* packet, DropReason reason) {

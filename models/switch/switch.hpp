@@ -5,6 +5,8 @@
 // PFC PAUSE/RESUME upstream per ingress (port, priority). On credit-based ingress links
 // (InfiniBand) it is lossless by credits instead: it advertises credit_buffer bytes per (port,
 // lane), admits every arrival and returns the credits when the packet leaves on its egress.
+// With trimming on (lossy multipath), a data packet the buffer would refuse, or whose egress
+// queue would pass the trim threshold, goes on as its header alone in a high-priority class.
 #pragma once
 
 #include <array>
@@ -40,6 +42,7 @@ struct SwitchCounters {
   std::uint64_t ecn_marks = 0;
   std::uint64_t pause_frames = 0;   // PAUSE frames with quanta > 0 sent (refreshes included)
   std::uint64_t resume_frames = 0;  // PAUSE frames with quanta 0 sent
+  std::uint64_t trims = 0;          // data packets cut to their header (SwitchParams::trim)
 };
 
 class Switch final : public sim::Component, public Node {
@@ -135,6 +138,8 @@ class Switch final : public sim::Component, public Node {
   DropReason admit(const Packet& packet, std::uint16_t in_port, std::uint16_t out_port);
   void send_pause(std::uint16_t port, std::uint8_t priority, std::uint16_t quanta);
   void drop(Packet* packet, DropReason reason);
+  // Cuts a data packet to its header in the trim class (SwitchParams::trim); counts it.
+  void trim(Packet& packet);
   // RED decision on `queue_bytes` for an ECN-capable packet; counts the mark.
   void mark_ecn(Packet& packet, std::uint64_t queue_bytes);
   std::uint32_t flow_hash(const Packet& packet) const;
@@ -164,6 +169,7 @@ class Switch final : public sim::Component, public Node {
   bool mark_at_enqueue_;
   bool mark_at_dequeue_;
   bool credit_ports_ = false;  // some ingress link is credit-based (returns credits on dequeue)
+  bool trim_;                  // SwitchParams::trim.enabled
 };
 
 }  // namespace fabricsim::models

@@ -1,0 +1,70 @@
+// The entropy values (EVs) of one MRC queue pair and the state of the path each one names: the
+// EVs are spread evenly over the NIC's planes, a packet takes the next usable EV on a plane whose
+// port is free, congestion swaps an EV for a fresh one, a loss retires it until a probe (one
+// packet sent on it after probe_after) comes back acknowledged.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "sim/time.hpp"
+
+namespace fabricsim::models {
+
+struct EvCounters {
+  std::uint64_t swaps = 0;        // EVs replaced after congestion (CE mark or trim)
+  std::uint64_t retirements = 0;  // EVs taken out of use after a loss
+  std::uint64_t probes = 0;       // packets sent on a retired EV to try it again
+  std::uint64_t revivals = 0;     // retired EVs back in use (their probe was acknowledged)
+};
+
+class EvSet {
+ public:
+  static constexpr std::uint32_t kNone = 0xFFFFFFFF;
+
+  // `count` EVs over `planes` planes (slot i on plane i % planes), drawn from `seed`: the same
+  // seed gives the same EVs. count >= planes.
+  void init(std::uint32_t count, std::uint32_t planes, std::uint64_t seed);
+
+  std::uint32_t size() const { return static_cast<std::uint32_t>(slots_.size()); }
+  std::uint16_t ev(std::uint32_t slot) const { return slots_[slot].ev; }
+  std::uint32_t plane(std::uint32_t slot) const { return slots_[slot].plane; }
+  bool retired(std::uint32_t slot) const { return slots_[slot].retired; }
+  std::uint32_t retired_count() const { return retired_; }
+
+  // The slot the next packet takes: the next one after the last pick, round the set, whose plane
+  // is in `free_planes` (bit q = plane q's port can send now) and which is in use, or retired
+  // with its probe due (then `probe` is set and the next probe waits probe_after again). kNone
+  // when no slot qualifies.
+  std::uint32_t pick(std::uint32_t free_planes, sim::Time now, sim::Time probe_after, bool& probe);
+  // The earliest time a retired slot may be probed (Time::max() when none is retired).
+  sim::Time next_probe() const;
+
+  // Feedback on a packet sent on `slot` with EV `sent_ev`; stale feedback (the slot holds
+  // another EV since) changes nothing.
+  void on_congestion(std::uint32_t slot, std::uint16_t sent_ev);  // swap for a fresh EV
+  void on_loss(std::uint32_t slot, std::uint16_t sent_ev, sim::Time now, sim::Time probe_after);
+  // A packet sent at `sent_at` was acknowledged: revives a retired slot if it was sent after the
+  // retirement (a probe); packets that were already in flight then do not.
+  void on_delivered(std::uint32_t slot, std::uint16_t sent_ev, sim::Time sent_at);
+
+  const EvCounters& counters() const { return counters_; }
+
+ private:
+  struct Slot {
+    sim::Time probe_at;    // retired: when it may be probed next
+    sim::Time retired_at;  // retired: since when
+    std::uint16_t ev = 0;
+    std::uint8_t plane = 0;
+    bool retired = false;
+  };
+  std::uint16_t fresh_ev();
+
+  std::vector<Slot> slots_;
+  std::uint64_t state_ = 0;  // the EV generator (splitmix64)
+  std::uint32_t cursor_ = 0;
+  std::uint32_t retired_ = 0;
+  EvCounters counters_;
+};
+
+}  // namespace fabricsim::models
