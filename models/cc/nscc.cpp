@@ -78,7 +78,10 @@ std::uint64_t Nscc::window_bytes() const {
   return static_cast<std::uint64_t>(cwnd_);
 }
 
-void Nscc::on_ack(sim::Time now, std::uint64_t acked_bytes, const AckFeedback& feedback) {
+void Nscc::on_ack(sim::Time now, std::uint64_t acked_bytes, const AckFeedback& echo) {
+  AckFeedback feedback = echo;
+  feedback.ce = echo.ce || cnp_;
+  cnp_ = false;
   received_ += acked_bytes;
   achieved_ += acked_bytes;
   ignored_ += acked_bytes;
@@ -116,6 +119,10 @@ void Nscc::on_loss(sim::Time now, std::uint32_t bytes) {
   if (quick_adapt(now, true, true, sim::Time::zero())) return;
   cwnd_ -= static_cast<double>(bytes);
   clamp();
+}
+
+void Nscc::on_cnp(sim::Time /*now*/) {
+  cnp_ = true;
 }
 
 void Nscc::on_timeout(sim::Time /*now*/) {

@@ -30,6 +30,9 @@
 //    estimate of the trimming point), quick adapt is asked for; without it cwnd -= bytes.
 //  - Timeout: cwnd -= MSS (htsim takes one packet's size off per expired packet).
 // The QP sends at line rate within its window (NSCC has no pacing). No timers.
+// ECN comes per ACK (AckFeedback::ce, multipath transports). The RoCE NIC echoes CE as a CNP
+// instead, so a CNP marks the next ACK that covers new data: with nic.ce_echo "ack" that is the
+// flagged ACK itself (the NIC hands over its CNP flag just before the ACK).
 #pragma once
 
 #include <cstdint>
@@ -51,6 +54,7 @@ class Nscc final : public CongestionControl {
   std::uint64_t rate_bps(sim::Time now) override;
   std::uint64_t window_bytes() const override;
   void on_ack(sim::Time now, std::uint64_t acked_bytes, const AckFeedback& feedback) override;
+  void on_cnp(sim::Time now) override;
   void on_timeout(sim::Time now) override;
   void on_loss(sim::Time now, std::uint32_t bytes) override;
 
@@ -101,6 +105,7 @@ class Nscc final : public CongestionControl {
   std::uint64_t fast_count_ = 0;  // acked in a row with d < fast_increase_delay
   bool fast_ = false;             // in fast increase
   bool trigger_qa_ = false;       // a loss asked for quick adapt
+  bool cnp_ = false;              // a CNP marks the next ACK
   bool qa_armed_ = false;         // a measuring period is running
   sim::Time qa_end_ = sim::Time::zero();
   sim::Time last_adjust_ = sim::Time::zero();

@@ -144,6 +144,22 @@ TEST_CASE("nscc: ECN and a high delay cut by md_gain x excess of the average, on
   CHECK(cc.decreases() == 2);
 }
 
+TEST_CASE("nscc: a CNP (the RoCE NIC's CE echo) marks the next ACK only", "[nscc]") {
+  NsccParams p = reference();
+  p.delay_gain = 1.0;
+  p.eta = 0.0;
+  Nscc cc(p, kLine, kMss);
+  cc.on_cnp(Time::us(50));
+  cc.on_ack(Time::us(50), kMss, ack(Time::us(36), false));  // taken as marked: a 40 % cut
+  CHECK(cc.cwnd_bytes() == Approx(60'000.0));
+  CHECK(cc.decreases() == 1);
+  // The next one is clean again: a fair increase (the average takes base RTT / 4).
+  cc.on_ack(Time::us(70), kMss, ack(Time::us(36), false));
+  CHECK(cc.decreases() == 1);
+  CHECK(cc.avg_delay_seconds() == Approx(3e-6));
+  CHECK(cc.cwnd_bytes() == Approx(60'000.0 + 5.0 * kMss * kMss / 60'000.0));
+}
+
 TEST_CASE("nscc: with the default gain the average needs 56 marked ACKs to pass the target",
           "[nscc]") {
   NsccParams p = reference();
