@@ -103,6 +103,9 @@ void build_into(models::Fabric& fab, const NetworkGraph& g, const Routes& routes
       fabric->enable_utilization_telemetry(nic.cc.hpcc.base_rtt);
     }
   }
+  if (nic.cc.algorithm == models::CcAlgorithm::kNscc && nic.cc.nscc.base_rtt == sim::Time::zero()) {
+    nic.cc.nscc.base_rtt = longest_base_rtt(g, routes);  // htsim's network_rtt: the longest path
+  }
   for (std::uint32_t e = 0; e < g.endpoint_count; ++e) {
     fabric->add_nic(nic, static_cast<std::uint16_t>(g.nic_port_count(e)));
     fabric->add_pcie(e, g.gpu_params);  // GPU e -> NIC e over PCIe (no-op if pcie_rate is 0)

@@ -440,6 +440,7 @@ void check_models(const TopologySpec& spec, const JsonLocation& root) {
   // first QP sends, so that the message names the file and the block.
   models::CcParams cc = spec.nic.cc;
   if (cc.hpcc.base_rtt == sim::Time::zero()) cc.hpcc.base_rtt = sim::Time::us(1);  // auto
+  if (cc.nscc.base_rtt == sim::Time::zero()) cc.nscc.base_rtt = sim::Time::us(1);  // auto
   const std::uint64_t rate = spec.link.rate_bps != 0 ? spec.link.rate_bps : 1;
   try {
     (void)models::make_congestion_control(cc, rate,
@@ -447,6 +448,7 @@ void check_models(const TopologySpec& spec, const JsonLocation& root) {
   } catch (const std::invalid_argument& e) {
     const char* block = cc.algorithm == models::CcAlgorithm::kSwift  ? "swift"
                         : cc.algorithm == models::CcAlgorithm::kHpcc ? "hpcc"
+                        : cc.algorithm == models::CcAlgorithm::kNscc ? "nscc"
                         : cc.algorithm == models::CcAlgorithm::kIb   ? "ib"
                                                                      : "dcqcn";
     throw_config_error(root.child("nic").child("cc").child(block),

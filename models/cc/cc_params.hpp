@@ -31,7 +31,7 @@
 
 namespace fabricsim::models {
 
-enum class CcAlgorithm { kNone, kDcqcn, kIb, kSwift, kHpcc };
+enum class CcAlgorithm { kNone, kDcqcn, kIb, kSwift, kHpcc, kNscc };
 
 enum class DcqcnPreset { kFirmware, kPaper, kNs3 };
 // on_cnp: alpha <- (1-g) alpha + g when a CNP arrives, and decays by (1-g) per alpha_timer
@@ -260,12 +260,86 @@ struct HpccParams {
   }
 };
 
+// NSCC, the Ultra Ethernet sender congestion control (cc/nscc.hpp). The UE Specification 1.0
+// text was not available here; every default is that of the UEC htsim reference
+// (atseis/uet-htsim htsim/sim/src/protocols/uec.cpp @ 0b96c8e5, UecSrc::initNsccParams and
+// initNscc; models/cc/sources.md section 5.3). Its gains are written for a reference network of
+// 100 Gb/s and 12 us and scaled by a = BDP / reference BDP and b = target / reference RTT.
+struct NsccParams {
+  sim::Time base_rtt = sim::Time::zero();       // network_rtt (0 = auto: the longest base RTT)
+  sim::Time target_qdelay = sim::Time::zero();  // 0 = auto: base_rtt (x 0.75 with trimming)
+  bool trimming = false;                        // network_trimming_enabled
+  std::uint64_t reference_rate_bps = 100'000'000'000ULL;  // reference_network_linkspeed 100 Gb/s
+  sim::Time reference_rtt = sim::Time::us(12);            // reference_network_rtt 12 us
+  double fair_increase = 5.0;                             // fi = 5 x MSS x a (per window of ACKs)
+  double proportional_increase = 4.0;                     // alpha = 4 x MSS x a x b / target
+  double fast_increase = 0.25;                       // fi_scale = 0.25 x a (of the acked bytes)
+  sim::Time fast_increase_delay = sim::Time::us(1);  // fast_increase(): delay < 1 us
+  double eta = 0.15;                                 // eta = 0.15 x MSS x a per adjust period
+  double md_gain = 0.8;                              // gamma 0.8
+  double max_mdf = 0.5;                              // the 0.5 floor of one decrease
+  double delay_gain = 0.0125;                        // delay_alpha 0.0125
+  bool quick_adapt = true;                           // disable_quick_adapt false
+  std::uint32_t qa_gate = 3;                         // qa_gate 3: achieved < maxwnd >> 3
+  double qa_threshold = 4.0;                         // qa_threshold = 4 x target_qdelay
+  std::uint32_t adjust_packets = 8;                  // adjust_bytes_threshold = 8 x MTU
+  double max_window_bdp = 1.5;                       // maxwnd = 1.5 x BDP
+  std::uint64_t initial_window_bytes = 0;            // initNscc(0): cwnd = maxwnd
+
+  template <class V>
+  void visit_params(V& v) {
+    v("base_rtt", base_rtt, sim::ParamUnit::kTime,
+      "the network's base RTT: the BDP, the target and the adjust period derive from it, and "
+      "each QP lowers its own copy to the smallest RTT it measures (0 = auto: the longest "
+      "NIC-to-NIC round trip of the topology)");
+    v("target_qdelay", target_qdelay, sim::ParamUnit::kTime,
+      "queueing delay (RTT - base RTT) above which the delay is high (0 = auto: base_rtt, "
+      "or 0.75 x base_rtt with trimming)");
+    v("trimming", trimming, sim::ParamUnit::kFlag,
+      "the fabric trims packets (losses come as NACKs soon): the auto target is 0.75 x base_rtt");
+    v("reference_rate", reference_rate_bps, sim::ParamUnit::kRate,
+      "line rate of the reference network the gains are written for");
+    v("reference_rtt", reference_rtt, sim::ParamUnit::kTime,
+      "base RTT of the reference network the gains are written for");
+    v("fair_increase", fair_increase, sim::ParamUnit::kReal,
+      "no ECN, high delay: MSS (x a) added per window of ACKs");
+    v("proportional_increase", proportional_increase, sim::ParamUnit::kReal,
+      "no ECN, low delay: MSS (x a x b) added per window of ACKs at zero delay, in proportion "
+      "to (target - delay) / target");
+    v("fast_increase", fast_increase, sim::ParamUnit::kReal,
+      "after a window of ACKs with delay below fast_increase_delay, the window grows by this "
+      "share (x a) of each ACK's bytes");
+    v("fast_increase_delay", fast_increase_delay, sim::ParamUnit::kTime,
+      "queueing delay below which an ACK counts towards fast increase");
+    v("eta", eta, sim::ParamUnit::kReal, "MSS (x a) added once per base_rtt");
+    v("md_gain", md_gain, sim::ParamUnit::kReal,
+      "ECN, high delay: cut per unit of (average delay - target) / average delay");
+    v("max_mdf", max_mdf, sim::ParamUnit::kReal, "largest cut of one decrease (0.5 = half)");
+    v("delay_gain", delay_gain, sim::ParamUnit::kReal,
+      "EWMA gain of the average queueing delay the decrease uses (0 < gain <= 1)");
+    v("quick_adapt", quick_adapt, sim::ParamUnit::kFlag,
+      "after a loss or a delay above qa_threshold x target, set the window to the bytes "
+      "acknowledged in the last base_rtt + target");
+    v("qa_gate", qa_gate, sim::ParamUnit::kCount,
+      "quick adapt only if those bytes are below max window / 2^qa_gate");
+    v("qa_threshold", qa_threshold, sim::ParamUnit::kReal,
+      "queueing delay, in multiples of target_qdelay, that starts quick adapt");
+    v("adjust_packets", adjust_packets, sim::ParamUnit::kCount,
+      "the increases gathered are applied every adjust_packets MSS of ACKs or every base_rtt");
+    v("max_window_bdp", max_window_bdp, sim::ParamUnit::kReal,
+      "largest window in BDPs (line rate x the QP's base RTT)");
+    v("initial_window", initial_window_bytes, sim::ParamUnit::kBytes,
+      "window of a new QP (0 = auto: the largest window)");
+  }
+};
+
 struct CcParams {
   CcAlgorithm algorithm = CcAlgorithm::kDcqcn;
   HpccParams hpcc;
   DcqcnParams dcqcn;
   IbCcParams ib;
   SwiftParams swift;
+  NsccParams nscc;
 
   template <class V>
   void visit_params(V& v) {
@@ -274,13 +348,16 @@ struct CcParams {
                                 {"dcqcn", CcAlgorithm::kDcqcn},
                                 {"ib", CcAlgorithm::kIb},
                                 {"swift", CcAlgorithm::kSwift},
-                                {"hpcc", CcAlgorithm::kHpcc}},
+                                {"hpcc", CcAlgorithm::kHpcc},
+                                {"nscc", CcAlgorithm::kNscc}},
       "congestion control of each queue pair: none (line rate), dcqcn, ib (FECN/BECN, CCT), "
-      "swift (delay-based window) or hpcc (utilization telemetry from the switches)");
+      "swift (delay-based window), hpcc (utilization telemetry from the switches) or nscc "
+      "(Ultra Ethernet: per-ACK ECN and delay)");
     v.nested("dcqcn", dcqcn, "DCQCN reaction point (Zhu et al., SIGCOMM'15)");
     v.nested("ib", ib, "InfiniBand congestion control at the source (CCTI, CCT)");
     v.nested("swift", swift, "Swift delay-based congestion control (Kumar et al., SIGCOMM'20)");
     v.nested("hpcc", hpcc, "HPCC with PINT-style telemetry (Li et al., SIGCOMM'19)");
+    v.nested("nscc", nscc, "NSCC, the Ultra Ethernet sender congestion control");
   }
 };
 

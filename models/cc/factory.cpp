@@ -7,6 +7,7 @@
 #include "models/cc/hpcc.hpp"
 #include "models/cc/ib_cc.hpp"
 #include "models/cc/none.hpp"
+#include "models/cc/nscc.hpp"
 #include "models/cc/swift.hpp"
 
 namespace fabricsim::models {
@@ -25,6 +26,8 @@ std::unique_ptr<CongestionControl> make_congestion_control(const CcParams& param
       return std::make_unique<Swift>(params.swift, line_rate_bps, mss_bytes);
     case CcAlgorithm::kHpcc:
       return std::make_unique<Hpcc>(params.hpcc, line_rate_bps, mss_bytes);
+    case CcAlgorithm::kNscc:
+      return std::make_unique<Nscc>(params.nscc, line_rate_bps, mss_bytes);
   }
   throw std::invalid_argument("unknown congestion-control algorithm");
 }

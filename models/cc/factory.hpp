@@ -11,7 +11,7 @@
 namespace fabricsim::models {
 
 // line_rate_bps is the rate of the NIC port the QP sends on (DCQCN scales its auto Rai/Rhai
-// from it and never exceeds it), mss_bytes its MTU (Swift's window unit). Throws
+// from it and never exceeds it), mss_bytes its MTU (the window unit of Swift and NSCC). Throws
 // std::invalid_argument on invalid parameters.
 std::unique_ptr<CongestionControl> make_congestion_control(const CcParams& params,
                                                            std::uint64_t line_rate_bps,

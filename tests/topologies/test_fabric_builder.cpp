@@ -74,3 +74,23 @@ TEST_CASE("endpoint_components tells the disconnected parts of a network", "[gra
   const auto all = fabricsim::topologies::endpoint_components(one);
   CHECK(std::all_of(all.begin(), all.end(), [](std::uint32_t p) { return p == 0; }));
 }
+
+TEST_CASE("nscc's auto base RTT is the topology's longest, and a message crosses under it",
+          "[fabric_builder]") {
+  auto g = build_graph(load_topology(config_path("fat_tree_128.json")));
+  g.nic_params.cc.algorithm = models::CcAlgorithm::kNscc;
+  REQUIRE(g.nic_params.cc.nscc.base_rtt == sim::Time::zero());
+  const auto r = compute_routes(g);
+  sim::Simulator sim;
+  const auto fabric = build_fabric(g, r, sim);
+  CHECK(fabric->nic(0).params().cc.nscc.base_rtt == longest_base_rtt(g, r));
+  CHECK(fabric->nic(127).params().cc.nscc.base_rtt > sim::Time::zero());
+  // Alone on the fabric NSCC starts at 1.5 BDP of the longest path: the same time as above.
+  fabric->send_message(0, 127, 1'000'000, 0, 1);
+  sim.run();
+  REQUIRE(fabric->flows().size() == 1);
+  const double fct_us = (fabric->flows()[0].end - fabric->flows()[0].start).microseconds();
+  CHECK(fct_us > 84.0);
+  CHECK(fct_us < 100.0);
+  CHECK(fabric->counters().drops == 0);
+}

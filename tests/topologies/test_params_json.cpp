@@ -189,3 +189,42 @@ TEST_CASE("a preset key resets its struct to the preset before the other keys ap
                                          "firmware, paper, ns3"));
   }
 }
+
+TEST_CASE("nscc knobs read from nic.cc.nscc, with units, and name the bad ones", "[params_json]") {
+  models::NicParams nic;
+  read_params(Json::parse(R"({"cc": {"algorithm": "nscc", "nscc": {"base_rtt": "8us",
+                              "target_qdelay": "6us", "trimming": true, "md_gain": 0.5,
+                              "reference_rate": "400Gbps", "quick_adapt": false, "qa_gate": 2,
+                              "initial_window": "64KiB"}}})"),
+              nic, JsonLocation{"cfg.json", "/nic"});
+  CHECK(nic.cc.algorithm == models::CcAlgorithm::kNscc);
+  CHECK(nic.cc.nscc.base_rtt == Time::us(8));
+  CHECK(nic.cc.nscc.target_qdelay == Time::us(6));
+  CHECK(nic.cc.nscc.trimming);
+  CHECK(nic.cc.nscc.md_gain == 0.5);
+  CHECK(nic.cc.nscc.reference_rate_bps == 400'000'000'000ULL);
+  CHECK_FALSE(nic.cc.nscc.quick_adapt);
+  CHECK(nic.cc.nscc.qa_gate == 2);
+  CHECK(nic.cc.nscc.initial_window_bytes == 65'536);
+  CHECK(nic.cc.nscc.fair_increase == 5.0);  // absent keys keep their defaults
+  CHECK(nic.cc.nscc.max_window_bdp == 1.5);
+  models::NicParams back;
+  read_params(write_params(nic), back, JsonLocation{"cfg.json", "/nic"});
+  CHECK(write_params(back) == write_params(nic));
+  auto error = [&](const char* text) -> std::string {
+    try {
+      read_params(Json::parse(text), nic, JsonLocation{"cfg.json", "/nic"});
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  CHECK_THAT(error(R"({"cc": {"nscc": {"md_gain": "big"}}})"),
+             Catch::Contains("/nic/cc/nscc/md_gain: \"big\": expected a number, got a string"));
+  CHECK_THAT(error(R"({"cc": {"nscc": {"gamma": 0.8}}})"),
+             Catch::Contains("/nic/cc/nscc/gamma: unknown key \"gamma\""));
+  CHECK_THAT(error(R"({"cc": {"nscc": {"base_rtt": 12}}})"),
+             Catch::Contains("expected a time with a unit"));
+  CHECK_THAT(error(R"({"cc": {"algorithm": "uec"}})"),
+             Catch::Contains("expected one of none, dcqcn, ib, swift, hpcc, nscc"));
+}

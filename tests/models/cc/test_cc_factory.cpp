@@ -198,6 +198,26 @@ TEST_CASE("cc params: every knob is declared once with a doc line", "[cc]") {
                                           "hpcc.rate_ai",
                                           "hpcc.min_rate",
                                           "hpcc.base_rtt",
-                                          "hpcc.fast_react"};
+                                          "hpcc.fast_react",
+                                          "nscc",
+                                          "nscc.base_rtt",
+                                          "nscc.target_qdelay",
+                                          "nscc.trimming",
+                                          "nscc.reference_rate",
+                                          "nscc.reference_rtt",
+                                          "nscc.fair_increase",
+                                          "nscc.proportional_increase",
+                                          "nscc.fast_increase",
+                                          "nscc.fast_increase_delay",
+                                          "nscc.eta",
+                                          "nscc.md_gain",
+                                          "nscc.max_mdf",
+                                          "nscc.delay_gain",
+                                          "nscc.quick_adapt",
+                                          "nscc.qa_gate",
+                                          "nscc.qa_threshold",
+                                          "nscc.adjust_packets",
+                                          "nscc.max_window_bdp",
+                                          "nscc.initial_window"};
   CHECK(v.names == expected);
 }

@@ -58,6 +58,7 @@ IncastResult run_incast(std::uint32_t senders, CcAlgorithm cc, Time duration,
   nic.cc.algorithm = cc;
   // HPCC's T: two links of 1 us each way plus one 4 KiB packet per link (as the builder's auto).
   if (cc == CcAlgorithm::kHpcc) nic.cc.hpcc.base_rtt = Time::ps(4'667'000);
+  if (cc == CcAlgorithm::kNscc) nic.cc.nscc.base_rtt = Time::ps(4'667'000);
   const std::uint32_t s = fabricsim::test::make_star(fabric, senders + 1, link, sw, nic);
   if (cc == CcAlgorithm::kHpcc) fabric.enable_utilization_telemetry(nic.cc.hpcc.base_rtt);
   const std::uint32_t receiver = senders;
@@ -107,6 +108,7 @@ IncastResult run_incast(std::uint32_t senders, CcAlgorithm cc, Time duration,
       cc == CcAlgorithm::kDcqcn   ? "dcqcn"
       : cc == CcAlgorithm::kSwift ? "swift"
       : cc == CcAlgorithm::kHpcc  ? "hpcc"
+      : cc == CcAlgorithm::kNscc  ? "nscc"
                                   : "none",
       duration.seconds() * 1e3, r.jain, r.total_gbps,
       *std::min_element(r.second_half_gbps.begin(), r.second_half_gbps.end()),
@@ -220,15 +222,16 @@ TEST_CASE("dcqcn e2e: the ns3 preset with CE echoed on ACKs converges and pauses
 // A window algorithm on the same star, without ECN or PFC doing the work: 16 flows 250 us
 // apart and 2 flows 2 ms apart share the bottleneck fairly with at least `min_gbps` in all, the
 // 16-flow queue stays under `queue_max` (and its mean under `queue_mean`), and PFC never pauses.
-void check_window_cc(CcAlgorithm cc, double min_gbps, std::uint64_t queue_max, double queue_mean) {
-  const IncastResult r = run_incast(16, cc, Time::ms(40), NicParams{}, Time::us(250));
+void check_window_cc(CcAlgorithm cc, double min_gbps, std::uint64_t queue_max, double queue_mean,
+                     const NicParams& nic = NicParams{}) {
+  const IncastResult r = run_incast(16, cc, Time::ms(40), nic, Time::us(250));
   CHECK(r.jain >= 0.95);
   CHECK(r.total_gbps >= min_gbps);
   CHECK(r.queue_max_second_half <= queue_max);
   CHECK(r.queue_mean_second_half <= queue_mean);
   CHECK(r.pauses == 0);
   CHECK(r.drops == 0);
-  const IncastResult two = run_incast(2, cc, Time::ms(20), NicParams{}, Time::ms(2));
+  const IncastResult two = run_incast(2, cc, Time::ms(20), nic, Time::ms(2));
   CHECK(two.jain >= 0.95);
   CHECK(two.total_gbps >= min_gbps);
 }
@@ -243,4 +246,12 @@ TEST_CASE("swift e2e: 16 flows converge with the queue held by the delay target"
 // rate), so the queue stays within a few packets.
 TEST_CASE("hpcc e2e: 16 flows converge with a near-empty queue", "[hpcc][e2e]") {
   check_window_cc(CcAlgorithm::kHpcc, 85.0, 100'000, 100'000.0);
+}
+
+// NSCC with CE echoed on every ACK (its per-ACK ECN): marks with a queueing delay above the
+// target (the 4.7 us base RTT) cut, so the queue stays near the ECN ramp.
+TEST_CASE("nscc e2e: 16 flows converge with the queue held by ECN and delay", "[nscc][e2e]") {
+  NicParams nic;
+  nic.ce_echo = fabricsim::models::CeEcho::kAck;
+  check_window_cc(CcAlgorithm::kNscc, 90.0, 600'000, 500'000.0, nic);
 }
