@@ -86,7 +86,10 @@ struct LinkParams {
 };
 
 enum class Forwarding { kStoreAndForward, kCutThrough };
-enum class Routing { kEcmp, kSpray, kAdaptive };
+// ecmp: a hash of the flow (addresses, QP, entropy); spray: round-robin per packet; adaptive:
+// the least-loaded port; entropy: port entropy mod group size, so that consecutive entropy values
+// (MRC's structured EVs) take consecutive ports: source routing by EV, as MRC's SRv6 paths do.
+enum class Routing { kEcmp, kSpray, kAdaptive, kEntropy };
 
 // Where a switch decides an ECN mark: on the egress queue a packet joins (enqueue) or on the one
 // it leaves behind when it is sent (dequeue). Marking at dequeue tells the sender a whole queue's
@@ -192,9 +195,12 @@ struct SwitchParams {
     v.nested("pfc", pfc, "priority flow control");
     v.nested("trim", trim, "packet trimming (lossy multipath: MRC, Ultra Ethernet)");
     v("routing", routing,
-      sim::Choices<Routing>{
-          {"ecmp", Routing::kEcmp}, {"spray", Routing::kSpray}, {"adaptive", Routing::kAdaptive}},
-      "how an egress is chosen among equal-cost next hops");
+      sim::Choices<Routing>{{"ecmp", Routing::kEcmp},
+                            {"spray", Routing::kSpray},
+                            {"adaptive", Routing::kAdaptive},
+                            {"entropy", Routing::kEntropy}},
+      "how an egress is chosen among equal-cost next hops: a flow hash, per-packet round robin, "
+      "the least-loaded port, or the packet's entropy mod the group size (MRC structured EVs)");
     v("credit_buffer", credit_buffer_bytes, ParamUnit::kBytes,
       "ingress buffer per port and virtual lane advertised as credits on credit-based links "
       "(0 = auto: buffer / (ports x priorities))");
@@ -210,6 +216,8 @@ enum class NicTransport { kRoce, kInfiniband, kMrc };
 // places packets out of order, acknowledges each selectively (SACK) and NACKs a trimmed one;
 // congestion on an EV (a CE mark, a trim) swaps it for a fresh EV, a loss retires it until a
 // probe finds it good again. Sources in models/mrc/README.md.
+enum class MrcPaths : std::uint8_t { kHashed, kStructured };
+
 struct MrcParams {
   // EVs per queue pair: MRC NICs make 128 to 256 at QP start-up, split evenly over the 8 planes
   // (MRC 1.0 descriptions, models/mrc/README.md); uet-htsim sprays over 256.
@@ -224,6 +232,11 @@ struct MrcParams {
   std::uint32_t max_outstanding = 16384;
   // Swap an EV whose packet came back CE-marked (congestion steers away from the path).
   bool swap_on_ecn = true;
+  // hashed: EVs drawn at random (the switches' ECMP hash spreads them, with its collisions);
+  // structured: a QP's EVs on a plane are consecutive values from a random start, so that with
+  // switch.routing "entropy" they take every uplink of a switch equally (MRC's static SRv6
+  // paths); a swap then moves an EV by a whole round of the plane's EVs, keeping its port.
+  MrcPaths paths = MrcPaths::kHashed;
 
   template <class V>
   void visit_params(V& v) {
@@ -235,6 +248,10 @@ struct MrcParams {
       "most packets of a queue pair sent and not yet acknowledged");
     v("swap_on_ecn", swap_on_ecn, ParamUnit::kFlag,
       "replace an EV by a fresh one when its packet arrives CE-marked");
+    v("paths", paths,
+      sim::Choices<MrcPaths>{{"hashed", MrcPaths::kHashed}, {"structured", MrcPaths::kStructured}},
+      "EVs drawn at random (hashed by ECMP) or consecutive per plane (structured: with "
+      "switch.routing entropy, every uplink equally)");
   }
 };
 // How a receiver reports CE marks to the sender: a CNP packet, paced per QP (the ConnectX

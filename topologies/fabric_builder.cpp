@@ -146,6 +146,32 @@ void build_into(models::Fabric& fab, const NetworkGraph& g, const Routes& routes
   for (std::uint32_t s = 0; s < g.switch_count; ++s) {
     fabric->set_routes(s, routes.switch_group_of_edge(s), routes.switch_groups(s));
   }
+  if (g.switch_params.routing == models::Routing::kEntropy) {
+    // Tier t reads EV digit (ev / divisor[t]) mod its group size: divisor[t] is the product of
+    // the numbers of distinct switches above of the tiers below (those of each tier's first
+    // switch). A leaf with 2 links to each of 16 spines sends EV r to spine r mod 16 over link
+    // r / 16 mod 2, and the spine's choice of its 2 links down, (r / 16) mod 2, is that too.
+    std::vector<std::uint32_t> up_ports;
+    for (std::uint32_t s = 0; s < g.switch_count; ++s) {
+      const std::uint8_t tier = g.switch_tier[s];
+      if (tier < up_ports.size()) continue;
+      up_ports.resize(tier + 1U, 1);
+      std::vector<std::uint32_t> above;
+      for (std::uint32_t p = 0; p < g.degree(s); ++p) {
+        const std::uint32_t n = g.neighbor(s, p);
+        if (g.is_switch(n) && g.switch_tier[n] > tier) above.push_back(n);
+      }
+      std::sort(above.begin(), above.end());
+      above.erase(std::unique(above.begin(), above.end()), above.end());
+      up_ports[tier] = std::max<std::uint32_t>(static_cast<std::uint32_t>(above.size()), 1);
+    }
+    for (std::uint32_t s = 0; s < g.switch_count; ++s) {
+      std::uint64_t divisor = 1;
+      for (std::uint32_t t = 0; t < g.switch_tier[s] && t < up_ports.size(); ++t)
+        divisor = std::min<std::uint64_t>(divisor * up_ports[t], 1U << 16);
+      fabric->switch_at(s).set_entropy_divisor(static_cast<std::uint32_t>(divisor));
+    }
+  }
   if (g.nvlink.switches > 0 && g.nvlink.bandwidth_bps > 0 && g.nvlink.gpus_per_domain > 1) {
     const models::NvlinkParams nv = nvlink_params(g.nvlink);
     const std::uint32_t per = g.nvlink.gpus_per_domain;

@@ -15,17 +15,25 @@ std::uint64_t splitmix64(std::uint64_t& state) {
 }
 }  // namespace
 
-void EvSet::init(std::uint32_t count, std::uint32_t planes, std::uint64_t seed) {
+void EvSet::init(std::uint32_t count, std::uint32_t planes, std::uint64_t seed, bool structured) {
   if (planes == 0 || planes > 32 || count < planes) {
     throw std::invalid_argument("EvSet: needs 1..32 planes and at least one EV per plane");
   }
   state_ = seed;
+  structured_ = structured;
+  per_plane_ = (count + planes - 1) / planes;
   slots_.assign(count, Slot{});
+  std::vector<std::uint16_t> start(planes);
+  for (std::uint32_t q = 0; q < planes; ++q)
+    start[q] = fresh_ev();
   for (std::uint32_t i = 0; i < count; ++i) {
     slots_[i].plane = static_cast<std::uint8_t>(i % planes);
-    slots_[i].ev = fresh_ev();
+    slots_[i].ev =
+        structured ? static_cast<std::uint16_t>(start[i % planes] + i / planes) : fresh_ev();
   }
-  cursor_ = 0;
+  planes_ = planes;
+  plane_cursor_ = 0;
+  cursor_.assign(planes, 0);
   retired_ = 0;
 }
 
@@ -37,19 +45,27 @@ std::uint32_t EvSet::pick(std::uint32_t free_planes, sim::Time now, sim::Time pr
                           bool& probe) {
   probe = false;
   const auto n = static_cast<std::uint32_t>(slots_.size());
-  for (std::uint32_t i = 0; i < n; ++i) {
-    std::uint32_t s = cursor_ + i;
-    if (s >= n) s -= n;
-    Slot& slot = slots_[s];
-    if ((free_planes >> slot.plane & 1U) == 0) continue;
-    if (slot.retired) {
-      if (slot.probe_at > now) continue;
-      slot.probe_at = now + probe_after;
-      probe = true;
-      ++counters_.probes;
+  for (std::uint32_t d = 0; d < planes_; ++d) {
+    std::uint32_t q = plane_cursor_ + d;
+    if (q >= planes_) q -= planes_;
+    if ((free_planes >> q & 1U) == 0) continue;
+    // Plane q's slots are q, q + planes, q + 2 planes, ...
+    const std::uint32_t on_plane = (n - q + planes_ - 1) / planes_;
+    for (std::uint32_t i = 0; i < on_plane; ++i) {
+      std::uint32_t k = cursor_[q] + i;
+      if (k >= on_plane) k -= on_plane;
+      const std::uint32_t s = q + k * planes_;
+      Slot& slot = slots_[s];
+      if (slot.retired) {
+        if (slot.probe_at > now) continue;
+        slot.probe_at = now + probe_after;
+        probe = true;
+        ++counters_.probes;
+      }
+      cursor_[q] = k + 1 == on_plane ? 0 : k + 1;
+      plane_cursor_ = q + 1 == planes_ ? 0 : q + 1;
+      return s;
     }
-    cursor_ = s + 1 == n ? 0 : s + 1;
-    return s;
   }
   return kNone;
 }
@@ -66,7 +82,7 @@ sim::Time EvSet::next_probe() const {
 void EvSet::on_congestion(std::uint32_t slot, std::uint16_t sent_ev) {
   Slot& s = slots_[slot];
   if (s.ev != sent_ev || s.retired) return;
-  s.ev = fresh_ev();
+  s.ev = structured_ ? static_cast<std::uint16_t>(s.ev + per_plane_) : fresh_ev();
   ++counters_.swaps;
 }
 

@@ -23,8 +23,10 @@ class EvSet {
   static constexpr std::uint32_t kNone = 0xFFFFFFFF;
 
   // `count` EVs over `planes` planes (slot i on plane i % planes), drawn from `seed`: the same
-  // seed gives the same EVs. count >= planes.
-  void init(std::uint32_t count, std::uint32_t planes, std::uint64_t seed);
+  // seed gives the same EVs. count >= planes. Structured: the EVs of one plane are consecutive
+  // values from a random start (slot i has start + i / planes), and a swap adds the plane's EV
+  // count, so that EV mod any divisor of it is kept.
+  void init(std::uint32_t count, std::uint32_t planes, std::uint64_t seed, bool structured = false);
 
   std::uint32_t size() const { return static_cast<std::uint32_t>(slots_.size()); }
   std::uint16_t ev(std::uint32_t slot) const { return slots_[slot].ev; }
@@ -32,10 +34,11 @@ class EvSet {
   bool retired(std::uint32_t slot) const { return slots_[slot].retired; }
   std::uint32_t retired_count() const { return retired_; }
 
-  // The slot the next packet takes: the next one after the last pick, round the set, whose plane
-  // is in `free_planes` (bit q = plane q's port can send now) and which is in use, or retired
-  // with its probe due (then `probe` is set and the next probe waits probe_after again). kNone
-  // when no slot qualifies.
+  // The slot the next packet takes: the next plane after the last pick's, round the planes, that
+  // is in `free_planes` (bit q = plane q's port can send now) and has a usable slot, and on it
+  // the next slot after that plane's last pick, round its slots, that is in use, or retired with
+  // its probe due (then `probe` is set and the next probe waits probe_after again). Each plane
+  // goes round its own EVs, whatever order the ports free up in. kNone when no slot qualifies.
   std::uint32_t pick(std::uint32_t free_planes, sim::Time now, sim::Time probe_after, bool& probe);
   // The earliest time a retired slot may be probed (Time::max() when none is retired).
   sim::Time next_probe() const;
@@ -62,7 +65,11 @@ class EvSet {
 
   std::vector<Slot> slots_;
   std::uint64_t state_ = 0;  // the EV generator (splitmix64)
-  std::uint32_t cursor_ = 0;
+  std::uint32_t per_plane_ = 1;
+  bool structured_ = false;
+  std::uint32_t planes_ = 1;
+  std::uint32_t plane_cursor_ = 0;
+  std::vector<std::uint32_t> cursor_;  // per plane: index (within the plane) after its last pick
   std::uint32_t retired_ = 0;
   EvCounters counters_;
 };

@@ -46,10 +46,11 @@ void Nic::try_send_mrc() {
     sched_.push_ready(in_service_);
     in_service_ = kNoQp;
   }
-  // Each QP in the ring is looked at once per call at most: one that has no usable EV on a free
-  // port waits behind the others for the next port to free up.
-  std::size_t budget = sched_.ready_count();
-  while (free != 0 && budget-- > 0 && sched_.has_ready()) {
+  // Fill every free port, round-robin over the ready QPs. A QP with no usable EV on a free port
+  // goes behind the others; once every QP in the ring has had its turn without sending, the
+  // rest waits for the next port to free up.
+  std::size_t stalled = 0;
+  while (free != 0 && sched_.has_ready() && stalled < sched_.ready_count()) {
     const std::uint32_t qi = sched_.pop_ready();
     QueuePair& qp = qps_[qi];
     if (!mrc_sendable(qp)) {
@@ -57,8 +58,11 @@ void Nic::try_send_mrc() {
       continue;
     }
     CongestionControl& cc = *qp.cc;
-    if (qp.last_wire != 0) {
-      const sim::Time ready = qp.last_send + sim::serialization_time(qp.last_wire, cc.rate_bps(t));
+    // Pacing below the line rate only: at the line rate the ports' own serialization paces, and
+    // a QP paced at the sum of its ports' rates would leave a port idle whenever they drift.
+    const std::uint64_t rate = cc.rate_bps(t);
+    if (qp.last_wire != 0 && rate < line_rate_) {
+      const sim::Time ready = qp.last_send + sim::serialization_time(qp.last_wire, rate);
       if (ready > t) {
         const sim::Time change = cc.next_change(t);
         sched_.push_paced(qi, change > t ? std::min(ready, change) : ready);
@@ -78,12 +82,14 @@ void Nic::try_send_mrc() {
       const MrcQp& m = *qps_[qi].mrc;
       if (m.evs.retired_count() < m.evs.size()) {
         sched_.push_ready(qi);
+        ++stalled;
       } else {
         sched_.push_paced(qi, std::max(m.evs.next_probe(), t + sim::Time::ps(1)));
       }
       continue;
     }
     free &= ~(1U << used);
+    stalled = 0;
     if (mrc_sendable(qps_[qi])) {
       sched_.push_ready(qi);
     } else {

@@ -79,10 +79,12 @@ std::uint32_t Nic::create_qp(EndpointId peer, std::uint32_t channel) {
   h ^= h >> 29;
   qp.entropy = static_cast<std::uint16_t>(h >> 48);
   if (mrc_) {
+    line_rate_ = line_rate_bps();  // the ports are wired by now
     // MRC: the QP's EVs, drawn from the scenario's seed and the QP's identity.
     qp.mrc = std::make_unique<MrcQp>();
     qp.mrc->evs.init(params_.mrc.evs, port_count(),
-                     h ^ (simulator().seed() * 0xD1B54A32D192ED03ULL));
+                     h ^ (simulator().seed() * 0xD1B54A32D192ED03ULL),
+                     params_.mrc.paths == MrcPaths::kStructured);
   }
   return index;
 }

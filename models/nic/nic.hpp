@@ -194,6 +194,7 @@ class Nic final : public sim::Component, public Node {
   std::uint32_t link_down_ = 0;  // faults: bit q = network link q detected down
   bool numbers_only_ = false;
   bool mrc_ = false;                    // params_.transport == kMrc
+  std::uint64_t line_rate_ = 0;         // MRC: line_rate_bps(), set when the first QP is made
   std::vector<std::uint32_t> expired_;  // MRC: scratch of on_timer_mrc (no allocation per event)
   struct CompletedMessage {
     std::uint64_t cookie;

@@ -178,6 +178,8 @@ std::uint16_t Switch::route(const Packet& packet) {
       if (spray_next_ >= group.count) spray_next_ = 0;
       return group.ports[spray_next_++];
     }
+    case Routing::kEntropy:
+      return group.ports[(packet.entropy / entropy_divisor_) % group.count];
     case Routing::kAdaptive: {
       // Least queued bytes; ties go to the flow's hashed choice, then round the group.
       const auto start = static_cast<std::uint32_t>(

@@ -59,6 +59,10 @@ class Switch final : public sim::Component, public Node {
                   const std::vector<std::vector<std::uint16_t>>& groups);
   // The same from a ready table (routing convergence under faults: models/faults/).
   void install_routes(const RouteTable& table);
+  // Routing "entropy": this switch takes digit (entropy / divisor) mod group size, so that the
+  // tiers of a Clos read different digits of an EV (divisor: the product of the up-group sizes
+  // of the tiers below; the fabric builder sets it). 1 by default.
+  void set_entropy_divisor(std::uint32_t divisor) { entropy_divisor_ = divisor == 0 ? 1 : divisor; }
   // Called once a port is wired: sizes its PFC headroom ("auto" = 2 x link BDP + 2 MTU).
   void port_attached(std::uint16_t port);
 
@@ -163,6 +167,7 @@ class Switch final : public sim::Component, public Node {
   std::uint64_t headroom_reserved_ = 0;
   std::uint64_t salt_;
   std::uint32_t spray_next_ = 0;
+  std::uint32_t entropy_divisor_ = 1;
   std::uint32_t index_;
   std::uint8_t priorities_;
   std::uint8_t tier_;
