@@ -108,6 +108,7 @@ std::uint32_t Fabric::add_switch(std::uint16_t ports, const SwitchParams& params
   switches_.push_back(std::make_unique<Switch>(sim_of_switch(index), *pools_[part],
                                                attachments(plane), index, ports, params, tier));
   switch_plane_.push_back(plane);
+  port_level_.emplace_back(ports, static_cast<std::uint8_t>(LinkLevel::kCount));
   edge_index_of_switch_.push_back(kNoSwitch);
   return index;
 }
@@ -209,6 +210,20 @@ void Fabric::connect(NodeRef a, std::uint16_t port_a, NodeRef b, std::uint16_t p
   }
   if (a.kind == NodeRef::Kind::kSwitch) switches_[a.index]->port_attached(port_a);
   if (b.kind == NodeRef::Kind::kSwitch) switches_[b.index]->port_attached(port_b);
+  if (a.kind == NodeRef::Kind::kSwitch && b.kind == NodeRef::Kind::kSwitch) {
+    const auto level = [](std::uint8_t from, std::uint8_t to) {
+      LinkLevel l = LinkLevel::kLateral;
+      if (from == 0 && to == 1) l = LinkLevel::kLeafUp;
+      if (from == 1 && to == 0) l = LinkLevel::kSpineDown;
+      if (from == 1 && to == 2) l = LinkLevel::kSpineUp;
+      if (from == 2 && to == 1) l = LinkLevel::kCoreDown;
+      return static_cast<std::uint8_t>(l);
+    };
+    const std::uint8_t ta = switches_[a.index]->tier();
+    const std::uint8_t tb = switches_[b.index]->tier();
+    port_level_[a.index][port_a] = level(ta, tb);
+    port_level_[b.index][port_b] = level(tb, ta);
+  }
   ++links_;
 }
 
@@ -306,6 +321,24 @@ void Fabric::post_nvls_allreduce(EndpointId gpu, std::uint64_t bytes, std::uint6
   domains_[d]->post_nvls_allreduce(local_of_[gpu], bytes, cookie);
 }
 
+const char* link_level_name(LinkLevel level) {
+  switch (level) {
+    case LinkLevel::kLeafUp:
+      return "leaf_up";
+    case LinkLevel::kSpineDown:
+      return "spine_down";
+    case LinkLevel::kSpineUp:
+      return "spine_up";
+    case LinkLevel::kCoreDown:
+      return "core_down";
+    case LinkLevel::kLateral:
+      return "lateral";
+    case LinkLevel::kCount:
+      break;
+  }
+  return "?";
+}
+
 FabricCounters Fabric::counters() const {
   FabricCounters c;
   auto add_port = [&c](const Port& p) {
@@ -321,10 +354,24 @@ FabricCounters Fabric::counters() const {
       c.link_failures += f->counters.failures;
     }
   };
-  for (const auto& sw : switches_) {
-    for (std::uint16_t i = 0; i < sw->port_count(); ++i)
-      add_port(sw->port(i));
+  for (std::uint32_t k = 0; k < switches_.size(); ++k) {
+    // Distributed runs: another process counts the switches of the partitions it runs.
+    if (!runs_partition(switch_partition(k))) continue;
+    const Switch* sw = switches_[k].get();
+    for (std::uint16_t i = 0; i < sw->port_count(); ++i) {
+      const Port& p = sw->port(i);
+      add_port(p);
+      const std::uint8_t level = port_level_[k][i];
+      if (level < c.link_load.size()) {
+        LinkLoad& l = c.link_load[level];
+        l.sum_bytes += p.tx_bytes();
+        l.max_bytes = std::max(l.max_bytes, p.tx_bytes());
+        ++l.links;
+      }
+    }
     const SwitchCounters& s = sw->counters();
+    c.trims += s.trims;
+    c.plane_trims[std::min<std::size_t>(switch_plane_[k], kMaxPlanes - 1)] += s.trims;
     for (std::size_t r = 0; r < s.drops.size(); ++r)
       c.drops_by_reason[r] += s.drops[r];
     c.ecn_marks += s.ecn_marks;
@@ -337,9 +384,20 @@ FabricCounters Fabric::counters() const {
     add_port(stage->port(PcieStage::kNetworkSide));
   }
   for (const Nic* n : nics_) {
-    for (std::uint16_t i = 0; i < n->port_count(); ++i)
+    for (std::uint16_t i = 0; i < n->port_count(); ++i) {
       add_port(n->port_at(i));
+      c.plane_tx_bytes[std::min<std::size_t>(i, kMaxPlanes - 1)] += n->port_at(i).tx_bytes();
+    }
     const NicCounters& k = n->counters();
+    c.nacks += k.nacks_received;
+    c.packet_timeouts += k.packet_timeouts;
+    if (n->params().transport == NicTransport::kMrc) {
+      const EvCounters ev = n->ev_counters();
+      c.ev_swaps += ev.swaps;
+      c.ev_retirements += ev.retirements;
+      c.ev_probes += ev.probes;
+      c.ev_revivals += ev.revivals;
+    }
     c.packets_delivered += k.packets_received;
     c.retransmissions += k.retransmissions;
     c.timeouts += k.timeouts;

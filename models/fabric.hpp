@@ -30,6 +30,19 @@ struct NodeRef {
   static NodeRef nic(std::uint32_t i) { return {Kind::kNic, i}; }
 };
 
+// Bytes sent over the switch-to-switch links of one direction and level (LinkLevel).
+struct LinkLoad {
+  std::uint64_t sum_bytes = 0;
+  std::uint64_t max_bytes = 0;
+  std::uint64_t links = 0;
+  bool operator==(const LinkLoad&) const = default;
+};
+// leaf_up: tier 0 -> 1, spine_down: 1 -> 0, spine_up: 1 -> 2, core_down: 2 -> 1, lateral: the
+// same tier (dragonfly, torus) or tiers further apart.
+enum class LinkLevel : std::uint8_t { kLeafUp, kSpineDown, kSpineUp, kCoreDown, kLateral, kCount };
+const char* link_level_name(LinkLevel level);
+inline constexpr std::size_t kMaxPlanes = 16;
+
 struct FabricCounters {
   std::uint64_t packets_delivered = 0;  // packets of any kind that reached their NIC
   std::uint64_t packet_hops = 0;        // packet-link traversals: data, ACK, NACK, CNP, PAUSE
@@ -48,6 +61,17 @@ struct FabricCounters {
   // Faults (models/faults/): the packets they cost are drops_by_reason kBlackHole / kLinkDown.
   std::uint64_t fault_lost_bytes = 0;  // wire bytes of those packets
   std::uint64_t link_failures = 0;     // link ends that failed (two per link failure)
+  // Multipath (MRC, trimming, planes):
+  std::uint64_t trims = 0;            // data packets switches cut to their header
+  std::uint64_t nacks = 0;            // NACKs of trimmed packets the senders received
+  std::uint64_t packet_timeouts = 0;  // MRC packets declared lost by their timer
+  std::uint64_t ev_swaps = 0;
+  std::uint64_t ev_retirements = 0;
+  std::uint64_t ev_probes = 0;
+  std::uint64_t ev_revivals = 0;
+  std::array<std::uint64_t, kMaxPlanes> plane_tx_bytes{};  // sent by the NICs' ports of a plane
+  std::array<std::uint64_t, kMaxPlanes> plane_trims{};     // trims by the switches of a plane
+  std::array<LinkLoad, static_cast<std::size_t>(LinkLevel::kCount)> link_load{};
   bool operator==(const FabricCounters&) const = default;
 };
 
@@ -185,7 +209,9 @@ class Fabric {
   std::uint32_t switch_count() const { return static_cast<std::uint32_t>(switches_.size()); }
   std::uint32_t nic_count() const { return static_cast<std::uint32_t>(nics_.size()); }
   Switch& switch_at(std::uint32_t index) { return *switches_[index]; }
+  const Switch& switch_at(std::uint32_t index) const { return *switches_[index]; }
   Nic& nic(EndpointId id) { return *nics_[id]; }
+  const Nic& nic(EndpointId id) const { return *nics_[id]; }
   Node& node(NodeRef ref);
   // The port wired into the network as local port `port` of `ref`: a NIC behind a PCIe stage
   // is wired through the stage's network side.
@@ -235,6 +261,8 @@ class Fabric {
   // Planes 1.. (heap-held: switches keep a pointer to their plane's array).
   std::vector<std::unique_ptr<std::vector<Attachment>>> plane_attachments_;
   std::vector<std::uint8_t> switch_plane_;  // per switch
+  // Per switch, per port: the LinkLevel of the link it sends on (kCount: not to a switch).
+  std::vector<std::vector<std::uint8_t>> port_level_;
   std::vector<std::uint32_t> edge_switches_;
   std::vector<std::uint32_t> edge_index_of_switch_;
   std::vector<FlowRecord> flows_;

@@ -141,6 +141,31 @@ nlohmann::json to_json(const Results& r, bool include_measured) {
                    {"qp_errors", r.fabric.qp_errors},
                    {"bytes_delivered", r.fabric.bytes_delivered}};
   if (r.faults.configured) doc["faults"] = faults_json(r.faults);
+  if (r.multipath.configured) {
+    const MultipathSummary& m = r.multipath;
+    doc["multipath"] = {{"transport", m.transport},
+                        {"planes", m.planes},
+                        {"trims", m.trims},
+                        {"nacks", m.nacks},
+                        {"selective_resends", m.selective_resends},
+                        {"packet_timeouts", m.packet_timeouts},
+                        {"ev",
+                         {{"swaps", m.ev_swaps},
+                          {"retirements", m.ev_retirements},
+                          {"probes", m.ev_probes},
+                          {"revivals", m.ev_revivals}}},
+                        {"plane_tx_bytes", m.plane_tx_bytes},
+                        {"plane_trims", m.plane_trims},
+                        {"plane_imbalance", m.plane_imbalance}};
+  }
+  nlohmann::json load = nlohmann::json::object();
+  for (const LinkLoadSummary& l : r.load_balance) {
+    load[l.level] = {{"links", l.links},
+                     {"mean_bytes", l.mean_bytes},
+                     {"max_bytes", l.max_bytes},
+                     {"max_over_mean", l.max_over_mean}};
+  }
+  doc["load_balance"] = std::move(load);
   doc["warnings"] = r.warnings;
   nlohmann::json errors = nlohmann::json::array();
   for (const auto& e : r.errors) {

@@ -92,6 +92,34 @@ struct FabricSummary {
   std::uint64_t bytes_delivered = 0;  // payload delivered in order, each byte once
 };
 
+// Multipath fabrics (several planes, nic.transport mrc, or switch trimming): what the
+// mechanisms did, and how the planes shared the traffic.
+struct MultipathSummary {
+  bool configured = false;
+  std::string transport;  // nic.transport
+  std::uint32_t planes = 1;
+  std::uint64_t trims = 0;
+  std::uint64_t nacks = 0;
+  std::uint64_t selective_resends = 0;  // MRC: packets sent again (after a NACK or their timer)
+  std::uint64_t packet_timeouts = 0;
+  std::uint64_t ev_swaps = 0;
+  std::uint64_t ev_retirements = 0;
+  std::uint64_t ev_probes = 0;
+  std::uint64_t ev_revivals = 0;
+  std::vector<std::uint64_t> plane_tx_bytes;  // per plane: sent by the NICs' ports
+  std::vector<std::uint64_t> plane_trims;     // per plane: trimmed by its switches
+  double plane_imbalance = 0.0;               // max / mean of plane_tx_bytes
+};
+
+// Bytes sent over the switch-to-switch links of one level and direction (leaf_up, ...).
+struct LinkLoadSummary {
+  std::string level;
+  std::uint64_t links = 0;
+  double mean_bytes = 0.0;
+  std::uint64_t max_bytes = 0;
+  double max_over_mean = 0.0;  // 1 = perfectly balanced
+};
+
 // Why (part of) a workload failed: one entry per QP that went to the error state.
 struct RunError {
   std::string kind;  // "qp_error"
@@ -161,9 +189,11 @@ struct Results {
   FlowSummary flows;
   FabricSummary fabric;
   FaultSummary faults;
-  std::vector<std::string> warnings;  // e.g. a time series skipped for size; also on stderr
-  std::vector<RunError> errors;       // the first kMaxReportedErrors (fabric.qp_errors counts all)
-  std::vector<FlowRow> flow_rows;     // traffic workloads: completed flows (flows.csv), id order
+  MultipathSummary multipath;
+  std::vector<LinkLoadSummary> load_balance;  // the levels that have links
+  std::vector<std::string> warnings;          // e.g. a time series skipped for size; also on stderr
+  std::vector<RunError> errors;    // the first kMaxReportedErrors (fabric.qp_errors counts all)
+  std::vector<FlowRow> flow_rows;  // traffic workloads: completed flows (flows.csv), id order
   static constexpr std::size_t kMaxReportedErrors = 100;
   // About how this run ran, not about the results (e.g. threads that held no GPU): printed on
   // stderr, never written to results.json (which must not depend on the thread count).

@@ -171,6 +171,54 @@ Results base_results(const Scenario& s, const topologies::NetworkGraph& graph) {
   return r;
 }
 
+namespace {
+// The multipath section (when the fabric has planes, MRC or trimming) and the link loads.
+void multipath_results(Results& r, const models::Fabric& fabric, const models::FabricCounters& c) {
+  r.load_balance.clear();
+  for (std::size_t k = 0; k < c.link_load.size(); ++k) {
+    const models::LinkLoad& l = c.link_load[k];
+    if (l.links == 0) continue;
+    LinkLoadSummary s;
+    s.level = models::link_level_name(static_cast<models::LinkLevel>(k));
+    s.links = l.links;
+    s.mean_bytes = static_cast<double>(l.sum_bytes) / static_cast<double>(l.links);
+    s.max_bytes = l.max_bytes;
+    s.max_over_mean = s.mean_bytes > 0 ? static_cast<double>(l.max_bytes) / s.mean_bytes : 0.0;
+    r.load_balance.push_back(s);
+  }
+  MultipathSummary& m = r.multipath;
+  const bool mrc =
+      fabric.nic_count() > 0 && fabric.nic(0).params().transport == models::NicTransport::kMrc;
+  const bool trim = fabric.switch_count() > 0 && fabric.switch_at(0).params().trim.enabled;
+  m.configured = mrc || trim || fabric.plane_count() > 1;
+  if (!m.configured) return;
+  m.transport = mrc                                                               ? "mrc"
+                : fabric.nic(0).params().transport == models::NicTransport::kRoce ? "roce"
+                                                                                  : "infiniband";
+  m.planes = fabric.plane_count();
+  m.trims = c.trims;
+  m.nacks = c.nacks;
+  m.selective_resends = mrc ? c.retransmissions : 0;
+  m.packet_timeouts = c.packet_timeouts;
+  m.ev_swaps = c.ev_swaps;
+  m.ev_retirements = c.ev_retirements;
+  m.ev_probes = c.ev_probes;
+  m.ev_revivals = c.ev_revivals;
+  const std::size_t planes = std::min<std::size_t>(m.planes, models::kMaxPlanes);
+  m.plane_tx_bytes.assign(c.plane_tx_bytes.begin(), c.plane_tx_bytes.begin() + planes);
+  m.plane_trims.assign(c.plane_trims.begin(), c.plane_trims.begin() + planes);
+  std::uint64_t sum = 0;
+  std::uint64_t most = 0;
+  for (const std::uint64_t b : m.plane_tx_bytes) {
+    sum += b;
+    most = std::max(most, b);
+  }
+  m.plane_imbalance =
+      sum > 0 ? static_cast<double>(most) * static_cast<double>(planes) / static_cast<double>(sum)
+              : 0.0;
+}
+}  // namespace
+
 // FCTs of the fabric's flow log and the fabric counters `c`.
 void flow_and_fabric_results(Results& r, const models::Fabric& fabric, bool flow_workload,
                              const IdealFct& ideal, const models::FabricCounters& c,
@@ -204,6 +252,7 @@ void flow_and_fabric_results(Results& r, const models::Fabric& fabric, bool flow
               .timeouts = c.timeouts,
               .qp_errors = c.qp_errors,
               .bytes_delivered = c.bytes_delivered};
+  multipath_results(r, fabric, c);
   r.errors.clear();
   for (const auto& e : qp_errors) {
     if (r.errors.size() == Results::kMaxReportedErrors) break;
@@ -259,23 +308,64 @@ models::FabricCounters combine_processes(const models::FabricCounters& c, sim::E
                                   c.messages_completed,
                                   c.qp_errors,
                                   c.fault_lost_bytes,
-                                  c.link_failures};
+                                  c.link_failures,
+                                  c.trims,
+                                  c.nacks,
+                                  c.packet_timeouts,
+                                  c.ev_swaps,
+                                  c.ev_retirements,
+                                  c.ev_probes,
+                                  c.ev_revivals};
   sums.insert(sums.end(), c.drops_by_reason.begin(), c.drops_by_reason.end());
+  sums.insert(sums.end(), c.plane_tx_bytes.begin(), c.plane_tx_bytes.end());
+  sums.insert(sums.end(), c.plane_trims.begin(), c.plane_trims.end());
+  for (const models::LinkLoad& l : c.link_load) {
+    sums.push_back(l.sum_bytes);
+    sums.push_back(l.links);
+  }
   x.sum(sums);
   std::vector<std::uint64_t> maxima{c.max_queue_bytes};
+  for (const models::LinkLoad& l : c.link_load)
+    maxima.push_back(l.max_bytes);
   x.max(maxima);
   models::FabricCounters out;
   std::size_t i = 0;
-  for (std::uint64_t* field :
-       {&out.packets_delivered, &out.packet_hops, &out.drops, &out.retransmissions, &out.timeouts,
-        &out.ecn_marks, &out.cnps, &out.pfc_pause_frames, &out.pfc_resume_frames,
-        &out.bytes_delivered, &out.messages_completed, &out.qp_errors, &out.fault_lost_bytes,
-        &out.link_failures}) {
+  for (std::uint64_t* field : {&out.packets_delivered,
+                               &out.packet_hops,
+                               &out.drops,
+                               &out.retransmissions,
+                               &out.timeouts,
+                               &out.ecn_marks,
+                               &out.cnps,
+                               &out.pfc_pause_frames,
+                               &out.pfc_resume_frames,
+                               &out.bytes_delivered,
+                               &out.messages_completed,
+                               &out.qp_errors,
+                               &out.fault_lost_bytes,
+                               &out.link_failures,
+                               &out.trims,
+                               &out.nacks,
+                               &out.packet_timeouts,
+                               &out.ev_swaps,
+                               &out.ev_retirements,
+                               &out.ev_probes,
+                               &out.ev_revivals}) {
     *field = sums[i++];
   }
   for (auto& d : out.drops_by_reason)
     d = sums[i++];
+  for (auto& b : out.plane_tx_bytes)
+    b = sums[i++];
+  for (auto& t : out.plane_trims)
+    t = sums[i++];
+  for (models::LinkLoad& l : out.link_load) {
+    l.sum_bytes = sums[i++];
+    l.links = sums[i++];
+  }
   out.max_queue_bytes = maxima[0];
+  for (std::size_t k = 0; k < out.link_load.size(); ++k)
+    out.link_load[k].max_bytes = maxima[k + 1];
   return out;
 }
 

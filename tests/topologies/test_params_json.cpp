@@ -144,7 +144,7 @@ TEST_CASE("params docs list name, unit, default and doc", "[params_json]") {
   CHECK(find("switch.ecn.kmin").default_value == "100KB");
   CHECK(find("switch.latency").default_value == "300ns");
   CHECK(find("switch.pfc.xoff").default_value == "auto");
-  CHECK(find("switch.routing").unit == "ecmp|spray|adaptive");
+  CHECK(find("switch.routing").unit == "ecmp|spray|adaptive|entropy");
   CHECK(find("switch.buffer").doc == "shared packet buffer of the switch");
   const std::string table = format_param_docs(docs);
   CHECK_THAT(table, Catch::Contains("switch.ecn.pmax"));
