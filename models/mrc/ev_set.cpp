@@ -34,7 +34,14 @@ void EvSet::init(std::uint32_t count, std::uint32_t planes, std::uint64_t seed, 
   planes_ = planes;
   plane_cursor_ = 0;
   cursor_.assign(planes, 0);
-  retired_ = 0;
+  retirements_.clear();
+}
+
+EvSet::Retirement* EvSet::retirement_of(std::uint32_t slot) {
+  for (Retirement& r : retirements_) {
+    if (r.slot == slot) return &r;
+  }
+  return nullptr;
 }
 
 std::uint16_t EvSet::fresh_ev() {
@@ -57,8 +64,9 @@ std::uint32_t EvSet::pick(std::uint32_t free_planes, sim::Time now, sim::Time pr
       const std::uint32_t s = q + k * planes_;
       Slot& slot = slots_[s];
       if (slot.retired) {
-        if (slot.probe_at > now) continue;
-        slot.probe_at = now + probe_after;
+        Retirement* r = retirement_of(s);
+        if (r->probe_at > now) continue;
+        r->probe_at = now + probe_after;
         probe = true;
         ++counters_.probes;
       }
@@ -72,10 +80,8 @@ std::uint32_t EvSet::pick(std::uint32_t free_planes, sim::Time now, sim::Time pr
 
 sim::Time EvSet::next_probe() const {
   sim::Time t = sim::Time::max();
-  if (retired_ == 0) return t;
-  for (const Slot& s : slots_) {
-    if (s.retired) t = std::min(t, s.probe_at);
-  }
+  for (const Retirement& r : retirements_)
+    t = std::min(t, r.probe_at);
   return t;
 }
 
@@ -91,17 +97,18 @@ void EvSet::on_loss(std::uint32_t slot, std::uint16_t sent_ev, sim::Time now,
   Slot& s = slots_[slot];
   if (s.ev != sent_ev || s.retired) return;
   s.retired = true;
-  s.retired_at = now;
-  s.probe_at = now + probe_after;
-  ++retired_;
+  retirements_.push_back(Retirement{now + probe_after, now, slot});
   ++counters_.retirements;
 }
 
 void EvSet::on_delivered(std::uint32_t slot, std::uint16_t sent_ev, sim::Time sent_at) {
   Slot& s = slots_[slot];
-  if (s.ev != sent_ev || !s.retired || sent_at < s.retired_at) return;
+  if (s.ev != sent_ev || !s.retired) return;
+  Retirement* r = retirement_of(slot);
+  if (sent_at < r->retired_at) return;
+  *r = retirements_.back();
+  retirements_.pop_back();
   s.retired = false;
-  --retired_;
   ++counters_.revivals;
 }
 

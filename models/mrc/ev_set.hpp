@@ -32,7 +32,7 @@ class EvSet {
   std::uint16_t ev(std::uint32_t slot) const { return slots_[slot].ev; }
   std::uint32_t plane(std::uint32_t slot) const { return slots_[slot].plane; }
   bool retired(std::uint32_t slot) const { return slots_[slot].retired; }
-  std::uint32_t retired_count() const { return retired_; }
+  std::uint32_t retired_count() const { return static_cast<std::uint32_t>(retirements_.size()); }
 
   // The slot the next packet takes: the next plane after the last pick's, round the planes, that
   // is in `free_planes` (bit q = plane q's port can send now) and has a usable slot, and on it
@@ -54,23 +54,28 @@ class EvSet {
   const EvCounters& counters() const { return counters_; }
 
  private:
+  // 4 bytes a slot: a QP of an all-to-all holds hundreds of them, and a NIC thousands of QPs.
   struct Slot {
-    sim::Time probe_at;    // retired: when it may be probed next
-    sim::Time retired_at;  // retired: since when
     std::uint16_t ev = 0;
     std::uint8_t plane = 0;
     bool retired = false;
   };
+  struct Retirement {
+    sim::Time probe_at;    // when it may be probed next
+    sim::Time retired_at;  // since when
+    std::uint32_t slot = 0;
+  };
   std::uint16_t fresh_ev();
+  Retirement* retirement_of(std::uint32_t slot);
 
   std::vector<Slot> slots_;
+  std::vector<Retirement> retirements_;  // one per retired slot (few: a linear search)
   std::uint64_t state_ = 0;  // the EV generator (splitmix64)
   std::uint32_t per_plane_ = 1;
   bool structured_ = false;
   std::uint32_t planes_ = 1;
   std::uint32_t plane_cursor_ = 0;
   std::vector<std::uint32_t> cursor_;  // per plane: index (within the plane) after its last pick
-  std::uint32_t retired_ = 0;
   EvCounters counters_;
 };
 

@@ -9,7 +9,8 @@
 namespace fabricsim::models {
 
 struct MrcQp {
-  EvSet evs;
+  EvSet evs;  // empty until the QP first sends
+  std::uint64_t ev_seed = 0;
   SendScoreboard send;
   PlacementWindow recv;
   sim::Time last_cnp = sim::Time::ps(-(1LL << 62));      // a CE echo reached the CC (DCQCN) then

@@ -81,10 +81,9 @@ std::uint32_t Nic::create_qp(EndpointId peer, std::uint32_t channel) {
   if (mrc_) {
     line_rate_ = line_rate_bps();  // the ports are wired by now
     // MRC: the QP's EVs, drawn from the scenario's seed and the QP's identity.
+    // The EVs are made on the first message sent (a responder never needs them).
     qp.mrc = std::make_unique<MrcQp>();
-    qp.mrc->evs.init(params_.mrc.evs, port_count(),
-                     h ^ (simulator().seed() * 0xD1B54A32D192ED03ULL),
-                     params_.mrc.paths == MrcPaths::kStructured);
+    qp.mrc->ev_seed = h ^ (simulator().seed() * 0xD1B54A32D192ED03ULL);
   }
   return index;
 }
@@ -146,6 +145,10 @@ MessageId Nic::send_message(EndpointId dst, std::uint64_t bytes, std::uint32_t c
     qp.msg_head = 0;
   }
   cc_of(qi);  // a sender from now on (the constructor depends on nothing but the line rate)
+  if (mrc_ && qp.mrc->evs.size() == 0) [[unlikely]] {
+    qp.mrc->evs.init(params_.mrc.evs, port_count(), qp.mrc->ev_seed,
+                     params_.mrc.paths == MrcPaths::kStructured);
+  }
   qp.messages.push_back(QpMessage{cookie, bytes, now(), qp.snd_end, qp.snd_end + packets});
   qp.snd_end += packets;
   activate(qi);

@@ -50,6 +50,10 @@ FAULTS = SCENARIO + ["--set", "models.nic.rto=100us", "--set", "outputs.trace=tr
                      '"until": "150us"}]}']
 
 
+# MRC over 8 planes with lost packets (EV retirements, probes) on both ranks' halves.
+MRC = ["configs/scenarios/mrc_perm_1024.json", "--set", "workload.flow_size=128KB", "--set",
+       "models.link.loss_rate=0.0005"]
+
 OUTPUTS = ["trace.json", "timeseries.csv", "timeseries_ports.csv", "timeseries_qps.csv"]
 
 
@@ -76,7 +80,7 @@ def main():
         return 77
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
                OMPI_MCA_rmaps_base_oversubscribe="1")
-    for scenario in (SCENARIO, COLLECTIVE, TRACED_COLLECTIVE, TRAINING_STEP, FAULTS):
+    for scenario in (SCENARIO, COLLECTIVE, TRACED_COLLECTIVE, TRAINING_STEP, FAULTS, MRC):
         if compare(binary, source, mpirun, env, scenario) != 0:
             return 1
     return 0
@@ -116,6 +120,8 @@ def compare(binary, source, mpirun, env, scenario):
             assert len(files) == 4, files
         if scenario is SCENARIO:
             assert len(files) == 3, files
+        if scenario is MRC:  # the losses happened, and both processes' EV state is counted
+            assert a["multipath"]["ev"]["retirements"] > 0 and a["fabric"]["drops"] > 0
         if scenario is FAULTS:  # the faults happened, and both processes' losses are counted
             assert a["faults"]["packets_blackholed"] > 0 and a["faults"]["link_outages"] > 10
             assert len(files) == 4, files

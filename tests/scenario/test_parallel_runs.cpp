@@ -137,6 +137,28 @@ TEST_CASE(
   check_same_for_threads(ib);
 }
 
+TEST_CASE(
+    "MRC on 8 planes (trims, NACKs, lost packets and EV state across partitions): identical "
+    "results for 1 to 4 threads",
+    "[parallel][mrc]") {
+  const auto perm = check_same_for_threads(
+      scenario::load_scenario(scenario_path("mrc_perm_1024.json"),
+                              {"workload.flow_size=128KB", "models.link.loss_rate=0.0005"}));
+  CHECK(perm.multipath.configured);
+  CHECK(perm.fabric.drops > 0);
+  CHECK(perm.multipath.ev_retirements > 0);
+  CHECK(perm.flows.completed == 1024);
+  // An incast overflows the receiver's leaf: trims, NACKs and selective resends.
+  const auto incast = check_same_for_threads(scenario::load_scenario(
+      scenario_path("mrc_perm_1024.json"),
+      {R"(workload={"kind": "traffic", "pattern": "incast", "senders": 64, "receiver": 1000,
+                    "flow_size": "256KB"})",
+       "models.switch.buffer=2MB"}));
+  CHECK(incast.multipath.trims > 0);
+  CHECK(incast.multipath.nacks == incast.multipath.trims);
+  CHECK(incast.flows.completed == 64);
+}
+
 TEST_CASE("collectives on a rail-optimized fabric: identical results for 1 to 4 threads",
           "[parallel]") {
   const std::string ring = scenario_path("allreduce_ring_1024.json");
