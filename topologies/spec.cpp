@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "models/cc/factory.hpp"
+#include "sim/units.hpp"
 #include "topologies/config_error.hpp"
 #include "topologies/hardware_preset.hpp"
 #include "topologies/json_file.hpp"
@@ -436,6 +437,34 @@ void check_models(const TopologySpec& spec, const JsonLocation& root) {
     throw_config_error(root.child("nic").child("retry_count"), Json(spec.nic.retry_count),
                        "expected 0..7 retries (the 3-bit retry_cnt of a QP)");
   }
+  const models::MrcParams& mrc = spec.nic.mrc;
+  const JsonLocation mrc_at = root.child("nic").child("mrc");
+  if (mrc.evs == 0 || mrc.evs > 4096) {
+    throw_config_error(mrc_at.child("evs"), Json(mrc.evs), "expected a count in [1, 4096]");
+  }
+  if (mrc.max_outstanding == 0 || mrc.max_outstanding > (1U << 20)) {
+    throw_config_error(mrc_at.child("max_outstanding"), Json(mrc.max_outstanding),
+                       "expected a count in [1, 1048576]");
+  }
+  if (mrc.rto <= sim::Time::zero()) {
+    throw_config_error(mrc_at.child("rto"), Json(sim::format_time(mrc.rto)),
+                       "expected a positive time");
+  }
+  if (mrc.probe_after <= sim::Time::zero()) {
+    throw_config_error(mrc_at.child("probe_after"), Json(sim::format_time(mrc.probe_after)),
+                       "expected a positive time");
+  }
+  const models::TrimParams& trim = spec.switch_params.trim;
+  const JsonLocation trim_at = root.child("switch").child("trim");
+  if (trim.header_bytes == 0 || trim.header_bytes > spec.link.mtu_bytes) {
+    throw_config_error(trim_at.child("header_bytes"), Json(trim.header_bytes),
+                       fmt::format("expected 1 to the MTU ({} bytes)", spec.link.mtu_bytes));
+  }
+  if (trim.priority >= spec.switch_params.priorities) {
+    throw_config_error(trim_at.child("priority"), Json(trim.priority),
+                       fmt::format("expected a traffic class below switch.priorities ({})",
+                                   spec.switch_params.priorities));
+  }
   // The congestion control's own checks (cc/*.hpp constructors), here rather than when the
   // first QP sends, so that the message names the file and the block.
   models::CcParams cc = spec.nic.cc;
@@ -578,6 +607,14 @@ TopologySpec parse_topology(const Json& doc, const std::string& source) {
     case TopologyKind::kExplicit:
       parse_explicit(f, spec);
       break;
+  }
+  const bool clos =
+      spec.kind == TopologyKind::kFatTree || spec.kind == TopologyKind::kRailOptimized;
+  if (clos && spec.nic.transport == models::NicTransport::kMrc &&
+      spec.nic.mrc.evs < spec.clos.planes) {
+    throw_config_error(
+        f.location().child("nic").child("mrc").child("evs"), Json(spec.nic.mrc.evs),
+        fmt::format("expected at least one EV per plane ({} planes)", spec.clos.planes));
   }
   f.finish();
   return spec;
