@@ -63,9 +63,14 @@ TopologyStats compute_stats(const TopologySpec& spec, const NetworkGraph& g, con
   s.switch_links = s.links - s.host_links;
 
   const std::uint32_t edges = r.edge_count();
+  // Planes are disjoint by design: edge switches of different planes need not reach each other.
+  const auto plane_of = [&g](std::uint32_t sw) {
+    return g.switch_plane.empty() ? std::uint8_t{0} : g.switch_plane[sw];
+  };
   for (std::uint32_t i = 0; i < edges; ++i) {
     const std::uint32_t sw = r.edge_switches[i];
     for (std::uint32_t e = 0; e < edges; ++e) {
+      if (plane_of(r.edge_switches[e]) != plane_of(sw)) continue;
       const std::uint8_t d = r.hops(sw, e);
       if (d == Routes::kUnreachable) {
         s.all_reachable = false;

@@ -24,6 +24,12 @@ const std::map<std::string, std::vector<std::string>> kTestOverrides = {
     // The 131,072-GPU runs on 16 nodes of the same cluster (128 GPUs, same switches).
     {"scale_allreduce_131072.json", {"topology.nodes=16"}},
     {"scale_alltoall_131072.json", {"topology.nodes=16"}},
+    {"scale_mrc_alltoall_131072.json", {"topology.hosts=1024", "workload.groups.ep.stride=32"}},
+    // The MRC comparison at 128 GPUs of the same 8-plane shape (the permutation at full size,
+    // with shorter flows).
+    {"mrc_perm_1024.json", {"workload.flow_size=128KB"}},
+    {"mrc_alltoall_1024.json", {"topology.hosts=128", "workload.size=256KiB"}},
+    {"mrc_allreduce_1024.json", {"topology.hosts=128", "workload.size=1MiB"}},
     // The fault scenarios on 16 nodes of the same cluster, with their faults early enough (or
     // frequent enough) to land inside the smaller collective.
     {"faults_allreduce_1024_flaps.json",
