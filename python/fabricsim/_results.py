@@ -92,6 +92,24 @@ class Results:
         faults = self._doc.get("faults")
         return None if faults is None else copy.deepcopy(faults)
 
+    @property
+    def multipath(self):
+        """results.json's "multipath" (None for a fabric with one plane, RoCE or InfiniBand and
+        no trimming): transport, planes, trims, nacks, selective_resends (MRC: packets sent
+        again after a NACK or their timer), packet_timeouts, ev (swaps, retirements, probes,
+        revivals), plane_tx_bytes and plane_trims (one entry per plane) and plane_imbalance
+        (the busiest plane's bytes over the mean; 1 = even)."""
+        multipath = self._doc.get("multipath")
+        return None if multipath is None else copy.deepcopy(multipath)
+
+    @property
+    def load_balance(self):
+        """results.json's "load_balance": the bytes sent over the switch-to-switch links per
+        level and direction (leaf_up, spine_down, spine_up, core_down, lateral; only the levels
+        the fabric has), each {links, mean_bytes, max_bytes, max_over_mean} (1 = every link of
+        the level carried the same)."""
+        return copy.deepcopy(self._doc.get("load_balance", {}))
+
     def fault_timeline(self):
         """The fault timeline as a dict of numpy int64 arrays, one per field of a timeline entry
         but `kind` and `target` (lists of str), or None without faults."""

@@ -158,7 +158,8 @@ def _build(kind, fields):
 
 def fat_tree(radix, *, tiers=None, hosts=None, **fields):
     """A fat-tree document: `radix` (required), `tiers` 2|3, `hosts`, and any other key of the
-    JSON (`oversubscription`, `hosts_per_leaf`, `link`, `switch`, `nic`, `tier_links`, `name`)."""
+    JSON (`planes`, `oversubscription`, `hosts_per_leaf`, `link`, `switch`, `nic`, `tier_links`,
+    `name`)."""
     return _build("fat_tree", dict(radix=radix, tiers=tiers, hosts=hosts, **fields))
 
 

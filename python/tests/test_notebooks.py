@@ -12,7 +12,7 @@ from nbclient import NotebookClient
 
 NOTEBOOKS = pathlib.Path(__file__).resolve().parents[1] / "notebooks"
 NAMES = ["01_collective_algorithms.ipynb", "02_dcqcn_incast.ipynb", "03_topology_alltoall.ipynb",
-         "04_congestion_control.ipynb", "05_faults.ipynb"]
+         "04_congestion_control.ipynb", "05_faults.ipynb", "06_mrc.ipynb"]
 
 
 def execute(path, workdir):
