@@ -23,9 +23,13 @@ void EvSet::init(std::uint32_t count, std::uint32_t planes, std::uint64_t seed, 
   structured_ = structured;
   per_plane_ = (count + planes - 1) / planes;
   slots_.assign(count, Slot{});
+  // Structured: each plane's run of EVs starts at a multiple of its length, so that EV k of a
+  // plane names the same path (ev mod per_plane = k) in every QP of the NIC.
   std::vector<std::uint16_t> start(planes);
-  for (std::uint32_t q = 0; q < planes; ++q)
-    start[q] = fresh_ev();
+  for (std::uint32_t q = 0; q < planes; ++q) {
+    const std::uint16_t r = fresh_ev();
+    start[q] = structured ? static_cast<std::uint16_t>(r - r % per_plane_) : r;
+  }
   for (std::uint32_t i = 0; i < count; ++i) {
     slots_[i].plane = static_cast<std::uint8_t>(i % planes);
     slots_[i].ev =
@@ -48,29 +52,33 @@ std::uint16_t EvSet::fresh_ev() {
   return static_cast<std::uint16_t>(splitmix64(state_) >> 48);
 }
 
-std::uint32_t EvSet::pick(std::uint32_t free_planes, sim::Time now, sim::Time probe_after,
-                          bool& probe) {
+std::uint32_t EvSet::pick(std::uint32_t up_planes, std::uint32_t free_planes, sim::Time now,
+                          sim::Time probe_after, bool& probe, std::uint32_t* rotor) {
   probe = false;
   const auto n = static_cast<std::uint32_t>(slots_.size());
   for (std::uint32_t d = 0; d < planes_; ++d) {
     std::uint32_t q = plane_cursor_ + d;
     if (q >= planes_) q -= planes_;
-    if ((free_planes >> q & 1U) == 0) continue;
+    if ((up_planes >> q & 1U) == 0) continue;
     // Plane q's slots are q, q + planes, q + 2 planes, ...
     const std::uint32_t on_plane = (n - q + planes_ - 1) / planes_;
+    const std::uint32_t start = rotor != nullptr ? rotor[q] % on_plane : cursor_[q];
     for (std::uint32_t i = 0; i < on_plane; ++i) {
-      std::uint32_t k = cursor_[q] + i;
+      std::uint32_t k = start + i;
       if (k >= on_plane) k -= on_plane;
       const std::uint32_t s = q + k * planes_;
       Slot& slot = slots_[s];
-      if (slot.retired) {
-        Retirement* r = retirement_of(s);
-        if (r->probe_at > now) continue;
+      Retirement* r = slot.retired ? retirement_of(s) : nullptr;
+      if (r != nullptr && r->probe_at > now) continue;
+      // The QP's next usable plane: wait for its port rather than take another plane's turn.
+      if ((free_planes >> q & 1U) == 0) return kNone;
+      if (r != nullptr) {
         r->probe_at = now + probe_after;
         probe = true;
         ++counters_.probes;
       }
       cursor_[q] = k + 1 == on_plane ? 0 : k + 1;
+      if (rotor != nullptr) rotor[q] = k + 1;
       plane_cursor_ = q + 1 == planes_ ? 0 : q + 1;
       return s;
     }

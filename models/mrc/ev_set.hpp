@@ -24,8 +24,8 @@ class EvSet {
 
   // `count` EVs over `planes` planes (slot i on plane i % planes), drawn from `seed`: the same
   // seed gives the same EVs. count >= planes. Structured: the EVs of one plane are consecutive
-  // values from a random start (slot i has start + i / planes), and a swap adds the plane's EV
-  // count, so that EV mod any divisor of it is kept.
+  // values from a random multiple of their count (slot i has start + i / planes), and a swap
+  // adds that count, so that EV mod any divisor of it is kept.
   void init(std::uint32_t count, std::uint32_t planes, std::uint64_t seed, bool structured = false);
 
   std::uint32_t size() const { return static_cast<std::uint32_t>(slots_.size()); }
@@ -34,12 +34,16 @@ class EvSet {
   bool retired(std::uint32_t slot) const { return slots_[slot].retired; }
   std::uint32_t retired_count() const { return static_cast<std::uint32_t>(retirements_.size()); }
 
-  // The slot the next packet takes: the next plane after the last pick's, round the planes, that
-  // is in `free_planes` (bit q = plane q's port can send now) and has a usable slot, and on it
-  // the next slot after that plane's last pick, round its slots, that is in use, or retired with
-  // its probe due (then `probe` is set and the next probe waits probe_after again). Each plane
-  // goes round its own EVs, whatever order the ports free up in. kNone when no slot qualifies.
-  std::uint32_t pick(std::uint32_t free_planes, sim::Time now, sim::Time probe_after, bool& probe);
+  // The slot the next packet takes. Planes in turn: the first plane after the last pick's, round
+  // the planes, that is in `up_planes` (bit q = plane q's port is up) and has a usable slot (in
+  // use, or retired with its probe due: then `probe` is set and the next probe waits
+  // probe_after again); if its port is not in `free_planes` (it cannot send now), kNone: the
+  // QP waits for its turn on that plane, so that its packets spread evenly over the planes.
+  // Within the plane, slots in turn from the plane's last pick, or, with `rotor` (structured
+  // EVs: per plane, the NIC's next index, advanced here), from the NIC's: a NIC's packets on
+  // a plane then take consecutive paths whatever QP they belong to. kNone when none qualifies.
+  std::uint32_t pick(std::uint32_t up_planes, std::uint32_t free_planes, sim::Time now,
+                     sim::Time probe_after, bool& probe, std::uint32_t* rotor = nullptr);
   // The earliest time a retired slot may be probed (Time::max() when none is retired).
   sim::Time next_probe() const;
 
@@ -70,7 +74,7 @@ class EvSet {
 
   std::vector<Slot> slots_;
   std::vector<Retirement> retirements_;  // one per retired slot (few: a linear search)
-  std::uint64_t state_ = 0;  // the EV generator (splitmix64)
+  std::uint64_t state_ = 0;              // the EV generator (splitmix64)
   std::uint32_t per_plane_ = 1;
   bool structured_ = false;
   std::uint32_t planes_ = 1;

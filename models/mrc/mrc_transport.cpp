@@ -116,7 +116,10 @@ std::uint16_t Nic::send_one_mrc(std::uint32_t qi, std::uint32_t free_ports) {
   const bool resend = m.send.front_resend(psn);
   if (!resend) psn = qp.snd_nxt;
   bool probe = false;
-  const std::uint32_t slot = m.evs.pick(free_ports, t, params_.mrc.probe_after, probe);
+  const std::uint32_t up = ~link_down_ & ((1U << port_count()) - 1U);
+  const std::uint32_t slot =
+      m.evs.pick(up, free_ports, t, params_.mrc.probe_after, probe,
+                 params_.mrc.paths == MrcPaths::kStructured ? plane_rotor_.data() : nullptr);
   if (slot == EvSet::kNone) return kNoPort;
   const auto port_index = static_cast<std::uint16_t>(m.evs.plane(slot));
   const std::uint16_t ev = m.evs.ev(slot);

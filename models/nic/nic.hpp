@@ -8,6 +8,7 @@
 // per plane) with selective repeat instead (models/mrc/).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -193,8 +194,9 @@ class Nic final : public sim::Component, public Node {
   bool sealed_ = false;
   std::uint32_t link_down_ = 0;  // faults: bit q = network link q detected down
   bool numbers_only_ = false;
-  bool mrc_ = false;                    // params_.transport == kMrc
-  std::uint64_t line_rate_ = 0;         // MRC: line_rate_bps(), set when the first QP is made
+  bool mrc_ = false;             // params_.transport == kMrc
+  std::uint64_t line_rate_ = 0;  // MRC: line_rate_bps(), set when the first QP is made
+  std::array<std::uint32_t, 16> plane_rotor_{};  // MRC structured EVs: next path index per plane
   std::vector<std::uint32_t> expired_;  // MRC: scratch of on_timer_mrc (no allocation per event)
   struct CompletedMessage {
     std::uint64_t cookie;

@@ -54,37 +54,43 @@ TEST_CASE("MRC EVs: spread evenly over the planes, the same for the same seed") 
   std::set<std::uint32_t> planes;
   bool probe = false;
   for (int i = 0; i < 8; ++i)
-    planes.insert(a.plane(a.pick(kAllPlanes, Time::zero(), Time::us(10), probe)));
+    planes.insert(a.plane(a.pick(kAllPlanes, kAllPlanes, Time::zero(), Time::us(10), probe)));
   CHECK(planes.size() == 8);
   CHECK_THROWS(a.init(4, 8, 1));  // fewer EVs than planes
 }
 
-TEST_CASE("MRC EV choice: free planes only; a lost EV is retired until its probe revives it") {
+TEST_CASE("MRC EV choice: planes in turn; a lost EV is retired until its probe revives it") {
   EvSet s;
   s.init(8, 2, 7);
   bool probe = false;
-  // Only plane 1's port is free: every pick is on plane 1.
+  // Plane 0 is the QP's turn but its port is busy: the QP waits (it does not take plane 1).
+  CHECK(s.pick(kAllPlanes, 1U << 1, Time::zero(), Time::us(50), probe) == EvSet::kNone);
+  // Plane 0's port is down: every pick is on plane 1.
   for (int i = 0; i < 10; ++i) {
-    const std::uint32_t k = s.pick(1U << 1, Time::zero(), Time::us(50), probe);
+    const std::uint32_t k = s.pick(1U << 1, 1U << 1, Time::zero(), Time::us(50), probe);
     REQUIRE(k != EvSet::kNone);
     CHECK(s.plane(k) == 1);
     CHECK_FALSE(probe);
   }
-  CHECK(s.pick(0, Time::zero(), Time::us(50), probe) == EvSet::kNone);
+  CHECK(s.pick(0, 0, Time::zero(), Time::us(50), probe) == EvSet::kNone);
+  // Both up and free: the planes alternate.
+  const std::uint32_t first = s.pick(kAllPlanes, kAllPlanes, Time::zero(), Time::us(50), probe);
+  const std::uint32_t second = s.pick(kAllPlanes, kAllPlanes, Time::zero(), Time::us(50), probe);
+  CHECK(s.plane(first) != s.plane(second));
   // Retire slot 3 (plane 1) at t = 0: it is skipped while its probe is not due.
   s.on_loss(3, s.ev(3), Time::zero(), Time::us(50));
   CHECK(s.retired(3));
   CHECK(s.retired_count() == 1);
   CHECK(s.next_probe() == Time::us(50));
   for (int i = 0; i < 12; ++i)
-    CHECK(s.pick(kAllPlanes, Time::us(10), Time::us(50), probe) != 3);
+    CHECK(s.pick(kAllPlanes, kAllPlanes, Time::us(10), Time::us(50), probe) != 3);
   // Stale feedback (another EV than the slot's) changes nothing.
   s.on_loss(5, static_cast<std::uint16_t>(s.ev(5) + 1), Time::zero(), Time::us(50));
   CHECK_FALSE(s.retired(5));
   // At 50 us slot 3 is probed once, then waits another probe_after.
   int probes = 0;
   for (int i = 0; i < 16; ++i) {
-    const std::uint32_t k = s.pick(kAllPlanes, Time::us(50), Time::us(50), probe);
+    const std::uint32_t k = s.pick(kAllPlanes, kAllPlanes, Time::us(50), Time::us(50), probe);
     if (k == 3) {
       CHECK(probe);
       ++probes;
@@ -434,4 +440,33 @@ TEST_CASE("MRC delivers every byte of every message exactly once under trimming 
     CHECK(f.pool().live() == 0);
   }
   CHECK(trims > 0);  // the incasts of the all-to-all overflow the small buffers
+}
+
+TEST_CASE(
+    "MRC structured EVs: consecutive per plane from a multiple of their count; the NIC's "
+    "rotor takes consecutive paths across QPs") {
+  EvSet a;
+  a.init(16, 2, 11, true);
+  EvSet b;
+  b.init(16, 2, 12, true);
+  for (std::uint32_t s = 0; s < 16; ++s) {
+    // Slot s is EV k = s / 2 of plane s % 2: the same k mod 8 in every QP.
+    CHECK(a.ev(s) % 8 == s / 2);
+    CHECK(b.ev(s) % 8 == s / 2);
+  }
+  // A swap keeps the path digit (ev mod 8).
+  const std::uint16_t old = a.ev(4);
+  a.on_congestion(4, old);
+  CHECK(a.ev(4) == static_cast<std::uint16_t>(old + 8));
+  // Alternating QPs on one plane with a shared rotor: paths 0, 1, 2, 3 ...
+  std::uint32_t rotor[2] = {0, 0};
+  bool probe = false;
+  std::vector<std::uint32_t> paths;
+  for (int i = 0; i < 8; ++i) {
+    EvSet& q = i % 2 == 0 ? a : b;
+    const std::uint32_t s = q.pick(1U, 1U, Time::zero(), Time::us(50), probe, rotor);
+    REQUIRE(s != EvSet::kNone);
+    paths.push_back(q.ev(s) % 8U);
+  }
+  CHECK(paths == std::vector<std::uint32_t>{0, 1, 2, 3, 4, 5, 6, 7});
 }
