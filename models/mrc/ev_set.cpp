@@ -86,6 +86,22 @@ std::uint32_t EvSet::pick(std::uint32_t up_planes, std::uint32_t free_planes, si
   return kNone;
 }
 
+std::uint32_t EvSet::next_plane(std::uint32_t up_planes, sim::Time now) const {
+  const auto n = static_cast<std::uint32_t>(slots_.size());
+  for (std::uint32_t d = 0; d < planes_; ++d) {
+    std::uint32_t q = plane_cursor_ + d;
+    if (q >= planes_) q -= planes_;
+    if ((up_planes >> q & 1U) == 0) continue;
+    for (std::uint32_t s = q; s < n; s += planes_) {
+      if (!slots_[s].retired) return q;
+      for (const Retirement& r : retirements_) {
+        if (r.slot == s && r.probe_at <= now) return q;
+      }
+    }
+  }
+  return kNone;
+}
+
 sim::Time EvSet::next_probe() const {
   sim::Time t = sim::Time::max();
   for (const Retirement& r : retirements_)

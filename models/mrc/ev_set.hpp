@@ -44,6 +44,9 @@ class EvSet {
   // a plane then take consecutive paths whatever QP they belong to. kNone when none qualifies.
   std::uint32_t pick(std::uint32_t up_planes, std::uint32_t free_planes, sim::Time now,
                      sim::Time probe_after, bool& probe, std::uint32_t* rotor = nullptr);
+  // The plane pick() would take next with every port free (`up_planes` as for pick), or
+  // kNone when no slot of an up plane is usable now.
+  std::uint32_t next_plane(std::uint32_t up_planes, sim::Time now) const;
   // The earliest time a retired slot may be probed (Time::max() when none is retired).
   sim::Time next_probe() const;
 

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 
 #include "models/nic/nic.hpp"
 
@@ -46,12 +47,30 @@ void Nic::try_send_mrc() {
     sched_.push_ready(in_service_);
     in_service_ = kNoQp;
   }
-  // Fill every free port, round-robin over the ready QPs. A QP with no usable EV on a free port
-  // goes behind the others; once every QP in the ring has had its turn without sending, the
-  // rest waits for the next port to free up.
-  std::size_t stalled = 0;
-  while (free != 0 && sched_.has_ready() && stalled < sched_.ready_count()) {
-    const std::uint32_t qi = sched_.pop_ready();
+  // A plane detected down serves nobody: its waiting QPs go back to the ring.
+  for (std::uint16_t q = 0; q < port_count(); ++q) {
+    if ((link_down_ >> q & 1U) == 0) continue;
+    for (const std::uint32_t qi : plane_wait_[q])
+      sched_.push_ready(qi);
+    plane_wait_[q].clear();
+  }
+  // Fill every free port: first with the QPs waiting for that plane (their turn is on it), then
+  // round-robin over the ready QPs; one whose turn is on a busy plane waits in that plane's
+  // queue (O(1) per packet however many QPs a NIC has).
+  while (free != 0) {
+    std::uint32_t qi = kNoQp;
+    for (std::uint32_t bits = free; bits != 0; bits &= bits - 1) {
+      auto& wait = plane_wait_[static_cast<std::size_t>(std::countr_zero(bits))];
+      if (!wait.empty()) {
+        qi = wait.front();
+        wait.pop_front();
+        break;
+      }
+    }
+    if (qi == kNoQp) {
+      if (!sched_.has_ready()) break;
+      qi = sched_.pop_ready();
+    }
     QueuePair& qp = qps_[qi];
     if (!mrc_sendable(qp)) {
       qp.queued = false;
@@ -77,19 +96,19 @@ void Nic::try_send_mrc() {
     }
     const std::uint16_t used = send_one_mrc(qi, free);
     if (used == kNoPort) {
-      // No usable EV leads to a free port: wait for a busy port, or (every EV retired) for
-      // the first probe.
+      // Its turn is on a busy plane: wait for that port; no usable EV (every one retired and
+      // no probe due): wait for the first probe.
       const MrcQp& m = *qps_[qi].mrc;
-      if (m.evs.retired_count() < m.evs.size()) {
-        sched_.push_ready(qi);
-        ++stalled;
+      const std::uint32_t up = ~link_down_ & ((1U << port_count()) - 1U);
+      const std::uint32_t plane = m.evs.next_plane(up, t);
+      if (plane < port_count()) {
+        plane_wait_[plane].push_back(qi);
       } else {
         sched_.push_paced(qi, std::max(m.evs.next_probe(), t + sim::Time::ps(1)));
       }
       continue;
     }
     free &= ~(1U << used);
-    stalled = 0;
     if (mrc_sendable(qps_[qi])) {
       sched_.push_ready(qi);
     } else {

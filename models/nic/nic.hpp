@@ -9,6 +9,7 @@
 #pragma once
 
 #include <array>
+#include <deque>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -197,6 +198,7 @@ class Nic final : public sim::Component, public Node {
   bool mrc_ = false;             // params_.transport == kMrc
   std::uint64_t line_rate_ = 0;  // MRC: line_rate_bps(), set when the first QP is made
   std::array<std::uint32_t, 16> plane_rotor_{};  // MRC structured EVs: next path index per plane
+  std::array<std::deque<std::uint32_t>, 16> plane_wait_;  // MRC: QPs whose turn is on plane q
   std::vector<std::uint32_t> expired_;  // MRC: scratch of on_timer_mrc (no allocation per event)
   struct CompletedMessage {
     std::uint64_t cookie;
