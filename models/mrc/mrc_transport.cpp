@@ -50,9 +50,10 @@ void Nic::try_send_mrc() {
   // A plane detected down serves nobody: its waiting QPs go back to the ring.
   for (std::uint16_t q = 0; q < port_count(); ++q) {
     if ((link_down_ >> q & 1U) == 0) continue;
-    for (const std::uint32_t qi : plane_wait_[q])
-      sched_.push_ready(qi);
-    plane_wait_[q].clear();
+    for (std::size_t i = planes_->head[q]; i < planes_->wait[q].size(); ++i)
+      sched_.push_ready(planes_->wait[q][i]);
+    planes_->wait[q].clear();
+    planes_->head[q] = 0;
   }
   // Fill every free port: first with the QPs waiting for that plane (their turn is on it), then
   // round-robin over the ready QPs; one whose turn is on a busy plane waits in that plane's
@@ -60,10 +61,15 @@ void Nic::try_send_mrc() {
   while (free != 0) {
     std::uint32_t qi = kNoQp;
     for (std::uint32_t bits = free; bits != 0; bits &= bits - 1) {
-      auto& wait = plane_wait_[static_cast<std::size_t>(std::countr_zero(bits))];
-      if (!wait.empty()) {
-        qi = wait.front();
-        wait.pop_front();
+      const auto q = static_cast<std::size_t>(std::countr_zero(bits));
+      std::vector<std::uint32_t>& wait = planes_->wait[q];
+      std::uint32_t& head = planes_->head[q];
+      if (head < wait.size()) {
+        qi = wait[head++];
+        if (head == wait.size()) {  // drained: reuse from the start
+          wait.clear();
+          head = 0;
+        }
         break;
       }
     }
@@ -102,7 +108,7 @@ void Nic::try_send_mrc() {
       const std::uint32_t up = ~link_down_ & ((1U << port_count()) - 1U);
       const std::uint32_t plane = m.evs.next_plane(up, t);
       if (plane < port_count()) {
-        plane_wait_[plane].push_back(qi);
+        planes_->wait[plane].push_back(qi);
       } else {
         sched_.push_paced(qi, std::max(m.evs.next_probe(), t + sim::Time::ps(1)));
       }
@@ -138,7 +144,7 @@ std::uint16_t Nic::send_one_mrc(std::uint32_t qi, std::uint32_t free_ports) {
   const std::uint32_t up = ~link_down_ & ((1U << port_count()) - 1U);
   const std::uint32_t slot =
       m.evs.pick(up, free_ports, t, params_.mrc.probe_after, probe,
-                 params_.mrc.paths == MrcPaths::kStructured ? plane_rotor_.data() : nullptr);
+                 params_.mrc.paths == MrcPaths::kStructured ? planes_->rotor.data() : nullptr);
   if (slot == EvSet::kNone) return kNoPort;
   const auto port_index = static_cast<std::uint16_t>(m.evs.plane(slot));
   const std::uint16_t ev = m.evs.ev(slot);

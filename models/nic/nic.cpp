@@ -35,12 +35,15 @@ Nic::Nic(sim::Simulator& sim, PacketPool& pool, EndpointId id, const NicParams& 
         id, ports));
   }
   port_.set_notify_idle(true);
-  // MRC structured EVs: each NIC starts its rotation over a plane's paths at its own index, so
-  // that NICs do not walk the spines in step.
-  for (std::uint32_t q = 0; q < plane_rotor_.size(); ++q) {
-    std::uint64_t r = (static_cast<std::uint64_t>(id) << 8 | q) * 0x9E3779B97F4A7C15ULL;
-    r ^= r >> 31;
-    plane_rotor_[q] = static_cast<std::uint32_t>(r >> 40);
+  if (mrc_) {
+    planes_ = std::make_unique<MrcPlanes>();
+    // Structured EVs: each NIC starts its rotation over a plane's paths at its own index, so
+    // that NICs do not walk the spines in step.
+    for (std::uint32_t q = 0; q < planes_->rotor.size(); ++q) {
+      std::uint64_t r = (static_cast<std::uint64_t>(id) << 8 | q) * 0x9E3779B97F4A7C15ULL;
+      r ^= r >> 31;
+      planes_->rotor[q] = static_cast<std::uint32_t>(r >> 40);
+    }
   }
   extra_ports_.reserve(ports - 1U);  // never reallocated: events point at ports
   for (std::uint16_t p = 1; p < ports; ++p) {

@@ -9,7 +9,6 @@
 #pragma once
 
 #include <array>
-#include <deque>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -197,8 +196,14 @@ class Nic final : public sim::Component, public Node {
   bool numbers_only_ = false;
   bool mrc_ = false;             // params_.transport == kMrc
   std::uint64_t line_rate_ = 0;  // MRC: line_rate_bps(), set when the first QP is made
-  std::array<std::uint32_t, 16> plane_rotor_{};  // MRC structured EVs: next path index per plane
-  std::array<std::deque<std::uint32_t>, 16> plane_wait_;  // MRC: QPs whose turn is on plane q
+  // The NIC-wide MRC state, made only for transport mrc (a RoCE NIC stays as small as before).
+  struct MrcPlanes {
+    std::array<std::uint32_t, 16> rotor{};  // structured EVs: the next path index per plane
+    // Per plane, the QPs whose turn is on it (a FIFO from head; vectors allocate when used).
+    std::array<std::vector<std::uint32_t>, 16> wait;
+    std::array<std::uint32_t, 16> head{};
+  };
+  std::unique_ptr<MrcPlanes> planes_;
   std::vector<std::uint32_t> expired_;  // MRC: scratch of on_timer_mrc (no allocation per event)
   struct CompletedMessage {
     std::uint64_t cookie;
