@@ -15,7 +15,8 @@ std::uint64_t splitmix64(std::uint64_t& state) {
 }
 }  // namespace
 
-void EvSet::init(std::uint32_t count, std::uint32_t planes, std::uint64_t seed, bool structured) {
+void EvSet::init(std::uint32_t count, std::uint32_t planes, std::uint64_t seed, bool structured,
+                 std::uint32_t first_plane) {
   if (planes == 0 || planes > 32 || count < planes) {
     throw std::invalid_argument("EvSet: needs 1..32 planes and at least one EV per plane");
   }
@@ -36,7 +37,7 @@ void EvSet::init(std::uint32_t count, std::uint32_t planes, std::uint64_t seed, 
         structured ? static_cast<std::uint16_t>(start[i % planes] + i / planes) : fresh_ev();
   }
   planes_ = planes;
-  plane_cursor_ = 0;
+  plane_cursor_ = first_plane % planes;
   cursor_.assign(planes, 0);
   retirements_.clear();
 }

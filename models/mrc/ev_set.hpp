@@ -26,7 +26,11 @@ class EvSet {
   // seed gives the same EVs. count >= planes. Structured: the EVs of one plane are consecutive
   // values from a random multiple of their count (slot i has start + i / planes), and a swap
   // adds that count, so that EV mod any divisor of it is kept.
-  void init(std::uint32_t count, std::uint32_t planes, std::uint64_t seed, bool structured = false);
+  // `first_plane`: where its round of the planes starts (the NIC gives consecutive QPs
+  // consecutive planes: a message of fewer packets than planes would otherwise load the low
+  // planes only, and QPs served in turn then find their planes' ports in turn).
+  void init(std::uint32_t count, std::uint32_t planes, std::uint64_t seed, bool structured = false,
+            std::uint32_t first_plane = 0);
 
   std::uint32_t size() const { return static_cast<std::uint32_t>(slots_.size()); }
   std::uint16_t ev(std::uint32_t slot) const { return slots_[slot].ev; }

@@ -157,7 +157,7 @@ MessageId Nic::send_message(EndpointId dst, std::uint64_t bytes, std::uint32_t c
   cc_of(qi);  // a sender from now on (the constructor depends on nothing but the line rate)
   if (mrc_ && qp.mrc->evs.size() == 0) [[unlikely]] {
     qp.mrc->evs.init(params_.mrc.evs, port_count(), qp.mrc->ev_seed,
-                     params_.mrc.paths == MrcPaths::kStructured);
+                     params_.mrc.paths == MrcPaths::kStructured, planes_->first_plane++);
   }
   qp.messages.push_back(QpMessage{cookie, bytes, now(), qp.snd_end, qp.snd_end + packets});
   qp.snd_end += packets;

@@ -202,6 +202,7 @@ class Nic final : public sim::Component, public Node {
     // Per plane, the QPs whose turn is on it (a FIFO from head; vectors allocate when used).
     std::array<std::vector<std::uint32_t>, 16> wait;
     std::array<std::uint32_t, 16> head{};
+    std::uint32_t first_plane = 0;  // the plane the next QP to send starts its round on
   };
   std::unique_ptr<MrcPlanes> planes_;
   std::vector<std::uint32_t> expired_;  // MRC: scratch of on_timer_mrc (no allocation per event)

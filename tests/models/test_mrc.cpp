@@ -63,8 +63,10 @@ TEST_CASE("MRC EV choice: planes in turn; a lost EV is retired until its probe r
   EvSet s;
   s.init(8, 2, 7);
   bool probe = false;
-  // Plane 0 is the QP's turn but its port is busy: the QP waits (it does not take plane 1).
-  CHECK(s.pick(kAllPlanes, 1U << 1, Time::zero(), Time::us(50), probe) == EvSet::kNone);
+  // The QP's turn is on a plane whose port is busy: it waits (it does not take the other one).
+  const std::uint32_t turn = s.next_plane(kAllPlanes, Time::zero());
+  REQUIRE(turn == 0);  // init's first_plane
+  CHECK(s.pick(kAllPlanes, 1U << (1 - turn), Time::zero(), Time::us(50), probe) == EvSet::kNone);
   // Plane 0's port is down: every pick is on plane 1.
   for (int i = 0; i < 10; ++i) {
     const std::uint32_t k = s.pick(1U << 1, 1U << 1, Time::zero(), Time::us(50), probe);
