@@ -90,8 +90,8 @@ std::uint32_t Nic::create_qp(EndpointId peer, std::uint32_t channel) {
   qp.entropy = static_cast<std::uint16_t>(h >> 48);
   if (mrc_) {
     line_rate_ = line_rate_bps();  // the ports are wired by now
-    // MRC: the QP's EVs, drawn from the scenario's seed and the QP's identity.
-    // The EVs are made on the first message sent (a responder never needs them).
+    // MRC: the seed of the QP's EVs (the scenario's seed and the QP's identity); the EVs
+    // themselves are made on its first message (a responder never needs them).
     qp.mrc = std::make_unique<MrcQp>();
     qp.mrc->ev_seed = h ^ (simulator().seed() * 0xD1B54A32D192ED03ULL);
   }
