@@ -45,8 +45,12 @@ constexpr std::uint64_t kPcieBytesPerNic = 1150;
 // A simulated NVLink domain: per GPU and NVLink link, the GPU's port and its NVSwitch port
 // (1,047 B with 18 links over 4 chips; 1,061 B with 8 links over 2 chips).
 constexpr std::uint64_t kNvlinkBytesPerGpuLink = 1050;
-// A multi-plane NIC's ports beyond its first (its Port, graph entries, a plane's attachment):
-// what the 7,168 of them on the 8-plane mrc_1024.json took over the rest of its estimate.
+// MRC, measured as the difference between otherwise equal builds (the 1,024-GPU 2-tier Clos of
+// radix 64 with 1, 2, 4 and 8 planes, nic.transport mrc against roce): an MRC NIC's plane
+// queues and rotors, 556 B (565 to 548 over the four), and a NIC port beyond the first (its
+// Port, graph entries, a plane's attachment), 306 to 312 B over the 2-, 4- and 8-plane builds.
+// Checked on a 512-GPU 4-plane, a 3-tier 2-plane and a rail 2-plane build: 0.997 to 1.004.
+constexpr std::uint64_t kMrcBytesPerNic = 556;
 constexpr std::uint64_t kBytesPerExtraNicPort = 310;
 
 void count_clos(const TopologySpec& spec, BuildEstimate& e) {
@@ -162,6 +166,9 @@ BuildEstimate estimate_build(const TopologySpec& spec) {
       mul(nics, kBytesPerNicPort + (infiniband ? kInfinibandBytesPerPort : 0) +
                     (spec.gpu_params.pcie_rate_bps != 0 ? kPcieBytesPerNic : 0)),
       mul(e.nic_ports - nics, kBytesPerExtraNicPort + (infiniband ? kInfinibandBytesPerPort : 0)));
+  if (spec.nic.transport == models::NicTransport::kMrc) {
+    e.nic_bytes = add(e.nic_bytes, mul(nics, kMrcBytesPerNic));
+  }
   e.route_bytes = mul(mul(e.switches, e.edge_switches), kBytesPer2RouteEntries) / 2;
   if (spec.kind == TopologyKind::kRailOptimized && spec.rail.nvlink.switches > 0) {
     e.nvlink_bytes = mul(mul(e.gpus, spec.rail.nvlink.links), kNvlinkBytesPerGpuLink);

@@ -42,11 +42,7 @@ void Nic::try_send_mrc() {
   std::uint32_t free = free_ports_mask();
   if (free == 0) return;
   const sim::Time t = now();
-  sched_.release_due(t);
-  if (in_service_ != kNoQp) {
-    sched_.push_ready(in_service_);
-    in_service_ = kNoQp;
-  }
+  sched_.release_due(t);  // (in_service_ is RoCE's: an MRC QP goes back to the ring at once)
   // A plane detected down serves nobody: its waiting QPs go back to the ring.
   for (std::uint16_t q = 0; q < port_count(); ++q) {
     if ((link_down_ >> q & 1U) == 0) continue;
@@ -156,34 +152,14 @@ std::uint16_t Nic::send_one_mrc(std::uint32_t qi, std::uint32_t free_ports) {
     mi = qp.send_msg;
   }
   QpMessage& msg = qp.messages[mi];
-  Packet* p = pool_->alloc();
-  p->kind = PacketKind::kData;
-  p->src = id_;
-  p->dst = qp.peer;
-  p->qp = qp.remote_qp;
-  p->psn = psn;
-  p->payload_bytes = payload_of(msg, psn);
-  p->wire_bytes = p->payload_bytes + params_.header_bytes;
-  p->priority = data_priority_;
-  p->ecn = Ecn::kEct;
-  p->entropy = ev;
-  p->cookie = msg.cookie;
-  p->sent_at = t;
-  p->flags = static_cast<std::uint8_t>((psn == msg.first_psn ? kFlagFirst : 0) |
-                                       (psn + 1 == msg.end_psn ? kFlagLast : 0) |
-                                       (probe ? kFlagProbe : 0));
+  Packet* p = data_packet(qp, msg, psn, ev, t);
+  if (probe) p->flags |= kFlagProbe;
   m.send.on_send(psn, t, static_cast<std::uint16_t>(slot), ev);
-  if (resend) {
-    ++counters_.retransmissions;
-    msg.retransmitted_bytes += p->payload_bytes;
-  } else {
+  if (!resend) {
     if (++qp.snd_nxt == msg.end_psn) ++qp.send_msg;
     qp.snd_max = qp.snd_nxt;
   }
-  ++counters_.data_packets_sent;
-  qp.last_send = t;
-  qp.last_wire = p->wire_bytes;
-  qp.cc->on_send(t, p->wire_bytes);
+  count_sent(qp, msg, *p, resend, t);
   if (!m.timer_armed) arm_timer_mrc(qi, t + params_.mrc.rto);
   port(port_index).enqueue(p);
   return port_index;
@@ -296,7 +272,7 @@ void Nic::on_ack_mrc(const Packet& packet) {
       if (m.send.acknowledge(psn, &s)) {
         m.evs.on_delivered(s.slot, s.ev, s.sent_at);  // a probe that came back revives its EV
         if (ce && params_.mrc.swap_on_ecn) m.evs.on_congestion(s.slot, s.ev);
-        acked = payload_between(qp, psn, psn + 1);
+        acked = payload_of(qp.messages[message_of(qp, psn)], psn);
       }
       if (ce && params_.cc.algorithm == CcAlgorithm::kDcqcn &&
           t - m.last_cnp >= params_.cnp_interval) {

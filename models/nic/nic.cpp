@@ -246,11 +246,8 @@ std::uint32_t Nic::payload_of(const QpMessage& m, std::uint32_t psn) const {
   return static_cast<std::uint32_t>(std::min(mtu, m.bytes - std::min(m.bytes, offset)));
 }
 
-void Nic::send_one(std::uint32_t qi) {
-  QueuePair& qp = qps_[qi];
-  QpMessage& m = qp.messages[qp.send_msg];
-  const std::uint32_t psn = qp.snd_nxt;
-  const sim::Time t = now();
+Packet* Nic::data_packet(const QueuePair& qp, const QpMessage& m, std::uint32_t psn,
+                         std::uint16_t entropy, sim::Time t) {
   Packet* p = pool_->alloc();
   p->kind = PacketKind::kData;
   p->src = id_;
@@ -261,23 +258,36 @@ void Nic::send_one(std::uint32_t qi) {
   p->wire_bytes = p->payload_bytes + params_.header_bytes;
   p->priority = data_priority_;
   p->ecn = Ecn::kEct;
-  p->entropy = qp.entropy;
+  p->entropy = entropy;
   p->cookie = m.cookie;
   p->sent_at = t;
   p->flags = static_cast<std::uint8_t>((psn == m.first_psn ? kFlagFirst : 0) |
                                        (psn + 1 == m.end_psn ? kFlagLast : 0));
-  if (++qp.snd_nxt == m.end_psn) ++qp.send_msg;
-  if (qp.snd_una == qp.snd_max) qp.rto_deadline = t + rto_;  // first outstanding packet
-  if (psn < qp.snd_max) {
+  return p;
+}
+
+void Nic::count_sent(QueuePair& qp, QpMessage& m, const Packet& p, bool resend, sim::Time t) {
+  if (resend) {
     ++counters_.retransmissions;
-    m.retransmitted_bytes += p->payload_bytes;
-  } else {
-    qp.snd_max = psn + 1;
+    m.retransmitted_bytes += p.payload_bytes;
   }
   ++counters_.data_packets_sent;
   qp.last_send = t;
-  qp.last_wire = p->wire_bytes;
-  qp.cc->on_send(t, p->wire_bytes);
+  qp.last_wire = p.wire_bytes;
+  qp.cc->on_send(t, p.wire_bytes);
+}
+
+void Nic::send_one(std::uint32_t qi) {
+  QueuePair& qp = qps_[qi];
+  QpMessage& m = qp.messages[qp.send_msg];
+  const std::uint32_t psn = qp.snd_nxt;
+  const sim::Time t = now();
+  Packet* p = data_packet(qp, m, psn, qp.entropy, t);
+  if (++qp.snd_nxt == m.end_psn) ++qp.send_msg;
+  if (qp.snd_una == qp.snd_max) qp.rto_deadline = t + rto_;  // first outstanding packet
+  const bool resend = psn < qp.snd_max;
+  if (!resend) qp.snd_max = psn + 1;
+  count_sent(qp, m, *p, resend, t);
   if (!qp.rto_armed && rto_ != sim::Time::max()) arm_rto(qi, qp.rto_deadline);
   port_.enqueue(p);
 }

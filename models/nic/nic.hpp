@@ -138,6 +138,11 @@ class Nic final : public sim::Component, public Node {
   void activate(std::uint32_t qp);
   void try_send();
   void send_one(std::uint32_t qp);
+  // A data packet of message m at PSN psn, taken from the pool (the caller hands it on).
+  Packet* data_packet(const QueuePair& qp, const QpMessage& m, std::uint32_t psn,
+                      std::uint16_t entropy, sim::Time t);
+  // The counters, pacing state and congestion control hear that `p` leaves now.
+  void count_sent(QueuePair& qp, QpMessage& m, const Packet& p, bool resend, sim::Time t);
   // An ACK or NACK carries a pending CE echo (nic.ce_echo ack) and clears it.
   void send_control(PacketKind kind, QueuePair& qp, std::uint32_t psn);
   void on_data(const Packet& packet);

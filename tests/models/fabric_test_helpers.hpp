@@ -1,8 +1,8 @@
 // Hand-wired fabrics and test nodes for the models tests (and tests/models/cc/): a star, a
 // dumbbell and a 2-tier leaf-spine built through the Fabric API, an observer that records
-// message completions, and test nodes (a sink, a relay that can drop or mark packets).
+// message completions, test nodes (a sink, a relay that can drop or mark packets) and a lone
+// switch between two sinks. Not a topology builder: topologies/ does that.
 // Not a topology builder: topologies/ does that.
-#pragma once
 
 #include <cstdint>
 #include <functional>
@@ -172,6 +172,35 @@ class SinkNode : public models::Node {
   sim::Simulator* sim_;
   models::PacketPool* pool_;
   std::vector<models::Port> ports_;
+};
+
+// A switch with ports 0 (upstream sink) and 1 (sink holding endpoint 0); hand-wired. inject()
+// hands it a class-1 data packet arriving on port 0.
+struct OneSwitch {
+  sim::Simulator sim{3};
+  models::PacketPool pool;
+  std::vector<models::Attachment> attachments{models::Attachment{0, 0, 1}};
+  SinkNode up{sim, pool, 1};
+  SinkNode down{sim, pool, 1};
+  models::Switch sw;
+  explicit OneSwitch(const SwitchParams& p) : sw(sim, pool, attachments, 0, 2, p, 0) {
+    wire(up, 0, sw, 0, LinkParams{});
+    wire(down, 0, sw, 1, LinkParams{});
+    sw.port_attached(0);
+    sw.port_attached(1);
+  }
+  void inject(std::uint32_t psn, std::uint32_t wire_bytes = 1000,
+              models::Ecn ecn = models::Ecn::kNotEct) {
+    models::Packet* p = pool.alloc();
+    p->kind = models::PacketKind::kData;
+    p->dst = 0;
+    p->psn = psn;
+    p->wire_bytes = wire_bytes;
+    p->payload_bytes = wire_bytes > 62 ? wire_bytes - 62 : 0;
+    p->priority = 1;
+    p->ecn = ecn;
+    sw.receive(p, 0);
+  }
 };
 
 // A two-port test node that forwards everything from one port to the other, letting a test drop or

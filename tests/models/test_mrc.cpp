@@ -176,30 +176,10 @@ TEST_CASE("MRC placement: out-of-order packets complete in PSN order, each once"
 }
 
 namespace {
-// A switch with ports 0 (upstream) and 1 (towards endpoint 0), both to sinks; hand-wired.
-struct TrimSwitch {
-  sim::Simulator sim{3};
-  PacketPool pool;
-  std::vector<Attachment> attachments{Attachment{0, 0, 1}};
-  test::SinkNode up{sim, pool, 1};
-  test::SinkNode down{sim, pool, 1};
-  Switch sw;
-  explicit TrimSwitch(const SwitchParams& p) : sw(sim, pool, attachments, 0, 2, p, 0) {
-    test::wire(up, 0, sw, 0, LinkParams{});
-    test::wire(down, 0, sw, 1, LinkParams{});
-    sw.port_attached(0);
-    sw.port_attached(1);
-    sw.port(1).pause_until(1, Time::ms(1));  // data waits in port 1's class-1 queue
-  }
-  void inject(std::uint32_t psn, std::uint32_t wire = 1000) {
-    Packet* p = pool.alloc();
-    p->kind = PacketKind::kData;
-    p->dst = 0;
-    p->psn = psn;
-    p->wire_bytes = wire;
-    p->payload_bytes = wire - 62;
-    p->priority = 1;
-    sw.receive(p, 0);
+// test::OneSwitch with its port 1's class-1 queue paused: data waits there.
+struct TrimSwitch : test::OneSwitch {
+  explicit TrimSwitch(const SwitchParams& p) : test::OneSwitch(p) {
+    sw.port(1).pause_until(1, Time::ms(1));
   }
 };
 }  // namespace

@@ -14,35 +14,7 @@ using namespace fabricsim;
 using namespace fabricsim::models;
 using sim::Time;
 
-namespace {
-
-// A switch with ports 0 (upstream sink) and 1 (sink holding endpoint 0); hand-wired.
-struct OneSwitch {
-  sim::Simulator sim{3};
-  PacketPool pool;
-  std::vector<Attachment> attachments{Attachment{0, 0, 1}};
-  test::SinkNode up{sim, pool, 1};
-  test::SinkNode down{sim, pool, 1};
-  Switch sw;
-  explicit OneSwitch(const SwitchParams& p) : sw(sim, pool, attachments, 0, 2, p, 0) {
-    test::wire(up, 0, sw, 0, LinkParams{});
-    test::wire(down, 0, sw, 1, LinkParams{});
-    sw.port_attached(0);
-    sw.port_attached(1);
-  }
-  void inject(std::uint32_t psn, std::uint32_t wire = 1000, Ecn ecn = Ecn::kNotEct) {
-    Packet* p = pool.alloc();
-    p->kind = PacketKind::kData;
-    p->dst = 0;
-    p->psn = psn;
-    p->wire_bytes = wire;
-    p->priority = 1;
-    p->ecn = ecn;
-    sw.receive(p, 0);
-  }
-};
-
-}  // namespace
+using test::OneSwitch;
 
 TEST_CASE("PFC: PAUSE exactly when the ingress counter reaches XOFF, RESUME at XON") {
   SwitchParams p;
