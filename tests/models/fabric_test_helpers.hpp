@@ -2,6 +2,7 @@
 // dumbbell and a 2-tier leaf-spine built through the Fabric API, an observer that records
 // message completions, test nodes (a sink, a relay that can drop or mark packets) and a lone
 // switch between two sinks. Not a topology builder: topologies/ does that.
+#pragma once
 
 #include <cstdint>
 #include <functional>
